@@ -1,0 +1,52 @@
+# strata hook for bash. Install with:  eval "$(strata hook bash)"
+#
+# On every prompt, __strata_hook decides with builtins only whether anything can have changed
+# since the last `strata export`: the same $PWD, STRATA_CONTEXT, STRATA_SESSION and
+# STRATA_STATE, and no watched file or directory newer than this shell's stamp file (which
+# strata dates a little in the past, so an edit in the same clock tick is never missed). Only
+# then does it skip running strata. The user's $? is preserved.
+
+__strata_bin=@STRATA_BIN@
+__strata_stamp=@STAMP_DIR@/$$
+[[ -n ${__strata_watch+x} ]] || __strata_watch=()
+
+__strata_fresh() {
+  [[ ${__strata_fast-0} == 1 && -e $__strata_stamp ]] || return 1
+  [[ ${__strata_seen-} == "${STRATA_STATE-}" && ${__strata_pwd-} == "$PWD" ]] || return 1
+  [[ ${__strata_ctx-} == "${STRATA_CONTEXT-}" && ${__strata_ses-} == "${STRATA_SESSION-}" ]] || return 1
+  local __strata_f
+  for __strata_f in "${__strata_watch[@]}"; do
+    [[ $__strata_f -nt $__strata_stamp ]] && return 1
+  done
+  return 0
+}
+
+__strata_hook() {
+  local __strata_status=$?
+  if ! __strata_fresh; then
+    local __strata_out
+    __strata_out=$("$__strata_bin" export bash --hook --stamp "$__strata_stamp")
+    eval "$__strata_out"
+  fi
+  return "$__strata_status"
+}
+
+__strata_install() {
+  local __strata_c
+  if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]] \
+    || ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
+    for __strata_c in "${PROMPT_COMMAND[@]}"; do
+      [[ $__strata_c == __strata_hook ]] && return 0
+    done
+    PROMPT_COMMAND=(__strata_hook ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"})
+  else
+    case ";${PROMPT_COMMAND-};" in
+      *";__strata_hook;"*) return 0 ;;
+    esac
+    # bash < 5.1 only knows the string form of PROMPT_COMMAND.
+    # shellcheck disable=SC2178,SC2128
+    PROMPT_COMMAND="__strata_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+  fi
+}
+__strata_install
+unset -f __strata_install

@@ -1,0 +1,36 @@
+# strata hook for zsh. Install with:  eval "$(strata hook zsh)"
+#
+# Runs before each prompt (precmd) and on every directory change (chpwd). It decides with
+# builtins only whether anything can have changed since the last `strata export` (same $PWD,
+# STRATA_CONTEXT, STRATA_SESSION, STRATA_STATE, and no watched path newer than this shell's
+# stamp file) and only otherwise runs strata. The user's $? is preserved.
+
+typeset -g __strata_bin=@STRATA_BIN@
+typeset -g __strata_stamp=@STAMP_DIR@/$$
+
+__strata_fresh() {
+  [[ ${__strata_fast-0} == 1 && -e $__strata_stamp ]] || return 1
+  [[ ${__strata_seen-} == "${STRATA_STATE-}" && ${__strata_pwd-} == "$PWD" ]] || return 1
+  [[ ${__strata_ctx-} == "${STRATA_CONTEXT-}" && ${__strata_ses-} == "${STRATA_SESSION-}" ]] || return 1
+  local __strata_f
+  for __strata_f in "${__strata_watch[@]}"; do
+    [[ $__strata_f -nt $__strata_stamp ]] && return 1
+  done
+  return 0
+}
+
+__strata_hook() {
+  local __strata_status=$?
+  if ! __strata_fresh; then
+    eval "$("$__strata_bin" export zsh --hook --stamp "$__strata_stamp")"
+  fi
+  return $__strata_status
+}
+
+typeset -ga precmd_functions chpwd_functions
+if (( ! ${precmd_functions[(Ie)__strata_hook]} )); then
+  precmd_functions=(__strata_hook $precmd_functions)
+fi
+if (( ! ${chpwd_functions[(Ie)__strata_hook]} )); then
+  chpwd_functions=(__strata_hook $chpwd_functions)
+fi

@@ -1,0 +1,40 @@
+//! `strata exec [-C DIR] -- CMD ARGS…`: run a command with the resolved environment.
+//!
+//! The command runs in DIR (or the current directory) with the environment strata would give
+//! a shell there, computed from the environment without strata's own changes. Untrusted files
+//! are skipped with a warning, or refused with `--strict`.
+
+use anyhow::{Result, bail};
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+
+use super::Ctx;
+use crate::env_diff::{STATE_VAR, apply};
+
+/// Replace this process with `command`.
+pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {
+    let cwd = ctx.cwd()?;
+    let (base, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+    for w in &eval.warnings {
+        eprintln!("strata: {w}");
+    }
+    let applied = apply(&base, &eval.target, None);
+    let Some((program, args)) = command.split_first() else {
+        bail!("no command given: strata exec -- CMD ARGS…");
+    };
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args)
+        .current_dir(&cwd)
+        .env_clear()
+        .envs(&base)
+        .env_remove(STATE_VAR);
+    for (name, value) in &applied.values {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.env("PWD", &cwd);
+    let err = cmd.exec();
+    bail!("cannot run {}: {err}", program.to_string_lossy())
+}

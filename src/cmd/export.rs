@@ -1,0 +1,354 @@
+//! `strata export bash|zsh|fish|json`: the code that moves the current environment to the
+//! target one.
+//!
+//! Two paths. The no-op path (`STRATA_STATE` says the cwd, context and session are the same
+//! and every watched path still has the recorded identity) parses no config, builds no
+//! command-line parser, and prints nothing; `main` reaches it before clap. Otherwise the full
+//! path evaluates the layers, diffs, and prints the changes plus the new `STRATA_STATE`.
+//!
+//! The hook contract: on any error, one line on stderr, no variable changed, exit 0, and the
+//! same error is not repeated until something changes (its hash is kept in the state).
+
+use anyhow::Result;
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::{Ctx, current_env, current_state};
+use crate::cli::ExportFormat;
+use crate::display::tilde;
+use crate::env_diff::{
+    self, Change, Env, RACY_WINDOW, STATE_VAR, Stamp, State, Watched, apply, base_env, changes,
+    fnv1a,
+};
+use crate::layers::{self, Request};
+use crate::settings::Log;
+use crate::shells::{Script, Shell};
+
+/// The hot path, before any argument parsing: handles `strata export SHELL [--hook]
+/// [--stamp FILE]` when nothing changed. Returns `None` when the full path must run.
+pub fn fast(args: &[OsString]) -> Option<()> {
+    let [_, cmd, shell, rest @ ..] = args else {
+        return None;
+    };
+    if cmd != "export" {
+        return None;
+    }
+    let shell = Shell::from_name(shell)?;
+    let (hook, stamp) = match rest {
+        [] => (false, None),
+        [h] if h == "--hook" => (true, None),
+        [h, s, p] if h == "--hook" && s == "--stamp" => (true, Some(Path::new(p))),
+        _ => return None,
+    };
+    let raw = std::env::var_os(STATE_VAR)?;
+    let started = SystemTime::now();
+    let cwd = super::logical_cwd().ok()?;
+    let same = env_diff::unchanged(
+        &raw,
+        cwd.as_os_str().as_bytes(),
+        std::env::var_os("STRATA_CONTEXT")
+            .unwrap_or_default()
+            .as_bytes(),
+        std::env::var_os("STRATA_SESSION")
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    if !same {
+        return None;
+    }
+    if hook {
+        let state = State::decode(&raw).ok()?;
+        if let Some(stamp) = stamp {
+            touch_stamp(stamp, started);
+        }
+        let mut script = Script::new(shell);
+        sync_vars(&mut script, &state.watch, !state.slow_hook);
+        let _ = std::io::stdout().write_all(script.finish().as_bytes());
+    }
+    Some(())
+}
+
+/// Date the hook's stamp file to just before this evaluation started, creating it if needed.
+/// Failure is harmless: without a stamp the hook simply always runs strata.
+fn touch_stamp(stamp: &Path, started: SystemTime) {
+    let when = started.checked_sub(RACY_WINDOW).unwrap_or(started);
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(stamp)
+    };
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match open() {
+        Ok(f) => f,
+        Err(_) => {
+            let Some(dir) = stamp.parent() else { return };
+            if crate::store::ensure_private_dir(dir).is_err() {
+                return;
+            }
+            match open() {
+                Ok(f) => f,
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = file.set_times(
+        std::fs::FileTimes::new()
+            .set_modified(when)
+            .set_accessed(when),
+    );
+}
+
+/// The hook's bookkeeping: what it compares on the next prompt, and which paths to test with
+/// `-nt` (each watched file that exists, and the nearest existing directory of each, where a
+/// new file would appear). `fast` is the `hook.fast_path` setting.
+fn sync_vars(script: &mut Script, watch: &[Watched], fast: bool) {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut push = |p: &Path| {
+        if !paths.iter().any(|q| q == p) {
+            paths.push(p.to_path_buf());
+        }
+    };
+    for w in watch {
+        if !matches!(w.stamp, Stamp::Absent) {
+            push(&w.path);
+        }
+        if let Some(dir) = w.path.ancestors().skip(1).find(|d| d.is_dir()) {
+            push(dir);
+        }
+    }
+    script.set_local_list(
+        "__strata_watch",
+        paths.iter().map(|p| p.as_os_str().as_bytes()),
+    );
+    script.copy_local("__strata_pwd", "PWD");
+    script.copy_local("__strata_ctx", "STRATA_CONTEXT");
+    script.copy_local("__strata_ses", "STRATA_SESSION");
+    script.set_local("__strata_fast", if fast { b"1" } else { b"0" });
+    script.copy_local("__strata_seen", STATE_VAR);
+}
+
+/// The stamps of `paths` now; files modified at or after `racy_after` are recorded as racy.
+fn stamps(paths: &[PathBuf], racy_after: SystemTime) -> Vec<Watched> {
+    paths
+        .iter()
+        .map(|p| Watched {
+            path: p.clone(),
+            stamp: Stamp::of(p, Some(racy_after)),
+        })
+        .collect()
+}
+
+/// One run of the full path: what it was asked and what it found at the start.
+struct Export<'a> {
+    format: ExportFormat,
+    hook: bool,
+    stamp: Option<&'a Path>,
+    started: SystemTime,
+    current: Env,
+    context: OsString,
+    session: OsString,
+    messages: Vec<String>,
+}
+
+/// The full `strata export`.
+pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
+    let mut ex = Export {
+        format,
+        hook,
+        stamp,
+        started: SystemTime::now(),
+        current: current_env(),
+        context: std::env::var_os("STRATA_CONTEXT").unwrap_or_default(),
+        session: std::env::var_os("STRATA_SESSION").unwrap_or_default(),
+        messages: Vec::new(),
+    };
+    let state = match current_state(&ex.current) {
+        Ok(s) => s,
+        Err(_) => {
+            ex.messages.push(
+                "ignoring a corrupt or foreign STRATA_STATE; starting over from the environment as it is"
+                    .into(),
+            );
+            None
+        }
+    };
+    let cwd = match ctx.cwd() {
+        Ok(c) => c,
+        Err(e) => return ex.fail(state, e.to_string(), Vec::new(), OsString::new()),
+    };
+    if !hook
+        && let Some(raw) = ex.current.get(OsStr::new(STATE_VAR))
+        && env_diff::unchanged(
+            raw,
+            cwd.as_os_str().as_bytes(),
+            ex.context.as_bytes(),
+            ex.session.as_bytes(),
+        )
+    {
+        return Ok(());
+    }
+    let base = base_env(&ex.current, state.as_ref());
+    let mut watch = Vec::new();
+    let request = Request {
+        dirs: &ctx.dirs,
+        cwd: &cwd,
+        base: &base,
+        flags: &ctx.flags,
+        strict: ctx.strict,
+        assume_trusted: None,
+    };
+    let eval = match layers::evaluate(&request, &mut watch) {
+        Ok(e) => e,
+        Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
+    };
+    let applied = apply(&base, &eval.target, state.as_ref());
+    let diff = changes(&ex.current, &applied.values);
+    let new_state = State {
+        cwd: cwd.into_os_string(),
+        context: ex.context.clone(),
+        session: ex.session.clone(),
+        watch: stamps(&watch, ex.racy_after()),
+        vars: applied.vars,
+        lists: applied.lists,
+        error: None,
+        slow_hook: !eval.settings.fast_path,
+    };
+    let log = eval.settings.log;
+    if log != Log::Quiet {
+        ex.messages.extend(eval.warnings.iter().cloned());
+        if !diff.is_empty() {
+            let place = eval
+                .nearest
+                .as_deref()
+                .map(|d| format!(" ({})", tilde(d)))
+                .unwrap_or_default();
+            if eval.settings.hide_diff {
+                ex.messages.push(format!("environment updated{place}"));
+            } else {
+                ex.messages
+                    .push(format!("{}{place}", env_diff::summary(&diff)));
+            }
+        }
+        if log == Log::Verbose {
+            for f in &eval.files {
+                ex.messages.push(format!(
+                    "{} {} ({:?})",
+                    f.kind.label(),
+                    tilde(&f.path),
+                    f.state
+                ));
+            }
+        }
+    }
+    ex.emit(&diff, &new_state);
+    Ok(())
+}
+
+impl Export<'_> {
+    fn racy_after(&self) -> SystemTime {
+        self.started
+            .checked_sub(RACY_WINDOW)
+            .unwrap_or(self.started)
+    }
+
+    /// Report an error the hook way: one line (unless it is the one already reported), no
+    /// variable changed, and a state that watches what was looked at so the fix is noticed.
+    fn fail(
+        mut self,
+        state: Option<State>,
+        error: String,
+        watch: Vec<PathBuf>,
+        cwd: OsString,
+    ) -> Result<()> {
+        let hash = fnv1a(error.as_bytes());
+        let old = state.unwrap_or_default();
+        if old.error != Some(hash) {
+            self.messages.push(error);
+        }
+        let new_state = State {
+            cwd,
+            context: self.context.clone(),
+            session: self.session.clone(),
+            watch: stamps(&watch, self.racy_after()),
+            vars: old.vars,
+            lists: old.lists,
+            error: Some(hash),
+            slow_hook: old.slow_hook,
+        };
+        let hook = self.hook;
+        self.emit(&[], &new_state);
+        if !hook {
+            // Outside the hook, a failure is still a failure for scripts.
+            return Err(super::Silent(1).into());
+        }
+        Ok(())
+    }
+
+    /// Print the code (stdout), then the messages (stderr).
+    fn emit(self, diff: &[Change], state: &State) {
+        let encoded = state.encode();
+        let state_changed = self.current.get(OsStr::new(STATE_VAR)) != Some(&encoded);
+        let out = match self.format {
+            ExportFormat::Json => {
+                let mut map = serde_json::Map::new();
+                for c in diff {
+                    let (name, value) = match c {
+                        Change::Added(n, v) | Change::Changed(n, v) => (
+                            n,
+                            serde_json::Value::String(v.to_string_lossy().into_owned()),
+                        ),
+                        Change::Removed(n) => (n, serde_json::Value::Null),
+                    };
+                    map.insert(name.clone(), value);
+                }
+                if state_changed {
+                    map.insert(
+                        STATE_VAR.into(),
+                        encoded.to_string_lossy().into_owned().into(),
+                    );
+                }
+                format!("{}\n", serde_json::Value::Object(map))
+            }
+            ExportFormat::Bash | ExportFormat::Zsh | ExportFormat::Fish => {
+                let shell = match self.format {
+                    ExportFormat::Zsh => Shell::Zsh,
+                    ExportFormat::Fish => Shell::Fish,
+                    _ => Shell::Bash,
+                };
+                let mut script = Script::new(shell);
+                for c in diff {
+                    match c {
+                        Change::Added(n, v) | Change::Changed(n, v) => script.set(n, v.as_bytes()),
+                        Change::Removed(n) => script.unset(n),
+                    }
+                }
+                if state_changed {
+                    script.set(STATE_VAR, encoded.as_bytes());
+                }
+                if self.hook {
+                    sync_vars(&mut script, &state.watch, !state.slow_hook);
+                    if let Some(stamp) = self.stamp {
+                        touch_stamp(stamp, self.started);
+                    }
+                }
+                script.finish()
+            }
+        };
+        let _ = std::io::stdout().write_all(out.as_bytes());
+        print_messages(&self.messages);
+    }
+}
+
+fn print_messages(messages: &[String]) {
+    let mut err = std::io::stderr().lock();
+    for m in messages {
+        let _ = writeln!(err, "strata: {m}");
+    }
+}

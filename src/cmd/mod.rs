@@ -1,0 +1,159 @@
+//! One module per subcommand, plus what they share: the resolved directories, flags, the
+//! working directory and the environment without strata's changes.
+
+pub mod allow;
+pub mod edit;
+pub mod env;
+pub mod exec;
+pub mod export;
+pub mod hook;
+pub mod reload;
+pub mod status;
+pub mod why;
+
+use anyhow::{Context as _, Result, bail};
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Cli, Command, TrustCommand};
+use crate::display::tilde;
+use crate::env_diff::{Env, STATE_VAR, State, base_env};
+use crate::layers::{self, Evaluation, Request};
+use crate::settings::Settings;
+use crate::store::Dirs;
+
+/// An error whose message was already printed; only the exit code is left to give.
+#[derive(Debug)]
+pub struct Silent(pub i32);
+
+impl std::fmt::Display for Silent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Silent {}
+
+/// What every command gets: global flags resolved once.
+pub struct Ctx {
+    /// strata's directories.
+    pub dirs: Dirs,
+    /// `-c` flags, plus `-q`/`-v` translated to `log=…`.
+    pub flags: Vec<String>,
+    /// `--strict`.
+    pub strict: bool,
+    /// `-C DIR`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Ctx {
+    /// Build from the environment and flags.
+    pub fn new(flags: Vec<String>, strict: bool, dir: Option<PathBuf>) -> Result<Ctx> {
+        Ok(Ctx {
+            dirs: Dirs::from_env()?,
+            flags,
+            strict,
+            dir,
+        })
+    }
+
+    /// The directory to work in: `-C DIR`, else the shell's logical `$PWD` when it names the
+    /// current directory (so symlinked paths keep their names), else the physical one.
+    pub fn cwd(&self) -> Result<PathBuf> {
+        if let Some(d) = &self.dir {
+            let abs =
+                std::path::absolute(d).with_context(|| format!("cannot use -C {}", d.display()))?;
+            if !abs.is_dir() {
+                bail!("-C {}: not a directory", tilde(&abs));
+            }
+            return Ok(abs);
+        }
+        logical_cwd()
+    }
+
+    /// Settings from system and global config, environment and flags (no directory files).
+    pub fn base_settings(&self) -> Result<Settings> {
+        layers::base_settings(&self.dirs, &self.flags)
+    }
+
+    /// Evaluate the layers at `cwd` against the environment as it would be without strata.
+    pub fn evaluate(&self, cwd: &Path, watch: &mut Vec<PathBuf>) -> Result<(Env, Evaluation)> {
+        let current = current_env();
+        let state = current_state(&current).ok().flatten();
+        let base = base_env(&current, state.as_ref());
+        let eval = layers::evaluate(
+            &Request {
+                dirs: &self.dirs,
+                cwd,
+                base: &base,
+                flags: &self.flags,
+                strict: self.strict,
+                assume_trusted: None,
+            },
+            watch,
+        )?;
+        Ok((base, eval))
+    }
+}
+
+/// The process environment as a map.
+pub fn current_env() -> Env {
+    std::env::vars_os().collect()
+}
+
+/// The decoded `STRATA_STATE` of `env`: `Ok(None)` when absent, `Err` when corrupt.
+pub fn current_state(env: &Env) -> Result<Option<State>, crate::env_diff::Corrupt> {
+    match env.get(&OsString::from(STATE_VAR)) {
+        None => Ok(None),
+        Some(raw) if raw.is_empty() => Ok(None),
+        Some(raw) => State::decode(raw).map(Some),
+    }
+}
+
+/// `$PWD` if it is an absolute path to the current directory, else `getcwd()`.
+pub fn logical_cwd() -> Result<PathBuf> {
+    let dot = std::fs::metadata(".").map_err(|_| {
+        anyhow::anyhow!("the current directory no longer exists (cd somewhere else)")
+    })?;
+    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from)
+        && pwd.is_absolute()
+        && let Ok(m) = std::fs::metadata(&pwd)
+        && m.dev() == dot.dev()
+        && m.ino() == dot.ino()
+    {
+        return Ok(pwd);
+    }
+    std::env::current_dir().context("cannot determine the current directory")
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let mut flags = cli.config;
+    if cli.quiet {
+        flags.push("log=quiet".into());
+    }
+    if cli.verbose {
+        flags.push("log=verbose".into());
+    }
+    let ctx = Ctx::new(flags, cli.strict, cli.dir)?;
+    match cli.command {
+        Command::Hook { shell } => hook::run(&ctx, shell),
+        Command::Export {
+            format,
+            hook,
+            stamp,
+        } => export::run(&ctx, format, hook, stamp.as_deref()),
+        Command::Status { json } => status::run(&ctx, json),
+        Command::Why { var, json } => why::run(&ctx, &var, json),
+        Command::Env { format } => env::run(&ctx, format),
+        Command::Exec { command } => exec::run(&ctx, &command),
+        Command::Allow { path } => allow::allow(&ctx, path.as_deref()),
+        Command::Deny { path } => allow::deny(&ctx, path.as_deref()),
+        Command::Trust {
+            command: TrustCommand::List { json },
+        } => allow::list(&ctx, json),
+        Command::Edit { local } => edit::run(&ctx, local),
+        Command::Reload => reload::run(&ctx),
+    }
+}

@@ -1,0 +1,105 @@
+//! `strata status [--json]`: which files apply here (and whether they are trusted), the
+//! session, and the variables strata currently manages in this shell.
+
+use anyhow::Result;
+use std::ffi::OsStr;
+
+use super::{Ctx, current_env, current_state};
+use crate::display::tilde;
+use crate::env_diff::STATE_VAR;
+use crate::layers::FileState;
+
+/// Print the status.
+pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
+    let cwd = ctx.cwd()?;
+    let current = current_env();
+    let state = current_state(&current);
+    let (_, eval) = match ctx.evaluate(&cwd, &mut Vec::new()) {
+        Ok(r) => (Some(r.0), Ok(r.1)),
+        Err(e) => (None, Err(e)),
+    };
+    let session = std::env::var_os("STRATA_SESSION");
+    let managed: Vec<String> = match &state {
+        Ok(Some(s)) => s
+            .vars
+            .iter()
+            .map(|v| v.name.clone())
+            .chain(s.lists.iter().map(|l| l.name.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let state_text = match (&state, current.get(OsStr::new(STATE_VAR))) {
+        (Ok(Some(_)), _) => "hook active",
+        (Ok(None), _) => "no hook in this shell (add eval \"$(strata hook bash)\" to your rc file)",
+        (Err(_), _) => "STRATA_STATE is corrupt (the next prompt starts over)",
+    };
+    if json {
+        let files: Vec<serde_json::Value> = match &eval {
+            Ok(e) => e
+                .files
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "path": f.path.to_string_lossy(),
+                        "layer": f.kind.label(),
+                        "state": state_name(f.state),
+                    })
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let v = serde_json::json!({
+            "cwd": cwd.to_string_lossy(),
+            "files": files,
+            "error": eval.as_ref().err().map(|e| e.to_string()),
+            "session": session.as_ref().map(|s| s.to_string_lossy()),
+            "context": serde_json::Value::Null,
+            "hook": state_text,
+            "managed": managed,
+            "config_dir": ctx.dirs.config.to_string_lossy(),
+            "state_dir": ctx.dirs.state.to_string_lossy(),
+            "data_dir": ctx.dirs.data.to_string_lossy(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("directory  {}", tilde(&cwd));
+    match &eval {
+        Ok(e) if e.files.is_empty() => {
+            println!("files      none (create a .strata.toml, then strata allow)")
+        }
+        Ok(e) => {
+            println!("files");
+            for f in &e.files {
+                println!(
+                    "  {:<20} {:<18} {}",
+                    state_name(f.state),
+                    f.kind.label(),
+                    tilde(&f.path)
+                );
+            }
+        }
+        Err(e) => println!("error      {e}"),
+    }
+    println!("context    none");
+    match &session {
+        Some(s) => println!("session    {}", s.to_string_lossy()),
+        None => println!("session    none"),
+    }
+    println!("shell      {state_text}");
+    if managed.is_empty() {
+        println!("variables  none set by strata in this shell");
+    } else {
+        println!("variables  {}", managed.join(" "));
+    }
+    Ok(())
+}
+
+fn state_name(s: FileState) -> &'static str {
+    match s {
+        FileState::Applied => "applied",
+        FileState::Untrusted => "not allowed",
+        FileState::Denied => "denied",
+        FileState::AboveRoot => "ignored (above root)",
+    }
+}

@@ -1,0 +1,486 @@
+//! The layer file model: one `.strata.toml` (or global/system/context file) parsed and
+//! validated, with the line of every key kept for error messages and `strata why`.
+//!
+//! Parsing uses `toml_edit`'s immutable document, which keeps spans and key order. Anything
+//! unexpected (an unknown key, a wrong type, an invalid variable name, a `true` value) is an
+//! error naming the file, line and column, and saying what to write instead.
+
+use anyhow::{Result, anyhow};
+use std::path::{Path, PathBuf};
+use toml_edit::{Item, Key, TableLike, Value};
+
+use crate::display::tilde;
+
+/// Which layer a file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `/etc/strata/config.toml`.
+    System,
+    /// `$XDG_CONFIG_HOME/strata/config.toml`.
+    Global,
+    /// `.strata.toml` in a directory.
+    Dir,
+    /// `.strata.local.toml` beside it.
+    DirLocal,
+}
+
+impl Kind {
+    /// A directory file, which needs trust and may set `root`.
+    pub fn is_dir(self) -> bool {
+        matches!(self, Kind::Dir | Kind::DirLocal)
+    }
+
+    /// How the layer is named in listings.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::System => "system",
+            Kind::Global => "global",
+            Kind::Dir => "directory",
+            Kind::DirLocal => "directory (local)",
+        }
+    }
+}
+
+/// A position in a file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// Line.
+    pub line: usize,
+    /// Column (in characters).
+    pub col: usize,
+}
+
+/// One `[env]` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvEntry {
+    /// Variable name, validated.
+    pub name: String,
+    /// The raw (uninterpolated) value; `None` for `false` (unset).
+    pub value: Option<String>,
+    /// Where the key is.
+    pub pos: Pos,
+}
+
+/// A written list entry (a path or a file name) and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// As written.
+    pub text: String,
+    /// Where it is.
+    pub pos: Pos,
+}
+
+/// `[path]` or one `[paths.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEdits {
+    /// The variable (`PATH` for `[path]`).
+    pub var: String,
+    /// Entries to put in front, in written order.
+    pub prepend: Vec<Entry>,
+    /// Entries to put at the back, in written order.
+    pub append: Vec<Entry>,
+}
+
+/// One setting from `[settings]`, as a dotted key.
+#[derive(Debug, Clone)]
+pub struct SettingEntry {
+    /// Dotted key, e.g. `lock.timeout`.
+    pub key: String,
+    /// The TOML value.
+    pub value: Value,
+    /// Where it is.
+    pub pos: Pos,
+}
+
+/// A parsed layer file.
+#[derive(Debug, Clone)]
+pub struct LayerFile {
+    /// The file, as discovered (not canonicalised).
+    pub path: PathBuf,
+    /// Which layer.
+    pub kind: Kind,
+    /// `root = true`: stop inheriting from directories above.
+    pub root: bool,
+    /// `[env]`, in file order.
+    pub env: Vec<EnvEntry>,
+    /// `[path]` then `[paths.*]`.
+    pub lists: Vec<ListEdits>,
+    /// `[dotenv] files`.
+    pub dotenv: Vec<Entry>,
+    /// `[contexts.NAME.env]`, kept for when that context is active.
+    pub contexts: Vec<(String, Vec<EnvEntry>)>,
+    /// `[settings]`, flattened to dotted keys.
+    pub settings: Vec<SettingEntry>,
+}
+
+impl LayerFile {
+    /// The directory the file is in (`STRATA_DIR`).
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("/"))
+    }
+}
+
+/// True for `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn valid_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Variables a layer may not set: the shell owns them, or strata does.
+const RESERVED: &[&str] = &[
+    "PWD",
+    "OLDPWD",
+    "SHLVL",
+    "_",
+    "STRATA_STATE",
+    "STRATA_SESSION",
+    "BASHOPTS",
+    "SHELLOPTS",
+    "EUID",
+    "UID",
+    "PPID",
+];
+
+/// Byte offset to line and column.
+pub fn pos_of(src: &str, offset: usize) -> Pos {
+    let offset = offset.min(src.len());
+    let before = &src[..src.floor_char_boundary(offset)];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Pos { line, col }
+}
+
+/// Closest of `candidates` to `word`, when close enough to suggest.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb))
+                    .min(row[j] + 1)
+                    .min(row[j + 1] + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+struct Parser<'a> {
+    path: &'a Path,
+    src: &'a str,
+}
+
+impl Parser<'_> {
+    fn pos(&self, span: Option<std::ops::Range<usize>>) -> Pos {
+        span.map(|s| pos_of(self.src, s.start)).unwrap_or_default()
+    }
+
+    fn err(&self, pos: Pos, msg: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!("{}:{}:{}: {msg}", tilde(self.path), pos.line, pos.col)
+    }
+
+    fn key_pos(&self, key: &Key, item: &Item) -> Pos {
+        self.pos(key.span().or_else(|| item.span()))
+    }
+
+    fn table<'t>(&self, item: &'t Item, key: &Key, what: &str) -> Result<&'t dyn TableLike> {
+        item.as_table_like()
+            .ok_or_else(|| self.err(self.key_pos(key, item), format!("{what} must be a table")))
+    }
+
+    fn keys<'t>(&self, t: &'t dyn TableLike) -> Vec<(&'t Key, &'t Item)> {
+        t.iter().filter_map(|(k, _)| t.get_key_value(k)).collect()
+    }
+
+    fn unknown(&self, key: &Key, item: &Item, section: &str, known: &[&str]) -> anyhow::Error {
+        let hint = match did_you_mean(key.get(), known) {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None => format!(" (expected one of: {})", known.join(", ")),
+        };
+        self.err(
+            self.key_pos(key, item),
+            format!("unknown key `{}` in {section}{hint}", key.get()),
+        )
+    }
+
+    fn var_name(&self, key: &Key, item: &Item) -> Result<String> {
+        let name = key.get();
+        if !valid_name(name) {
+            return Err(self.err(
+                self.key_pos(key, item),
+                format!(
+                    "invalid variable name {name:?}: names are letters, digits and _, not starting with a digit"
+                ),
+            ));
+        }
+        if RESERVED.contains(&name) || name.starts_with("STRATA_") {
+            return Err(self.err(
+                self.key_pos(key, item),
+                format!("{name} is managed by the shell or by strata and cannot be set here"),
+            ));
+        }
+        Ok(name.to_string())
+    }
+
+    fn env_table(&self, t: &dyn TableLike) -> Result<Vec<EnvEntry>> {
+        let mut out = Vec::new();
+        for (key, item) in self.keys(t) {
+            let name = self.var_name(key, item)?;
+            let pos = self.key_pos(key, item);
+            let value = match item.as_value() {
+                Some(Value::String(s)) => Some(s.value().clone()),
+                Some(Value::Integer(i)) => Some(i.value().to_string()),
+                Some(Value::Boolean(b)) if !*b.value() => None,
+                Some(Value::Boolean(_)) => {
+                    return Err(self.err(
+                        pos,
+                        format!("{name} = true is not a value: write a string (\"1\", \"true\"), or false to unset {name}"),
+                    ));
+                }
+                _ => {
+                    return Err(self.err(
+                        pos,
+                        format!("{name} must be a string, an integer, or false (to unset it)"),
+                    ));
+                }
+            };
+            out.push(EnvEntry { name, value, pos });
+        }
+        Ok(out)
+    }
+
+    fn strings(&self, key: &Key, item: &Item) -> Result<Vec<Entry>> {
+        let pos = self.key_pos(key, item);
+        let arr = item
+            .as_array()
+            .ok_or_else(|| self.err(pos, format!("`{}` must be an array of strings", key.get())))?;
+        arr.iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(Entry {
+                    text: s.value().clone(),
+                    pos: self.pos(v.span()),
+                }),
+                _ => Err(self.err(
+                    self.pos(v.span()),
+                    format!("`{}` must contain only strings", key.get()),
+                )),
+            })
+            .collect()
+    }
+
+    fn list_edits(&self, var: String, t: &dyn TableLike) -> Result<ListEdits> {
+        let mut edits = ListEdits {
+            var,
+            prepend: Vec::new(),
+            append: Vec::new(),
+        };
+        for (key, item) in self.keys(t) {
+            match key.get() {
+                "prepend" => edits.prepend = self.strings(key, item)?,
+                "append" => edits.append = self.strings(key, item)?,
+                _ => return Err(self.unknown(key, item, "a path table", &["prepend", "append"])),
+            }
+        }
+        Ok(edits)
+    }
+
+    fn settings(&self, prefix: &str, t: &dyn TableLike, out: &mut Vec<SettingEntry>) -> Result<()> {
+        for (key, item) in self.keys(t) {
+            let dotted = if prefix.is_empty() {
+                key.get().to_string()
+            } else {
+                format!("{prefix}.{}", key.get())
+            };
+            if let Some(inner) = item.as_table_like() {
+                self.settings(&dotted, inner, out)?;
+            } else if let Some(v) = item.as_value() {
+                out.push(SettingEntry {
+                    key: dotted,
+                    value: v.clone(),
+                    pos: self.key_pos(key, item),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parse and validate one layer file from its bytes.
+pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
+    let src = std::str::from_utf8(bytes).map_err(|e| {
+        let pos = pos_of(
+            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+            e.valid_up_to(),
+        );
+        anyhow!(
+            "{}:{}:{}: not a text file (invalid UTF-8 at byte {}); a strata file is TOML",
+            tilde(path),
+            pos.line,
+            pos.col,
+            e.valid_up_to()
+        )
+    })?;
+    let p = Parser { path, src };
+    let doc = toml_edit::Document::parse(src).map_err(|e| {
+        let pos = p.pos(e.span());
+        let msg = e.message().trim().replace('\n', " ");
+        p.err(pos, format!("invalid TOML: {msg}"))
+    })?;
+    let mut file = LayerFile {
+        path: path.to_path_buf(),
+        kind,
+        root: false,
+        env: Vec::new(),
+        lists: Vec::new(),
+        dotenv: Vec::new(),
+        contexts: Vec::new(),
+        settings: Vec::new(),
+    };
+    let top = doc.as_table();
+    let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];
+    if kind.is_dir() {
+        known.insert(0, "root");
+    }
+    for (key, item) in p.keys(top) {
+        match key.get() {
+            "root" if kind.is_dir() => {
+                file.root = item
+                    .as_bool()
+                    .ok_or_else(|| p.err(p.key_pos(key, item), "root must be true or false"))?;
+            }
+            "env" => file.env = p.env_table(p.table(item, key, "[env]")?)?,
+            "path" => {
+                let edits = p.list_edits("PATH".into(), p.table(item, key, "[path]")?)?;
+                file.lists.insert(0, edits);
+            }
+            "paths" => {
+                for (k, i) in p.keys(p.table(item, key, "[paths]")?) {
+                    let var = p.var_name(k, i)?;
+                    let t = p.table(i, k, &format!("[paths.{var}]"))?;
+                    file.lists.push(p.list_edits(var, t)?);
+                }
+            }
+            "dotenv" => {
+                for (k, i) in p.keys(p.table(item, key, "[dotenv]")?) {
+                    match k.get() {
+                        "files" => file.dotenv = p.strings(k, i)?,
+                        _ => return Err(p.unknown(k, i, "[dotenv]", &["files"])),
+                    }
+                }
+            }
+            "contexts" => {
+                for (name, ctx) in p.keys(p.table(item, key, "[contexts]")?) {
+                    let t = p.table(ctx, name, "a context section")?;
+                    let mut env = Vec::new();
+                    for (k, i) in p.keys(t) {
+                        match k.get() {
+                            "env" => env = p.env_table(p.table(i, k, "env")?)?,
+                            _ => {
+                                return Err(p.unknown(k, i, "a [contexts.NAME] section", &["env"]));
+                            }
+                        }
+                    }
+                    file.contexts.push((name.get().to_string(), env));
+                }
+            }
+            "settings" => p.settings("", p.table(item, key, "[settings]")?, &mut file.settings)?,
+            _ => return Err(p.unknown(key, item, "the top level", &known)),
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_dir(src: &str) -> Result<LayerFile> {
+        parse(Path::new("/p/.strata.toml"), Kind::Dir, src.as_bytes())
+    }
+
+    #[test]
+    fn full_file_parses_in_order() {
+        let f = parse_dir(
+            r#"root = true
+[env]
+B = "b"
+A = 1
+OLD = false
+[path]
+prepend = ["bin", "node_modules/.bin"]
+[paths.PYTHONPATH]
+append = ["lib"]
+[dotenv]
+files = [".env"]
+[contexts.prod.env]
+API = "x"
+[settings]
+log = "quiet"
+lock.timeout = "1s"
+"#,
+        )
+        .unwrap();
+        assert!(f.root);
+        let names: Vec<_> = f
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.value.as_deref()))
+            .collect();
+        assert_eq!(names, [("B", Some("b")), ("A", Some("1")), ("OLD", None)]);
+        assert_eq!(f.env[1].pos, Pos { line: 4, col: 1 });
+        assert_eq!(f.lists[0].var, "PATH");
+        assert_eq!(f.lists[0].prepend[1].text, "node_modules/.bin");
+        assert_eq!(f.lists[1].var, "PYTHONPATH");
+        assert_eq!(f.dotenv[0].text, ".env");
+        assert_eq!(f.contexts[0].0, "prod");
+        let keys: Vec<_> = f.settings.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["log", "lock.timeout"]);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_fix() {
+        let e = parse_dir("[env]\nOK = \"1\"\n\"1BAD\" = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/p/.strata.toml:3:1: invalid variable name \"1BAD\""),
+            "{e}"
+        );
+        let e = parse_dir("[env]\nX = true\n").unwrap_err().to_string();
+        assert!(e.contains(":2:1: X = true is not a value"), "{e}");
+        let e = parse_dir("[evn]\nX = \"1\"\n").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown key `evn`") && e.contains("did you mean `env`"),
+            "{e}"
+        );
+        let e = parse_dir("[env\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("/p/.strata.toml:1:") && e.contains("invalid TOML"),
+            "{e}"
+        );
+        let e = parse(Path::new("/p/x"), Kind::Dir, b"a = \xff\xfe")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a text file"), "{e}");
+        let e = parse_dir("[env]\nPWD = \"/\"\n").unwrap_err().to_string();
+        assert!(e.contains("PWD is managed"), "{e}");
+    }
+
+    #[test]
+    fn root_only_in_directory_files() {
+        let e = parse(Path::new("/c.toml"), Kind::Global, b"root = true").unwrap_err();
+        assert!(e.to_string().contains("unknown key `root`"), "{e}");
+    }
+}

@@ -1,0 +1,807 @@
+//! The layer stack: find every file that applies at a directory, check trust, parse, and
+//! merge them into the target environment, remembering where every value came from.
+//!
+//! Order, lowest first: system, global, then every directory from the filesystem root down
+//! to the cwd (each `.strata.toml` followed by its `.strata.local.toml`), stopping above a
+//! trusted file with `root = true`. Within one file, `[dotenv]` files load before `[env]`.
+//! This module reads files but never prints: warnings are returned for the caller to show.
+
+pub mod dotenv;
+pub mod file;
+pub mod interp;
+
+use anyhow::{Result, anyhow, bail};
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::display::tilde;
+use crate::env_diff::{Env, ListEdit, Target};
+use crate::settings::{Origin, Settings, expand_home};
+use crate::store::Dirs;
+use crate::store::trust::{self, Standing};
+use file::{EnvEntry, Kind, LayerFile, Pos};
+use interp::{InterpError, interpolate};
+
+/// Names of the directory files, in the order they apply within one directory.
+pub const DIR_FILES: [&str; 2] = [".strata.toml", ".strata.local.toml"];
+
+/// What to evaluate.
+pub struct Request<'a> {
+    /// strata's directories.
+    pub dirs: &'a Dirs,
+    /// The directory to evaluate at (absolute, not necessarily canonical).
+    pub cwd: &'a Path,
+    /// The environment without strata's changes.
+    pub base: &'a Env,
+    /// `-c key=value` flags.
+    pub flags: &'a [String],
+    /// `--strict`: an untrusted file is an error.
+    pub strict: bool,
+    /// Treat this canonical path as trusted whatever its record says (validation for `allow`).
+    pub assume_trusted: Option<&'a Path>,
+}
+
+/// How a file found during discovery was treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// Parsed and applied.
+    Applied,
+    /// Skipped: never allowed, or edited since.
+    Untrusted,
+    /// Skipped: denied.
+    Denied,
+    /// Skipped: a directory above a `root = true` file.
+    AboveRoot,
+}
+
+/// One file that exists and was considered.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The file.
+    pub path: PathBuf,
+    /// Its layer.
+    pub kind: Kind,
+    /// What happened to it.
+    pub state: FileState,
+}
+
+/// What one file did to one variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Set to this value (from `[env]`).
+    Set(OsString),
+    /// Set to this value by a dotenv file.
+    Dotenv(OsString),
+    /// Unset (`false`).
+    Unset,
+    /// Entry put in front of the list.
+    Prepend(OsString),
+    /// Entry put at the back of the list.
+    Append(OsString),
+}
+
+/// One step of provenance, for `strata why`.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// Variable name.
+    pub var: String,
+    /// The file that did it.
+    pub path: PathBuf,
+    /// Where in that file.
+    pub pos: Pos,
+    /// What it did.
+    pub action: Action,
+}
+
+/// The result of evaluating the layer stack at one directory.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// What strata should set, relative to the base environment.
+    pub target: Target,
+    /// Every existing file considered, lowest layer first.
+    pub files: Vec<FileReport>,
+    /// Every assignment in the order applied.
+    pub assignments: Vec<Assignment>,
+    /// Lines to show the user (untrusted files, missing dotenv files).
+    pub warnings: Vec<String>,
+    /// Resolved settings.
+    pub settings: Settings,
+    /// The innermost directory with a directory file.
+    pub nearest: Option<PathBuf>,
+}
+
+/// Settings from the system and global files, the environment and flags only: what commands
+/// that never look at directory files (allow, trust list) need, e.g. the lock policy.
+pub fn base_settings(dirs: &Dirs, flags: &[String]) -> Result<Settings> {
+    let mut settings = Settings::default();
+    for (path, kind) in [
+        (&dirs.system_config, Kind::System),
+        (&dirs.global_config(), Kind::Global),
+    ] {
+        if let Some(f) = read_layer(path, kind)? {
+            settings.apply_file(kind, path, &f.settings)?;
+        }
+    }
+    settings.apply_env()?;
+    settings.apply_flags(flags)?;
+    Ok(settings)
+}
+
+/// Read and parse a user-owned (always trusted) file; `None` if it does not exist.
+fn read_layer(path: &Path, kind: Kind) -> Result<Option<LayerFile>> {
+    match read_optional(path)? {
+        Some(bytes) => Ok(Some(file::parse(path, kind, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// The file's bytes, `None` when it does not exist; any other failure is an error naming it.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+            bail!(
+                "{} is a directory, not a file; remove or rename it",
+                tilde(path)
+            )
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            bail!(
+                "cannot read {}: permission denied (fix its permissions, or remove it)",
+                tilde(path)
+            )
+        }
+        Err(e) => bail!("cannot read {}: {e}", tilde(path)),
+    }
+}
+
+/// The directory itself, then each parent up to the root.
+fn ancestors(cwd: &Path) -> impl Iterator<Item = &Path> {
+    cwd.ancestors()
+}
+
+/// The message for a skipped directory file.
+pub fn untrusted_message(path: &Path, state: FileState) -> String {
+    match state {
+        FileState::Denied => format!(
+            "{} is denied — it stays blocked until you run 'strata allow {}'",
+            tilde(path),
+            shell_words::quote(&tilde(path))
+        ),
+        _ => format!(
+            "{} is not allowed — review it, then run 'strata allow'",
+            tilde(path)
+        ),
+    }
+}
+
+/// Evaluate the layer stack for `req`. Every path looked at (files that exist or could
+/// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
+/// knows what to watch for the fix.
+pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluation> {
+    watch.extend([
+        req.dirs.system_config.clone(),
+        req.dirs.global_config(),
+        req.dirs.reload_marker(),
+    ]);
+    let mut settings = Settings::default();
+    let mut layers: Vec<LayerFile> = Vec::new();
+    let mut reports: Vec<FileReport> = Vec::new();
+    for (path, kind) in [
+        (&req.dirs.system_config, Kind::System),
+        (&req.dirs.global_config(), Kind::Global),
+    ] {
+        if let Some(f) = read_layer(path, kind)? {
+            settings.apply_file(kind, path, &f.settings)?;
+            reports.push(FileReport {
+                path: path.clone(),
+                kind,
+                state: FileState::Applied,
+            });
+            layers.push(f);
+        }
+    }
+    // Trust decisions need trust.paths, which only the user's own files and flags may set.
+    let mut trusting = settings.clone();
+    trusting.apply_flags(req.flags)?;
+    let mut warnings = Vec::new();
+
+    // Directory files, innermost directory first while discovering.
+    let mut found: Vec<(LayerFile, FileReport)> = Vec::new();
+    let mut skipped: Vec<FileReport> = Vec::new();
+    let mut nearest = None;
+    'dirs: for dir in ancestors(req.cwd) {
+        let mut stop = false;
+        let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
+        for (name, kind) in DIR_FILES.iter().zip([Kind::Dir, Kind::DirLocal]) {
+            let path = dir.join(name);
+            watch.push(path.clone());
+            let Some(bytes) = read_optional(&path)? else {
+                continue;
+            };
+            nearest.get_or_insert_with(|| dir.to_path_buf());
+            let canonical = std::fs::canonicalize(&path)
+                .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?;
+            watch.push(trust::record_path(req.dirs, &canonical));
+            let standing = if req.assume_trusted == Some(canonical.as_path()) {
+                Standing::Trusted
+            } else {
+                trust::standing(req.dirs, &canonical, &bytes, &trusting.trust_paths)
+            };
+            let state = match standing {
+                Standing::Trusted => FileState::Applied,
+                Standing::Untrusted => FileState::Untrusted,
+                Standing::Denied => FileState::Denied,
+            };
+            let report = FileReport {
+                path: path.clone(),
+                kind,
+                state,
+            };
+            if state != FileState::Applied {
+                if req.strict {
+                    bail!("{} (--strict)", untrusted_message(&path, state));
+                }
+                warnings.push(untrusted_message(&path, state));
+                skipped.push(report);
+                continue;
+            }
+            let f = file::parse(&path, kind, &bytes)?;
+            stop |= f.root;
+            here.push((f, report));
+        }
+        found.extend(here.into_iter().rev());
+        if stop {
+            for above in ancestors(dir).skip(1) {
+                for name in DIR_FILES {
+                    let path = above.join(name);
+                    if path.exists() {
+                        skipped.push(FileReport {
+                            path,
+                            kind: Kind::Dir,
+                            state: FileState::AboveRoot,
+                        });
+                    }
+                }
+            }
+            break 'dirs;
+        }
+    }
+    found.reverse();
+    for (f, r) in found {
+        settings.apply_file(f.kind, &f.path, &f.settings)?;
+        reports.push(r);
+        layers.push(f);
+    }
+    skipped.reverse();
+    reports.extend(skipped);
+    settings.apply_env()?;
+    settings.apply_flags(req.flags)?;
+    // A value that only flags may set keeps its flag origin even if a file set it later.
+    if let Some((_, Origin::Flag(_))) = trusting.origins.iter().find(|(k, _)| *k == "trust.paths") {
+        settings.trust_paths = trusting.trust_paths.clone();
+    }
+
+    let mut merge = Merge {
+        env: req.base.clone(),
+        assigned: Vec::new(),
+        assignments: Vec::new(),
+        lists: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for f in &layers {
+        merge.layer(f, settings.dotenv_default, watch)?;
+    }
+    warnings.extend(merge.warnings);
+
+    let mut target = Target::default();
+    for name in &merge.assigned {
+        target
+            .vars
+            .insert(name.clone(), merge.env.get(OsStr::new(name)).cloned());
+    }
+    // Prepends: innermost layer first; appends: outermost first.
+    let mut lists: BTreeMap<String, ListEdit> = BTreeMap::new();
+    for (var, prepend, _) in merge.lists.iter().rev() {
+        lists
+            .entry(var.clone())
+            .or_default()
+            .prepend
+            .extend(prepend.iter().cloned());
+    }
+    for (var, _, append) in &merge.lists {
+        lists
+            .entry(var.clone())
+            .or_default()
+            .append
+            .extend(append.iter().cloned());
+    }
+    target.lists = lists;
+
+    let mut seen = std::collections::HashSet::new();
+    watch.retain(|p| seen.insert(p.clone()));
+    Ok(Evaluation {
+        target,
+        files: reports,
+        assignments: merge.assignments,
+        warnings,
+        settings,
+        nearest,
+    })
+}
+
+/// The merge in progress: the environment resolved so far and what each file did.
+struct Merge {
+    env: Env,
+    /// Variables set or unset by some layer, in first-assignment order.
+    assigned: Vec<String>,
+    assignments: Vec<Assignment>,
+    /// Per file, per list variable: (var, prepend, append), in application order.
+    lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
+    warnings: Vec<String>,
+}
+
+impl Merge {
+    fn assign(&mut self, var: &str, path: &Path, pos: Pos, action: Action) {
+        match &action {
+            Action::Set(v) | Action::Dotenv(v) => {
+                self.env.insert(var.into(), v.clone());
+            }
+            Action::Unset => {
+                self.env.remove(OsStr::new(var));
+            }
+            Action::Prepend(_) | Action::Append(_) => {}
+        }
+        if matches!(action, Action::Set(_) | Action::Dotenv(_) | Action::Unset)
+            && !self.assigned.iter().any(|a| a == var)
+        {
+            self.assigned.push(var.to_string());
+        }
+        self.assignments.push(Assignment {
+            var: var.to_string(),
+            path: path.to_path_buf(),
+            pos,
+            action,
+        });
+    }
+
+    fn layer(
+        &mut self,
+        f: &LayerFile,
+        dotenv_default: bool,
+        watch: &mut Vec<PathBuf>,
+    ) -> Result<()> {
+        let dir = f.dir().to_path_buf();
+        // dotenv files first; [env] of the same file wins over them.
+        let mut dotenvs: Vec<(String, Pos, bool)> = f
+            .dotenv
+            .iter()
+            .map(|e| (e.text.clone(), e.pos, true))
+            .collect();
+        if dotenv_default && f.kind.is_dir() && !dotenvs.iter().any(|(t, _, _)| t == ".env") {
+            dotenvs.push((".env".into(), Pos::default(), false));
+        }
+        for (text, pos, listed) in dotenvs {
+            let path = resolve_path(&dir, OsStr::new(&text));
+            watch.push(path.clone());
+            let Some(bytes) = read_optional(&path)? else {
+                if listed {
+                    self.warnings.push(format!(
+                        "{}:{}: dotenv file {} not found (skipped)",
+                        tilde(&f.path),
+                        pos.line,
+                        tilde(&path)
+                    ));
+                }
+                continue;
+            };
+            let env = &self.env;
+            let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
+            for a in assigned {
+                if file::valid_name(&a.name) && !reserved(&a.name) {
+                    self.assign(
+                        &a.name,
+                        &path,
+                        Pos {
+                            line: a.line,
+                            col: 1,
+                        },
+                        Action::Dotenv(a.value),
+                    );
+                } else {
+                    bail!("{}:{}: {} cannot be set here", tilde(&path), a.line, a.name);
+                }
+            }
+        }
+        // [env], with forward references to later keys of the same file and cycle detection.
+        let mut resolver = Resolver {
+            file: f,
+            env: &self.env,
+            dir: &dir,
+            index: f
+                .env
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.as_str(), i))
+                .collect(),
+            done: vec![None; f.env.len()],
+            stack: Vec::new(),
+        };
+        for i in 0..f.env.len() {
+            resolver.resolve(i)?;
+        }
+        let values: Vec<Option<OsString>> = resolver
+            .done
+            .into_iter()
+            .map(|v| v.expect("every key resolved"))
+            .collect();
+        for (e, v) in f.env.iter().zip(values) {
+            let action = match v {
+                Some(v) => Action::Set(v),
+                None => Action::Unset,
+            };
+            self.assign(&e.name, &f.path, e.pos, action);
+        }
+        // List edits.
+        for edits in &f.lists {
+            let mut prepend = Vec::new();
+            let mut append = Vec::new();
+            for (entries, out, front) in [
+                (&edits.prepend, &mut prepend, true),
+                (&edits.append, &mut append, false),
+            ] {
+                for e in entries {
+                    let env = &self.env;
+                    let text = interpolate(&e.text, &mut |n| {
+                        Ok(if n == "STRATA_DIR" {
+                            Some(dir.clone().into_os_string())
+                        } else {
+                            env.get(OsStr::new(n)).cloned()
+                        })
+                    })
+                    .map_err(|err| {
+                        anyhow!("{}:{}:{}: {err}", tilde(&f.path), e.pos.line, e.pos.col)
+                    })?;
+                    if text.as_bytes().contains(&b':') {
+                        bail!(
+                            "{}:{}:{}: a {} entry cannot contain ':' (write one entry per string)",
+                            tilde(&f.path),
+                            e.pos.line,
+                            e.pos.col,
+                            edits.var
+                        );
+                    }
+                    let entry = resolve_path(&dir, &text).into_os_string();
+                    out.push(entry.clone());
+                    let action = if front {
+                        Action::Prepend(entry)
+                    } else {
+                        Action::Append(entry)
+                    };
+                    self.assignments.push(Assignment {
+                        var: edits.var.clone(),
+                        path: f.path.clone(),
+                        pos: e.pos,
+                        action,
+                    });
+                }
+            }
+            self.lists.push((edits.var.clone(), prepend, append));
+        }
+        Ok(())
+    }
+}
+
+fn reserved(name: &str) -> bool {
+    name.starts_with("STRATA_") || matches!(name, "PWD" | "OLDPWD" | "SHLVL" | "_")
+}
+
+/// A path entry relative to a file's directory; `~/` means the home directory.
+fn resolve_path(dir: &Path, text: &OsStr) -> PathBuf {
+    let s = text.as_bytes();
+    if s.starts_with(b"~/") || s == b"~" {
+        return expand_home(&text.to_string_lossy());
+    }
+    let p = Path::new(text);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+/// Resolves one file's `[env]` keys, following references to other keys of the same file.
+struct Resolver<'a> {
+    file: &'a LayerFile,
+    env: &'a Env,
+    dir: &'a Path,
+    index: HashMap<&'a str, usize>,
+    done: Vec<Option<Option<OsString>>>,
+    stack: Vec<usize>,
+}
+
+impl Resolver<'_> {
+    fn resolve(&mut self, i: usize) -> Result<Option<OsString>> {
+        if let Some(v) = &self.done[i] {
+            return Ok(v.clone());
+        }
+        let entry: &EnvEntry = &self.file.env[i];
+        if let Some(at) = self.stack.iter().position(|&j| j == i) {
+            let mut chain: Vec<&str> = self.stack[at..]
+                .iter()
+                .map(|&j| self.file.env[j].name.as_str())
+                .collect();
+            chain.push(&entry.name);
+            let first = &self.file.env[self.stack[at]];
+            bail!(
+                "{}:{}:{}: interpolation cycle: {} (break it with a literal value or ${{VAR:-default}})",
+                tilde(&self.file.path),
+                first.pos.line,
+                first.pos.col,
+                chain.join(" → ")
+            );
+        }
+        let Some(text) = entry.value.clone() else {
+            self.done[i] = Some(None);
+            return Ok(None);
+        };
+        self.stack.push(i);
+        let mut failure: Option<anyhow::Error> = None;
+        let result = interpolate(&text, &mut |name| {
+            if name == "STRATA_DIR" {
+                return Ok(Some(self.dir.as_os_str().to_owned()));
+            }
+            if name != entry.name
+                && let Some(&j) = self.index.get(name)
+            {
+                return match self.resolve(j) {
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        failure = Some(e);
+                        Err(InterpError::Lookup(msg))
+                    }
+                };
+            }
+            Ok(self.env.get(OsStr::new(name)).cloned())
+        });
+        self.stack.pop();
+        let value = match (result, failure) {
+            (_, Some(e)) => return Err(e),
+            (Ok(v), None) => v,
+            (Err(e), None) => bail!(
+                "{}:{}:{}: {}: {e}",
+                tilde(&self.file.path),
+                entry.pos.line,
+                entry.pos.col,
+                entry.name
+            ),
+        };
+        self.done[i] = Some(Some(value.clone()));
+        Ok(Some(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    struct W {
+        _tmp: tempfile::TempDir,
+        root: PathBuf,
+        dirs: Dirs,
+    }
+
+    impl W {
+        fn new() -> W {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = fs::canonicalize(tmp.path()).unwrap();
+            let dirs = Dirs {
+                config: root.join("cfg"),
+                state: root.join("state"),
+                data: root.join("data"),
+                system_config: root.join("etc/config.toml"),
+            };
+            W {
+                _tmp: tmp,
+                root,
+                dirs,
+            }
+        }
+        fn file(&self, rel: &str, body: &str) -> PathBuf {
+            let p = self.root.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, body).unwrap();
+            p
+        }
+        fn allow(&self, rel: &str) {
+            let p = self.root.join(rel);
+            let c = fs::canonicalize(&p).unwrap();
+            let h = trust::sha256_hex(&fs::read(&p).unwrap());
+            trust::record(
+                &self.dirs,
+                &c,
+                &trust::Decision::Allow(h),
+                Default::default(),
+            )
+            .unwrap();
+        }
+        fn eval(&self, rel: &str, base: &[(&str, &str)]) -> Result<Evaluation> {
+            let cwd = self.root.join(rel);
+            fs::create_dir_all(&cwd).unwrap();
+            let base: Env = base
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect();
+            evaluate(
+                &Request {
+                    dirs: &self.dirs,
+                    cwd: &cwd,
+                    base: &base,
+                    flags: &[],
+                    strict: false,
+                    assume_trusted: None,
+                },
+                &mut Vec::new(),
+            )
+        }
+    }
+
+    fn var(e: &Evaluation, name: &str) -> Option<String> {
+        e.target
+            .vars
+            .get(name)
+            .cloned()
+            .flatten()
+            .map(|v| v.into_string().unwrap())
+    }
+
+    #[test]
+    fn nested_layers_merge_outer_first() {
+        let w = W::new();
+        w.file(
+            "a/.strata.toml",
+            "[env]\nA = \"outer\"\nB = \"outer\"\n[path]\nprepend = [\"bin\"]\n",
+        );
+        w.file(
+            "a/b/.strata.toml",
+            "[env]\nB = \"inner ${A}\"\n[path]\nprepend = [\"bin\"]\nappend = [\"/z\"]\n",
+        );
+        w.file("a/b/.strata.local.toml", "[env]\nC = \"${B}!\"\n");
+        for f in [
+            "a/.strata.toml",
+            "a/b/.strata.toml",
+            "a/b/.strata.local.toml",
+        ] {
+            w.allow(f);
+        }
+        let e = w.eval("a/b/c", &[]).unwrap();
+        assert_eq!(var(&e, "A").as_deref(), Some("outer"));
+        assert_eq!(var(&e, "B").as_deref(), Some("inner outer"));
+        assert_eq!(var(&e, "C").as_deref(), Some("inner outer!"));
+        let path = &e.target.lists["PATH"];
+        let inner = w.root.join("a/b/bin").into_os_string();
+        let outer = w.root.join("a/bin").into_os_string();
+        assert_eq!(path.prepend, [inner, outer]);
+        assert_eq!(path.append, [OsString::from("/z")]);
+        assert_eq!(e.nearest.as_deref(), Some(w.root.join("a/b").as_path()));
+    }
+
+    #[test]
+    fn root_stops_inheritance_and_untrusted_is_skipped() {
+        let w = W::new();
+        w.file("a/.strata.toml", "[env]\nA = \"outer\"\n");
+        w.file("a/b/.strata.toml", "root = true\n[env]\nB = \"b\"\n");
+        w.file("a/b/c/.strata.toml", "[env]\nC = \"c\"\n");
+        w.allow("a/.strata.toml");
+        w.allow("a/b/.strata.toml");
+        let e = w.eval("a/b/c", &[]).unwrap();
+        assert_eq!(var(&e, "A"), None);
+        assert_eq!(var(&e, "B").as_deref(), Some("b"));
+        assert_eq!(var(&e, "C"), None);
+        assert_eq!(e.warnings.len(), 1);
+        assert!(e.warnings[0].contains("is not allowed"), "{:?}", e.warnings);
+    }
+
+    #[test]
+    fn interpolation_sees_shell_env_self_and_forward_keys() {
+        let w = W::new();
+        w.file(
+            "p/.strata.toml",
+            "[env]\nX = \"${X}:more\"\nY = \"${Z}/y\"\nZ = \"${STRATA_DIR}\"\nD = \"$${NOPE:-lit}\"\nU = false\n",
+        );
+        w.allow("p/.strata.toml");
+        let e = w.eval("p", &[("X", "base"), ("U", "u")]).unwrap();
+        assert_eq!(var(&e, "X").as_deref(), Some("base:more"));
+        let dir = w.root.join("p").display().to_string();
+        assert_eq!(var(&e, "Y"), Some(format!("{dir}/y")));
+        assert_eq!(var(&e, "D").as_deref(), Some("${NOPE:-lit}"));
+        assert_eq!(e.target.vars.get("U"), Some(&None));
+    }
+
+    #[test]
+    fn cycles_and_unknowns_name_file_and_line() {
+        let w = W::new();
+        w.file("p/.strata.toml", "[env]\nA = \"${B}\"\nB = \"${A}\"\n");
+        w.allow("p/.strata.toml");
+        let err = w.eval("p", &[]).unwrap_err().to_string();
+        assert!(
+            err.contains(".strata.toml:2:1: interpolation cycle: A → B → A"),
+            "{err}"
+        );
+        w.file("q/.strata.toml", "[env]\nA = \"ok\"\nB = \"x${NOPE}\"\n");
+        w.allow("q/.strata.toml");
+        let err = w.eval("q", &[]).unwrap_err().to_string();
+        assert!(
+            err.contains(".strata.toml:3:1: B: unknown variable NOPE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dotenv_loads_before_env_and_env_wins() {
+        let w = W::new();
+        w.file("p/.env", "A=from-dotenv\nB=\"two\nlines\"\n");
+        w.file(
+            "p/.strata.toml",
+            "[dotenv]\nfiles = [\".env\", \"missing.env\"]\n[env]\nA = \"env ${B}\"\n",
+        );
+        w.allow("p/.strata.toml");
+        let e = w.eval("p", &[]).unwrap();
+        assert_eq!(var(&e, "A").as_deref(), Some("env two\nlines"));
+        assert_eq!(var(&e, "B").as_deref(), Some("two\nlines"));
+        assert!(
+            e.warnings
+                .iter()
+                .any(|w| w.contains("missing.env not found")),
+            "{:?}",
+            e.warnings
+        );
+    }
+
+    #[test]
+    fn global_and_system_layers_apply_under_directories() {
+        let w = W::new();
+        w.file("etc/config.toml", "[env]\nS = \"sys\"\nG = \"sys\"\n");
+        w.file(
+            "cfg/config.toml",
+            "[env]\nG = \"global\"\n[settings]\ntrust.paths = [\"~/nowhere\"]\n",
+        );
+        w.file("p/.strata.toml", "[env]\nG = \"dir\"\n");
+        let e = w.eval("p", &[]).unwrap();
+        assert_eq!(var(&e, "S").as_deref(), Some("sys"));
+        assert_eq!(
+            var(&e, "G").as_deref(),
+            Some("global"),
+            "untrusted dir file is skipped"
+        );
+        w.file(
+            "cfg/config.toml",
+            &format!("[settings]\ntrust.paths = [\"{}\"]\n", w.root.display()),
+        );
+        let e = w.eval("p", &[]).unwrap();
+        assert_eq!(
+            var(&e, "G").as_deref(),
+            Some("dir"),
+            "trust.paths trusts without allow"
+        );
+    }
+
+    #[test]
+    fn strata_variables_cannot_be_set_by_dotenv() {
+        let w = W::new();
+        w.file("p/.env", "STRATA_TRUST_PATHS=/\n");
+        w.file("p/.strata.toml", "[dotenv]\nfiles = [\".env\"]\n");
+        w.allow("p/.strata.toml");
+        let err = w.eval("p", &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("STRATA_TRUST_PATHS cannot be set here"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! Tool settings: one typed struct, defaults in one place, each value remembering where it
+//! came from.
+//!
+//! Sources, lowest first: defaults, system file, global file, directory files (outer first),
+//! `STRATA_*` environment variables, `-c key=value` flags. `trust.paths` is honoured only from
+//! the system and global files: a directory file cannot make itself trusted.
+
+use anyhow::{Result, anyhow, bail};
+use std::path::PathBuf;
+use std::time::Duration;
+use toml_edit::Value;
+
+use crate::layers::file::{Kind, SettingEntry, did_you_mean};
+use crate::store::LockPolicy;
+
+/// How chatty the hook is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    /// Nothing but errors.
+    Quiet,
+    /// One line per change (the default).
+    Info,
+    /// Also what was evaluated and why.
+    Verbose,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file, at a line.
+    File(PathBuf, usize),
+    /// An environment variable.
+    Env(String),
+    /// A command-line flag.
+    Flag(String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(p, line) => write!(f, "{}:{line}", crate::display::tilde(p)),
+            Origin::Env(v) => write!(f, "env {v}"),
+            Origin::Flag(s) => write!(f, "flag {s}"),
+        }
+    }
+}
+
+/// Every setting strata understands.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `log`: quiet | info | verbose.
+    pub log: Log,
+    /// `hide_diff`: hide the `+FOO ~PATH` list in the change line.
+    pub hide_diff: bool,
+    /// `trust.paths`: directory prefixes whose files are trusted without `strata allow`.
+    pub trust_paths: Vec<PathBuf>,
+    /// `lock.warn_after` and `lock.timeout`.
+    pub lock: LockPolicy,
+    /// `dotenv.default`: load `.env` beside each directory file without listing it.
+    pub dotenv_default: bool,
+    /// `hook.fast_path`: let the shell skip running strata when nothing can have changed.
+    pub fast_path: bool,
+    /// Where each key's value came from.
+    pub origins: Vec<(&'static str, Origin)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            log: Log::Info,
+            hide_diff: false,
+            trust_paths: Vec::new(),
+            lock: LockPolicy::default(),
+            dotenv_default: false,
+            fast_path: true,
+            origins: Vec::new(),
+        }
+    }
+}
+
+/// Every key, in the order listings show them.
+pub const KEYS: &[&str] = &[
+    "log",
+    "hide_diff",
+    "trust.paths",
+    "lock.timeout",
+    "lock.warn_after",
+    "dotenv.default",
+    "hook.fast_path",
+];
+
+/// Parse `30s`, `5m`, `1h`, `7d`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow!("invalid duration {text:?} (write e.g. 500ms, 30s, 5m, 1h, 7d)"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => bail!("invalid duration {text:?}: unknown unit {unit:?} (use ms, s, m, h or d)"),
+    };
+    if !secs.is_finite() || secs < 0.0 || secs > 1e10 {
+        bail!("invalid duration {text:?}");
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn as_bool(key: &str, v: &Value) -> Result<bool> {
+    match v {
+        Value::Boolean(b) => Ok(*b.value()),
+        Value::String(s) => text_bool(key, s.value()),
+        _ => bail!("{key} must be true or false"),
+    }
+}
+
+fn text_bool(key: &str, s: &str) -> Result<bool> {
+    match s {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => bail!("{key} must be true or false, not {s:?}"),
+    }
+}
+
+impl Settings {
+    /// Set `key` from text (an env var or `-c key=value`).
+    pub fn set_text(&mut self, key: &str, text: &str, origin: Origin) -> Result<()> {
+        let value = match key {
+            "trust.paths" => Value::Array(text.split(':').filter(|s| !s.is_empty()).collect()),
+            _ => Value::from(text),
+        };
+        self.set(key, &value, origin)
+    }
+
+    /// Set `key` from a TOML value.
+    pub fn set(&mut self, key: &str, v: &Value, origin: Origin) -> Result<()> {
+        let key: &'static str = match KEYS.iter().find(|k| **k == key) {
+            Some(k) => k,
+            None => {
+                let hint = did_you_mean(key, KEYS)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_else(|| format!(" (known: {})", KEYS.join(", ")));
+                bail!("unknown setting `{key}`{hint}");
+            }
+        };
+        let text = |v: &Value| -> Result<String> {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("{key} must be a string"))
+        };
+        match key {
+            "log" => {
+                self.log = match text(v)?.as_str() {
+                    "quiet" => Log::Quiet,
+                    "info" => Log::Info,
+                    "verbose" => Log::Verbose,
+                    other => bail!("log must be quiet, info or verbose, not {other:?}"),
+                }
+            }
+            "hide_diff" => self.hide_diff = as_bool(key, v)?,
+            "trust.paths" => {
+                let arr = v
+                    .as_array()
+                    .ok_or_else(|| anyhow!("trust.paths must be an array of directory paths"))?;
+                let mut paths = Vec::new();
+                for item in arr {
+                    let s = item
+                        .as_str()
+                        .ok_or_else(|| anyhow!("trust.paths must contain only strings"))?;
+                    let p = expand_home(s);
+                    if !p.is_absolute() {
+                        bail!("trust.paths entries must be absolute (or start with ~/), not {s:?}");
+                    }
+                    paths.push(std::fs::canonicalize(&p).unwrap_or(p));
+                }
+                self.trust_paths = paths;
+            }
+            "lock.timeout" => self.lock.timeout = parse_duration(&text(v)?)?,
+            "lock.warn_after" => self.lock.warn_after = parse_duration(&text(v)?)?,
+            "dotenv.default" => self.dotenv_default = as_bool(key, v)?,
+            "hook.fast_path" => self.fast_path = as_bool(key, v)?,
+            _ => unreachable!("every key in KEYS is handled"),
+        }
+        self.origins.retain(|(k, _)| *k != key);
+        self.origins.push((key, origin));
+        Ok(())
+    }
+
+    /// Apply a file's `[settings]`, refusing `trust.paths` from a directory file.
+    pub fn apply_file(
+        &mut self,
+        kind: Kind,
+        path: &std::path::Path,
+        entries: &[SettingEntry],
+    ) -> Result<()> {
+        for e in entries {
+            let at = || {
+                format!(
+                    "{}:{}:{}",
+                    crate::display::tilde(path),
+                    e.pos.line,
+                    e.pos.col
+                )
+            };
+            if e.key == "trust.paths" && kind.is_dir() {
+                bail!(
+                    "{}: trust.paths cannot be set in a directory file (a repository must not trust itself); set it in the global config instead",
+                    at()
+                );
+            }
+            self.set(
+                &e.key,
+                &e.value,
+                Origin::File(path.to_path_buf(), e.pos.line),
+            )
+            .map_err(|err| anyhow!("{}: {err}", at()))?;
+        }
+        Ok(())
+    }
+
+    /// Apply `STRATA_<KEY>` variables (`STRATA_LOCK_TIMEOUT` for `lock.timeout`).
+    pub fn apply_env(&mut self) -> Result<()> {
+        for key in KEYS {
+            let var = format!("STRATA_{}", key.replace('.', "_").to_ascii_uppercase());
+            if let Some(v) = std::env::var_os(&var) {
+                let v = v.to_string_lossy();
+                if v.is_empty() {
+                    continue;
+                }
+                self.set_text(key, &v, Origin::Env(var.clone()))
+                    .map_err(|e| anyhow!("{var}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply `-c key=value` flags.
+    pub fn apply_flags(&mut self, flags: &[String]) -> Result<()> {
+        for f in flags {
+            let (k, v) = f
+                .split_once('=')
+                .ok_or_else(|| anyhow!("-c {f}: expected key=value"))?;
+            self.set_text(k.trim(), v, Origin::Flag(format!("-c {f}")))
+                .map_err(|e| anyhow!("-c {f}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `~/x` to `$HOME/x`.
+pub fn expand_home(s: &str) -> PathBuf {
+    match (s.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ if s == "~" => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| s.into()),
+        _ => PathBuf::from(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_suggest() {
+        let mut s = Settings::default();
+        let e = s
+            .set_text("lock.timout", "1s", Origin::Flag("-c".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `lock.timeout`"), "{e}");
+    }
+
+    #[test]
+    fn directory_files_cannot_trust_themselves() {
+        let mut s = Settings::default();
+        let entry = SettingEntry {
+            key: "trust.paths".into(),
+            value: Value::Array(["/".to_string()].into_iter().collect()),
+            pos: Default::default(),
+        };
+        let e = s
+            .apply_file(
+                Kind::Dir,
+                std::path::Path::new("/p/.strata.toml"),
+                &[entry.clone()],
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("cannot be set in a directory file"),
+            "{e}"
+        );
+        s.apply_file(Kind::Global, std::path::Path::new("/c.toml"), &[entry])
+            .unwrap();
+        assert_eq!(s.trust_paths, [PathBuf::from("/")]);
+    }
+}

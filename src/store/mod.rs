@@ -1,0 +1,301 @@
+//! Where strata keeps its files, and the one way it writes them.
+//!
+//! Every write goes through [`write_atomic`] (or [`update`] for read-modify-write): an
+//! exclusive `fs4` lock on a sidecar `FILE.lock`, a temp file in the same directory created
+//! with `O_EXCL` and mode 0600, fsync, rename over the target, fsync of the directory. A reader
+//! therefore never sees a torn file and needs no lock. Directories strata creates are 0700, and a
+//! directory that is group/world-writable or owned by someone else is refused, not used.
+//!
+//! Nothing here prints except the lock-wait warning, which the spec puts on stderr.
+
+pub mod trust;
+
+use anyhow::{Context, Result, bail};
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::display::tilde;
+
+/// The directories strata reads and writes, resolved once from the environment.
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    /// `$STRATA_CONFIG_DIR`, else `$XDG_CONFIG_HOME/strata`: `config.toml`, `contexts/`.
+    pub config: PathBuf,
+    /// `$STRATA_STATE_DIR`, else `$XDG_STATE_HOME/strata`: stamps, the reload marker, sessions.
+    pub state: PathBuf,
+    /// `$STRATA_DATA_DIR`, else `$XDG_DATA_HOME/strata`: `trust/`.
+    pub data: PathBuf,
+    /// `/etc/strata/config.toml` (or `$STRATA_SYSTEM_CONFIG`, for tests and packagers).
+    pub system_config: PathBuf,
+}
+
+/// An absolute path from an environment variable; relative values are ignored, as the XDG
+/// base directory specification asks.
+fn abs_env(name: &str) -> Option<PathBuf> {
+    let v = std::env::var_os(name)?;
+    let p = PathBuf::from(v);
+    p.is_absolute().then_some(p)
+}
+
+impl Dirs {
+    /// Resolve from `STRATA_*_DIR`, then `XDG_*_HOME`, then the platform's usual defaults.
+    pub fn from_env() -> Result<Dirs> {
+        let home = || -> Result<PathBuf> {
+            if let Some(h) = abs_env("HOME") {
+                return Ok(h);
+            }
+            directories::BaseDirs::new()
+                .map(|b| b.home_dir().to_path_buf())
+                .context("cannot find a home directory: set HOME or STRATA_STATE_DIR/STRATA_CONFIG_DIR/STRATA_DATA_DIR")
+        };
+        let pick = |own: &str, xdg: &str, fallback: &[&str]| -> Result<PathBuf> {
+            if let Some(p) = abs_env(own) {
+                return Ok(p);
+            }
+            if let Some(p) = abs_env(xdg) {
+                return Ok(p.join("strata"));
+            }
+            let mut p = home()?;
+            for part in fallback {
+                p.push(part);
+            }
+            p.push("strata");
+            Ok(p)
+        };
+        Ok(Dirs {
+            config: pick("STRATA_CONFIG_DIR", "XDG_CONFIG_HOME", &[".config"])?,
+            state: pick("STRATA_STATE_DIR", "XDG_STATE_HOME", &[".local", "state"])?,
+            data: pick("STRATA_DATA_DIR", "XDG_DATA_HOME", &[".local", "share"])?,
+            system_config: abs_env("STRATA_SYSTEM_CONFIG")
+                .unwrap_or_else(|| PathBuf::from("/etc/strata/config.toml")),
+        })
+    }
+
+    /// The user's global config file.
+    pub fn global_config(&self) -> PathBuf {
+        self.config.join("config.toml")
+    }
+
+    /// The directory holding one record per trusted or denied file.
+    pub fn trust_dir(&self) -> PathBuf {
+        self.data.join("trust")
+    }
+
+    /// The marker `strata reload` rewrites; every shell watches it.
+    pub fn reload_marker(&self) -> PathBuf {
+        self.state.join("reload")
+    }
+
+    /// Where the hook of shell `id` keeps its timestamp file.
+    pub fn stamp_dir(&self) -> PathBuf {
+        self.state.join("stamps")
+    }
+}
+
+/// How long to wait for a lock, from the `lock.*` settings.
+#[derive(Debug, Clone, Copy)]
+pub struct LockPolicy {
+    /// Print `waiting for lock` after this long.
+    pub warn_after: Duration,
+    /// Give up with an error after this long.
+    pub timeout: Duration,
+}
+
+impl Default for LockPolicy {
+    fn default() -> Self {
+        LockPolicy {
+            warn_after: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Create `dir` (and missing parents) with mode 0700, then check that it is safe to keep state
+/// in: a directory, owned by us, not writable by group or others.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    match fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) => bail!("cannot create directory {}: {e}", tilde(dir)),
+    }
+    check_private_dir(dir)
+}
+
+/// Refuse a directory that another user could write to or that belongs to another user.
+pub fn check_private_dir(dir: &Path) -> Result<()> {
+    let meta = fs::metadata(dir).with_context(|| format!("cannot read {}", tilde(dir)))?;
+    if !meta.is_dir() {
+        bail!("{} is not a directory", tilde(dir));
+    }
+    if meta.uid() != euid() {
+        bail!(
+            "refusing to use {}: it is owned by uid {}, not by you (uid {}); remove it or fix its owner",
+            tilde(dir),
+            meta.uid(),
+            euid()
+        );
+    }
+    if meta.mode() & 0o022 != 0 {
+        bail!(
+            "refusing to use {}: it is writable by group or others (mode {:o}); run: chmod 700 {}",
+            tilde(dir),
+            meta.mode() & 0o777,
+            shell_words::quote(&dir.to_string_lossy())
+        );
+    }
+    Ok(())
+}
+
+/// An exclusive lock on `FILE.lock`, released when dropped.
+pub struct Lock {
+    _file: File,
+}
+
+fn lock_path(target: &Path) -> PathBuf {
+    let mut name = target.file_name().map(OsString::from).unwrap_or_default();
+    name.push(".lock");
+    target.with_file_name(name)
+}
+
+/// Take the exclusive lock that guards writes to `target`, waiting per `policy`.
+pub fn lock(target: &Path, policy: LockPolicy) -> Result<Lock> {
+    let path = lock_path(target);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&path)
+        .with_context(|| format!("cannot open lock file {}", tilde(&path)))?;
+    let start = Instant::now();
+    let mut warned = false;
+    loop {
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => return Ok(Lock { _file: file }),
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => {
+                bail!("cannot lock {}: {e}", tilde(&path))
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= policy.timeout {
+            bail!(
+                "gave up waiting for the lock on {} after {:?}: another strata process holds it (set lock.timeout to wait longer, or end that process)",
+                tilde(&path),
+                policy.timeout
+            );
+        }
+        if !warned && waited >= policy.warn_after {
+            eprintln!("strata: waiting for lock on {}…", tilde(&path));
+            warned = true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Replace `target` with `contents` atomically, under its lock. The parent directory must
+/// already exist and have passed [`ensure_private_dir`].
+pub fn write_atomic(target: &Path, contents: &[u8], policy: LockPolicy) -> Result<()> {
+    let _lock = lock(target, policy)?;
+    replace_locked(target, contents)
+}
+
+fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
+    let dir = target
+        .parent()
+        .context("a state file needs a parent directory")?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", tilde(dir)))?;
+    let write = tmp
+        .write_all(contents)
+        .and_then(|()| tmp.as_file().sync_all());
+    if let Err(e) = write {
+        bail!(
+            "cannot write {}: {e} (is the disk full?); the old file is unchanged",
+            tilde(target)
+        );
+    }
+    tmp.persist(target)
+        .map_err(|e| anyhow::anyhow!("cannot replace {}: {}", tilde(target), e.error))?;
+    sync_dir(target)
+}
+
+fn sync_dir(target: &Path) -> Result<()> {
+    if let Some(dir) = target.parent() {
+        let d = File::open(dir).with_context(|| format!("cannot open {}", tilde(dir)))?;
+        d.sync_all()
+            .with_context(|| format!("cannot sync {}", tilde(dir)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrite_keeps_private_modes_and_leaves_no_temp_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("state");
+        ensure_private_dir(&dir).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        let f = dir.join("x");
+        write_atomic(&f, b"one", LockPolicy::default()).unwrap();
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o600);
+        write_atomic(&f, b"two", LockPolicy::default()).unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"two");
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn group_writable_dir_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("open");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o775)).unwrap();
+        let err = check_private_dir(&dir).unwrap_err().to_string();
+        assert!(err.contains("writable by group or others"), "{err}");
+        assert!(err.contains("chmod 700"), "{err}");
+    }
+
+    #[test]
+    fn held_lock_times_out_with_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("x");
+        let _held = lock(&f, LockPolicy::default()).unwrap();
+        let policy = LockPolicy {
+            warn_after: Duration::from_secs(10),
+            timeout: Duration::from_millis(50),
+        };
+        let err = write_atomic(&f, b"x", policy).unwrap_err().to_string();
+        assert!(err.contains("gave up waiting for the lock"), "{err}");
+        assert!(!f.exists());
+    }
+}

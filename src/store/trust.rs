@@ -1,0 +1,204 @@
+//! Trust records for directory files (`.strata.toml`, `.strata.local.toml`).
+//!
+//! One record per canonical path, at `$XDG_DATA_HOME/strata/trust/<sha256 of the path>`:
+//!
+//! ```text
+//! allow <sha256 of the content>
+//! /canonical/path/.strata.toml
+//! ```
+//!
+//! or `deny` on the first line. A file is trusted only while its content hashes to what was
+//! allowed, so any edit makes it untrusted again. Records are written through the locked atomic
+//! writer like every other state file.
+
+use anyhow::{Result, bail};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::{Dirs, LockPolicy, ensure_private_dir, write_atomic};
+
+/// What the user decided about a directory file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Allowed with this content hash.
+    Allow(String),
+    /// Explicitly blocked.
+    Deny,
+}
+
+/// A file's standing right now, given its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Allowed and unchanged since, or under a `trust.paths` prefix.
+    Trusted,
+    /// Never allowed, or edited since it was allowed.
+    Untrusted,
+    /// Blocked by `strata deny`.
+    Denied,
+}
+
+/// One line of `strata trust list`.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The canonical path the decision is about.
+    pub path: PathBuf,
+    /// The decision.
+    pub decision: Decision,
+}
+
+/// Lowercase hex of the SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The record file for a canonical path.
+pub fn record_path(dirs: &Dirs, canonical: &Path) -> PathBuf {
+    dirs.trust_dir()
+        .join(sha256_hex(canonical.as_os_str().as_bytes()))
+}
+
+fn parse_record(bytes: &[u8]) -> Option<Record> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (first, path) = text.split_once('\n')?;
+    let path = PathBuf::from(path.strip_suffix('\n').unwrap_or(path));
+    let decision = match first.split_once(' ') {
+        Some(("allow", hash)) if hash.len() == 64 => Decision::Allow(hash.to_string()),
+        None if first == "deny" => Decision::Deny,
+        _ => return None,
+    };
+    Some(Record { path, decision })
+}
+
+/// The recorded decision for `canonical`, if any. An unreadable or corrupt record counts as no
+/// decision (the file is then untrusted, the safe side).
+pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
+    let bytes = fs::read(record_path(dirs, canonical)).ok()?;
+    let rec = parse_record(&bytes)?;
+    (rec.path == canonical).then_some(rec.decision)
+}
+
+/// Decide a file's standing from its canonical path and content.
+pub fn standing(
+    dirs: &Dirs,
+    canonical: &Path,
+    content: &[u8],
+    trusted_prefixes: &[PathBuf],
+) -> Standing {
+    match lookup(dirs, canonical) {
+        Some(Decision::Deny) => Standing::Denied,
+        Some(Decision::Allow(h)) if h == sha256_hex(content) => Standing::Trusted,
+        _ if trusted_prefixes.iter().any(|p| canonical.starts_with(p)) => Standing::Trusted,
+        _ => Standing::Untrusted,
+    }
+}
+
+/// Record a decision for `canonical`.
+pub fn record(
+    dirs: &Dirs,
+    canonical: &Path,
+    decision: &Decision,
+    policy: LockPolicy,
+) -> Result<()> {
+    ensure_private_dir(&dirs.data)?;
+    ensure_private_dir(&dirs.trust_dir())?;
+    let mut body = match decision {
+        Decision::Allow(h) => format!("allow {h}\n").into_bytes(),
+        Decision::Deny => b"deny\n".to_vec(),
+    };
+    if canonical.as_os_str().as_bytes().contains(&b'\n') {
+        bail!(
+            "cannot record trust for a path containing a newline: {}",
+            canonical.display()
+        );
+    }
+    body.extend_from_slice(canonical.as_os_str().as_bytes());
+    body.push(b'\n');
+    write_atomic(&record_path(dirs, canonical), &body, policy)
+}
+
+/// Every record in the trust directory, sorted by path.
+pub fn list(dirs: &Dirs) -> Result<Vec<Record>> {
+    let dir = dirs.trust_dir();
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => bail!("cannot read {}: {e}", crate::display::tilde(&dir)),
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        if let Ok(bytes) = fs::read(entry.path())
+            && let Some(rec) = parse_record(&bytes)
+        {
+            out.push(rec);
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs(tmp: &Path) -> Dirs {
+        Dirs {
+            config: tmp.join("c"),
+            state: tmp.join("s"),
+            data: tmp.join("d"),
+            system_config: tmp.join("etc.toml"),
+        }
+    }
+
+    #[test]
+    fn allow_then_edit_then_deny() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let p = tmp.path().join("proj/.strata.toml");
+        assert_eq!(standing(&d, &p, b"a", &[]), Standing::Untrusted);
+        record(
+            &d,
+            &p,
+            &Decision::Allow(sha256_hex(b"a")),
+            LockPolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(standing(&d, &p, b"a", &[]), Standing::Trusted);
+        assert_eq!(standing(&d, &p, b"a edited", &[]), Standing::Untrusted);
+        record(&d, &p, &Decision::Deny, LockPolicy::default()).unwrap();
+        assert_eq!(
+            standing(&d, &p, b"a", &[tmp.path().to_path_buf()]),
+            Standing::Denied
+        );
+        let all = list(&d).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].decision, Decision::Deny);
+    }
+
+    #[test]
+    fn prefix_trusts_without_a_record() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let p = tmp.path().join("work/x/.strata.toml");
+        assert_eq!(
+            standing(&d, &p, b"", &[tmp.path().join("work")]),
+            Standing::Trusted
+        );
+        assert_eq!(
+            standing(&d, &p, b"", &[tmp.path().join("wor")]),
+            Standing::Untrusted
+        );
+    }
+}
