@@ -138,8 +138,8 @@ pub struct State {
     pub vars: Vec<VarRecord>,
     /// Lists strata edited entry-wise.
     pub lists: Vec<ListRecord>,
-    /// Hash of the error last reported, so it is not repeated at every prompt.
-    pub error: Option<u64>,
+    /// Hash of the warnings or error last reported, so they are not repeated until they change.
+    pub notice: Option<u64>,
     /// The `hook.fast_path` setting was off: the hook must run strata at every prompt.
     pub slow_hook: bool,
 }
@@ -273,7 +273,7 @@ impl State {
                 }
             }
         }
-        if let Some(e) = self.error {
+        if let Some(e) = self.notice {
             rec(&mut out, b"e");
             out.extend_from_slice(format!("{e:x}").as_bytes());
         }
@@ -362,7 +362,7 @@ impl State {
                 b"f=" if field()? == b"0" => st.slow_hook = true,
                 b"e=" => {
                     let h = std::str::from_utf8(field()?).map_err(|_| Corrupt)?;
-                    st.error = Some(u64::from_str_radix(h, 16).map_err(|_| Corrupt)?);
+                    st.notice = Some(u64::from_str_radix(h, 16).map_err(|_| Corrupt)?);
                 }
                 _ => return Err(Corrupt),
             }
@@ -521,9 +521,22 @@ pub struct Applied {
 
 /// Apply `target` to `base`. `previously` names the variables the old state managed, so those
 /// no longer in the target get their base value back.
-pub fn apply(base: &Env, target: &Target, previously: Option<&State>) -> Applied {
+///
+/// Re-applying what strata already applied is a no-op for each variable: when the old state
+/// set a variable to the same value (or put the same entries in a list), the variable keeps
+/// its value in `current`, so a change the user made since (a value, an entry added in front)
+/// stands until the configuration itself changes.
+pub fn apply(base: &Env, target: &Target, previously: Option<&State>, current: &Env) -> Applied {
     let mut out = Applied::default();
     for (name, val) in &target.vars {
+        if let Some(old) = previously.and_then(|s| s.vars.iter().find(|v| v.name == *name))
+            && old.set_hash == hash_of(val.as_ref())
+        {
+            out.vars.push(old.clone());
+            out.values
+                .insert(name.clone(), current.get(OsStr::new(name)).cloned());
+            continue;
+        }
         let prev = base.get(OsStr::new(name)).cloned();
         out.vars.push(VarRecord {
             name: name.clone(),
@@ -570,6 +583,20 @@ pub fn apply(base: &Env, target: &Target, previously: Option<&State>) -> Applied
         let mut all = front;
         all.extend(rest);
         all.extend(back);
+        let cur = current.get(OsStr::new(name));
+        if let Some(old) = previously.and_then(|s| s.lists.iter().find(|l| l.name == *name))
+            && let Some(cur) = cur
+            && old
+                .added
+                .iter()
+                .map(|a| &a.entry)
+                .eq(added.iter().map(|a| &a.entry))
+            && old.added.iter().all(|a| split_list(cur).contains(&a.entry))
+        {
+            out.values.insert(name.clone(), Some(cur.clone()));
+            out.lists.push(old.clone());
+            continue;
+        }
         out.values.insert(name.clone(), Some(join_list(&all)));
         out.lists.push(ListRecord {
             name: name.clone(),
@@ -697,7 +724,7 @@ mod tests {
                     old_index: Some(3),
                 }],
             }],
-            error: Some(0xabc),
+            notice: Some(0xabc),
             slow_hook: true,
         };
         let raw = st.encode();
@@ -733,7 +760,7 @@ mod tests {
                 append: vec![os(b"/z")],
             },
         );
-        let applied = apply(&base, &target, None);
+        let applied = apply(&base, &target, None, &base);
         assert_eq!(
             applied.values["PATH"],
             Some(os(b"/p/bin:/opt/x:/usr/bin:/bin:/z")),
@@ -766,7 +793,7 @@ mod tests {
                 append: vec![],
             },
         );
-        let applied = apply(&base, &target, None);
+        let applied = apply(&base, &target, None, &base);
         let st = State {
             vars: applied.vars,
             lists: applied.lists,
@@ -789,7 +816,7 @@ mod tests {
                 append: vec![],
             },
         );
-        let applied = apply(&base, &target, None);
+        let applied = apply(&base, &target, None, &base);
         assert_eq!(applied.values["PYTHONPATH"], Some(os(b"/a")));
         let st = State {
             lists: applied.lists,

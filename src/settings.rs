@@ -107,7 +107,7 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         "d" => n * 86400.0,
         _ => bail!("invalid duration {text:?}: unknown unit {unit:?} (use ms, s, m, h or d)"),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 1e10 {
+    if !secs.is_finite() || !(0.0..=1e10).contains(&secs) {
         bail!("invalid duration {text:?}");
     }
     Ok(Duration::from_secs_f64(secs))
@@ -193,13 +193,15 @@ impl Settings {
         Ok(())
     }
 
-    /// Apply a file's `[settings]`, refusing `trust.paths` from a directory file.
+    /// Apply a file's `[settings]`. `trust.paths` in a directory file is ignored (a repository
+    /// must not trust itself); the returned warnings say so.
     pub fn apply_file(
         &mut self,
         kind: Kind,
         path: &std::path::Path,
         entries: &[SettingEntry],
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
+        let mut warnings = Vec::new();
         for e in entries {
             let at = || {
                 format!(
@@ -210,10 +212,11 @@ impl Settings {
                 )
             };
             if e.key == "trust.paths" && kind.is_dir() {
-                bail!(
-                    "{}: trust.paths cannot be set in a directory file (a repository must not trust itself); set it in the global config instead",
+                warnings.push(format!(
+                    "{}: trust.paths is ignored in a directory file (a repository must not trust itself); set it in the global config instead",
                     at()
-                );
+                ));
+                continue;
             }
             self.set(
                 &e.key,
@@ -222,7 +225,7 @@ impl Settings {
             )
             .map_err(|err| anyhow!("{}: {err}", at()))?;
         }
-        Ok(())
+        Ok(warnings)
     }
 
     /// Apply `STRATA_<KEY>` variables (`STRATA_LOCK_TIMEOUT` for `lock.timeout`).
@@ -297,17 +300,18 @@ mod tests {
             value: Value::Array(["/".to_string()].into_iter().collect()),
             pos: Default::default(),
         };
-        let e = s
+        let warnings = s
             .apply_file(
                 Kind::Dir,
                 std::path::Path::new("/p/.strata.toml"),
-                &[entry.clone()],
+                std::slice::from_ref(&entry),
             )
-            .unwrap_err();
+            .unwrap();
         assert!(
-            e.to_string().contains("cannot be set in a directory file"),
-            "{e}"
+            warnings[0].contains("ignored in a directory file"),
+            "{warnings:?}"
         );
+        assert!(s.trust_paths.is_empty());
         s.apply_file(Kind::Global, std::path::Path::new("/c.toml"), &[entry])
             .unwrap();
         assert_eq!(s.trust_paths, [PathBuf::from("/")]);

@@ -18,7 +18,7 @@ pub fn run(ctx: &Ctx, format: EnvFormat) -> Result<()> {
     for w in &eval.warnings {
         eprintln!("strata: {w}");
     }
-    let applied = apply(&base, &eval.target, None);
+    let applied = apply(&base, &eval.target, None, &base);
     let mut out = Vec::new();
     match format {
         EnvFormat::Json => {

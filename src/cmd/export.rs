@@ -157,6 +157,11 @@ struct Export<'a> {
     messages: Vec<String>,
 }
 
+/// A hash of the warnings shown, `None` when there are none.
+fn notice_hash(warnings: &[String]) -> Option<u64> {
+    (!warnings.is_empty()).then(|| fnv1a(warnings.join("\n").as_bytes()))
+}
+
 /// The full `strata export`.
 pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
     let mut ex = Export {
@@ -208,7 +213,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         Ok(e) => e,
         Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
     };
-    let applied = apply(&base, &eval.target, state.as_ref());
+    let applied = apply(&base, &eval.target, state.as_ref(), &ex.current);
     let diff = changes(&ex.current, &applied.values);
     let new_state = State {
         cwd: cwd.into_os_string(),
@@ -217,12 +222,15 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         watch: stamps(&watch, ex.racy_after()),
         vars: applied.vars,
         lists: applied.lists,
-        error: None,
+        notice: notice_hash(&eval.warnings),
         slow_hook: !eval.settings.fast_path,
     };
     let log = eval.settings.log;
     if log != Log::Quiet {
-        ex.messages.extend(eval.warnings.iter().cloned());
+        // The same warnings as last time (a re-evaluation in the same place) are not repeated.
+        if state.as_ref().and_then(|s| s.notice) != new_state.notice {
+            ex.messages.extend(eval.warnings.iter().cloned());
+        }
         if !diff.is_empty() {
             let place = eval
                 .nearest
@@ -269,7 +277,7 @@ impl Export<'_> {
     ) -> Result<()> {
         let hash = fnv1a(error.as_bytes());
         let old = state.unwrap_or_default();
-        if old.error != Some(hash) {
+        if old.notice != Some(hash) {
             self.messages.push(error);
         }
         let new_state = State {
@@ -279,7 +287,7 @@ impl Export<'_> {
             watch: stamps(&watch, self.racy_after()),
             vars: old.vars,
             lists: old.lists,
-            error: Some(hash),
+            notice: Some(hash),
             slow_hook: old.slow_hook,
         };
         let hook = self.hook;

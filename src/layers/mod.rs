@@ -39,7 +39,9 @@ pub struct Request<'a> {
     pub flags: &'a [String],
     /// `--strict`: an untrusted file is an error.
     pub strict: bool,
-    /// Treat this canonical path as trusted whatever its record says (validation for `allow`).
+    /// Treat this canonical path as trusted whatever its record says, and let unknown
+    /// `${VAR}`s expand to nothing: validation for `allow`, which must not depend on the
+    /// environment `allow` happens to run in.
     pub assume_trusted: Option<&'a Path>,
 }
 
@@ -273,7 +275,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     }
     found.reverse();
     for (f, r) in found {
-        settings.apply_file(f.kind, &f.path, &f.settings)?;
+        warnings.extend(settings.apply_file(f.kind, &f.path, &f.settings)?);
         reports.push(r);
         layers.push(f);
     }
@@ -292,6 +294,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         assignments: Vec::new(),
         lists: Vec::new(),
         warnings: Vec::new(),
+        lenient: req.assume_trusted.is_some(),
     };
     for f in &layers {
         merge.layer(f, settings.dotenv_default, watch)?;
@@ -343,6 +346,8 @@ struct Merge {
     /// Per file, per list variable: (var, prepend, append), in application order.
     lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
     warnings: Vec<String>,
+    /// Unknown variables expand to nothing (validation only).
+    lenient: bool,
 }
 
 impl Merge {
@@ -430,6 +435,7 @@ impl Merge {
                 .collect(),
             done: vec![None; f.env.len()],
             stack: Vec::new(),
+            lenient: self.lenient,
         };
         for i in 0..f.env.len() {
             resolver.resolve(i)?;
@@ -455,12 +461,14 @@ impl Merge {
                 (&edits.append, &mut append, false),
             ] {
                 for e in entries {
-                    let env = &self.env;
+                    let (env, lenient) = (&self.env, self.lenient);
                     let text = interpolate(&e.text, &mut |n| {
                         Ok(if n == "STRATA_DIR" {
                             Some(dir.clone().into_os_string())
                         } else {
-                            env.get(OsStr::new(n)).cloned()
+                            env.get(OsStr::new(n))
+                                .cloned()
+                                .or_else(|| lenient.then(OsString::new))
                         })
                     })
                     .map_err(|err| {
@@ -522,6 +530,7 @@ struct Resolver<'a> {
     index: HashMap<&'a str, usize>,
     done: Vec<Option<Option<OsString>>>,
     stack: Vec<usize>,
+    lenient: bool,
 }
 
 impl Resolver<'_> {
@@ -567,7 +576,11 @@ impl Resolver<'_> {
                     }
                 };
             }
-            Ok(self.env.get(OsStr::new(name)).cloned())
+            Ok(self
+                .env
+                .get(OsStr::new(name))
+                .cloned()
+                .or_else(|| self.lenient.then(OsString::new)))
         });
         self.stack.pop();
         let value = match (result, failure) {

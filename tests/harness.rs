@@ -1,0 +1,105 @@
+//! Self-tests of the test harness: if these fail, the other failures say nothing about strata.
+//! They use the shells directly (values set by shell code, not by strata).
+
+#[macro_use]
+mod support;
+
+use support::*;
+
+per_shell! {
+    fn snapshots_read_exported_bytes_exactly(sh) {
+        let w = World::new().env_os("INHERITED", b"\xff");
+        let r = w.run_shell(sh, &[
+            raw(sh.export("PLAIN", "a b")),
+            raw(sh.export("EMPTY", "")),
+            raw(sh.export("NL", "x\ny\n")),
+            raw(sh.pick("NOT_EXPORTED=1", "set -g NOT_EXPORTED 1")),
+            snap("s"),
+            raw(sh.unset("PLAIN")),
+            snap("t"),
+        ]);
+        r.assert_set("s", "PLAIN", "a b");
+        r.assert_set("s", "EMPTY", "");
+        r.assert_set("s", "NL", "x\ny\n");
+        r.assert_unset("s", "NOT_EXPORTED");
+        r.assert_var("s", "INHERITED", Some(b"\xff"));
+        r.assert_unset("t", "PLAIN");
+        r.assert_set("s", "PWD", &w.path_str(""));
+    }
+
+    fn marks_split_output(sh) {
+        let w = World::new();
+        let r = w.run_shell(sh, &[
+            raw("echo one; echo err-one >&2"),
+            mark("a"),
+            raw("echo two; echo err-two >&2"),
+            mark("b"),
+            mark("c"),
+        ]);
+        assert_eq!(show(r.stdout_at("a")), "two\\n");
+        assert_eq!(show(r.stderr_at("a")), "err-two\\n");
+        assert_eq!(r.stderr_at("b"), b"");
+        assert_eq!(r.stdout_at("c"), b"");
+    }
+
+    fn cd_and_write_steps(sh) {
+        let w = World::new().mkdir("d i r/ü");
+        let r = w.run_shell(sh, &[
+            cd("d i r/ü"),
+            write("d i r/ü/f", "content\n"),
+            snap("s"),
+            raw(format!("command cat f > {}", sh.quote(&w.path_str("copy")))),
+        ]);
+        r.assert_set("s", "PWD", &w.path_str("d i r/ü"));
+        assert_eq!(std::fs::read(w.path("copy")).unwrap(), b"content\n");
+    }
+
+    fn interactive_shell_runs_typed_lines(sh) {
+        let w = World::new();
+        let log = w.scratch("log");
+        let q = sh.quote_path(&log);
+        let st = sh.status_var();
+        let run = w.interactive(sh, &[], &[
+            "false".to_string(),
+            format!("echo \"st:{st}\" >> {q}"),
+            format!("echo done >> {q}"),
+        ]);
+        assert_eq!(
+            show(&read_or_empty(&log)),
+            "st:1\\ndone\\n",
+            "{}",
+            run.describe()
+        );
+    }
+}
+
+#[test]
+fn world_is_isolated() {
+    let w = World::new();
+    let out = w.sh(Bash, "command env -0");
+    out.success();
+    let env = Env::parse(&out.stdout);
+    let var = |n: &str| env.get(n).map(show);
+    assert_eq!(var("HOME"), Some(w.home().to_str().unwrap().to_string()));
+    assert_eq!(
+        var("STRATA_DATA_DIR"),
+        Some(w.data_dir().to_str().unwrap().to_string())
+    );
+    assert_eq!(
+        var("XDG_CONFIG_HOME"),
+        Some(w.root().join("config").to_str().unwrap().to_string())
+    );
+    for name in env.0.keys() {
+        assert!(
+            !name.starts_with(b"STRATA_")
+                || [
+                    &b"STRATA_CONFIG_DIR"[..],
+                    b"STRATA_STATE_DIR",
+                    b"STRATA_DATA_DIR"
+                ]
+                .contains(&name.as_slice()),
+            "inherited {}",
+            show(name)
+        );
+    }
+}
