@@ -4,16 +4,8 @@
 //! usage). The no-op `strata export` is answered before any of that, because it runs at
 //! prompts and must cost no more than starting the process.
 
-mod cli;
-mod cmd;
-mod display;
-mod env_diff;
-mod layers;
-mod settings;
-mod shells;
-mod store;
-
 use clap::Parser;
+use strata_env::{cli, cmd};
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

@@ -1,0 +1,16 @@
+//! strata: keeps a shell's environment in sync with state kept in files.
+//!
+//! The binary (`src/main.rs`) is a thin wrapper over [`cmd`]. The modules are public so that
+//! tests, fuzz targets and benchmarks can reach the parsers and the state codec directly.
+//!
+//! Data flows one way: `cli` → `cmd` → (`layers` + `store`) → `env_diff` → `shells` → stdout.
+//! Nothing below `cmd` prints; nothing in `shells` knows about files.
+
+pub mod cli;
+pub mod cmd;
+pub mod display;
+pub mod env_diff;
+pub mod layers;
+pub mod settings;
+pub mod shells;
+pub mod store;
