@@ -8,12 +8,16 @@
 
 __strata_bin=@STRATA_BIN@
 __strata_stamp=@STAMP_DIR@/$$
+[[ -n ${STRATA_SESSION-} ]] || export STRATA_SESSION=@SESSION@
 [[ -n ${__strata_watch+x} ]] || __strata_watch=()
 
 __strata_fresh() {
   [[ ${__strata_fast-0} == 1 && -e $__strata_stamp ]] || return 1
   [[ ${__strata_seen-} == "${STRATA_STATE-}" && ${__strata_pwd-} == "$PWD" ]] || return 1
   [[ ${__strata_ctx-} == "${STRATA_CONTEXT-}" && ${__strata_ses-} == "${STRATA_SESSION-}" ]] || return 1
+  if ((${__strata_deadline:-0} > 0)); then
+    [[ -n ${EPOCHSECONDS-} ]] && ((EPOCHSECONDS < __strata_deadline)) || return 1
+  fi
   local __strata_f
   for __strata_f in "${__strata_watch[@]}"; do
     [[ $__strata_f -nt $__strata_stamp ]] && return 1

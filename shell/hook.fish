@@ -7,6 +7,7 @@
 
 set -g __strata_bin @STRATA_BIN@
 set -g __strata_stamp @STAMP_DIR@/$fish_pid
+test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
 
 function __strata_fresh
     test "$__strata_fast" = 1; and test -e "$__strata_stamp"; or return 1

@@ -26,6 +26,23 @@ pub struct Cli {
     /// Treat an untrusted directory file as an error instead of skipping it.
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Use this context for this run (above STRATA_CONTEXT and every other choice).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Use session ID for this run (instead of STRATA_SESSION); bare `--session` means this
+    /// session, as a scope for `set`/`unset` and `context use`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub session: Option<String>,
+    /// No colours (also NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -61,6 +78,11 @@ pub enum Command {
     Hook {
         /// bash, zsh or fish.
         shell: Shell,
+        /// Also write, at PATH (mode 0600), a small bash file for BASH_ENV: every
+        /// non-interactive `bash -c` started with BASH_ENV=PATH then sees the session's state
+        /// and the directory layers of its cwd, with no rc file.
+        #[arg(long, value_name = "PATH")]
+        env_file: Option<PathBuf>,
     },
     /// Print the code that moves the current environment to the target one.
     Export {
@@ -127,6 +149,197 @@ pub enum Command {
     },
     /// Make every shell re-evaluate at its next prompt.
     Reload,
+    /// Named contexts: switch every terminal (or just this one) to a set of variables.
+    Context {
+        #[command(subcommand)]
+        command: ContextCommand,
+    },
+    /// Shortcut for `strata context use NAME` (`-` for the previous one).
+    Use {
+        /// The context, or `-`.
+        name: String,
+    },
+    /// Persist variables: in this session (default), a context, the nearest directory file, or
+    /// the global config. With --context NAME, that context; with a bare --context, the active one.
+    Set {
+        /// Edit the nearest .strata.toml (or create one here).
+        #[arg(long = "dir", id = "in_dir", conflicts_with = "global")]
+        in_dir: bool,
+        /// Edit the global config.
+        #[arg(long)]
+        global: bool,
+        /// Expire the values after this long (session scope only): 30s, 10m, 2h, 1d.
+        #[arg(long, value_name = "DUR")]
+        ttl: Option<String>,
+        /// NAME=VALUE pairs.
+        #[arg(required = true, value_name = "NAME=VALUE")]
+        assignments: Vec<OsString>,
+    },
+    /// Remove variables set with `strata set` from a scope (same scopes as set).
+    Unset {
+        /// Edit the nearest .strata.toml.
+        #[arg(long = "dir", id = "in_dir", conflicts_with = "global")]
+        in_dir: bool,
+        /// Edit the global config.
+        #[arg(long)]
+        global: bool,
+        /// Variable names.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Print the resolved value of one variable here (exit 1 if strata and the shell leave it unset).
+    Get {
+        /// The variable.
+        name: String,
+    },
+    /// Per-session state.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
+    /// Print the prompt segment, e.g. `prod · app`.
+    Prompt {
+        /// Placeholders: {context}, {session}, {dir}, {untrusted}.
+        #[arg(long)]
+        format: Option<String>,
+        /// Wrap colours in this shell's non-printing markers.
+        #[arg(long, value_enum, default_value = "plain")]
+        shell: PromptShell,
+    },
+}
+
+/// Where the prompt segment goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PromptShell {
+    /// `\[ \]` around colour codes.
+    Bash,
+    /// `%{ %}` around colour codes.
+    Zsh,
+    /// Raw colour codes.
+    Fish,
+    /// No markers.
+    Plain,
+}
+
+/// `strata context …`.
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// List contexts, the active one marked.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the active context (-v: and what chose it).
+    Current,
+    /// Switch every terminal to NAME at its next prompt (`-`: the previous one); with a bare
+    /// --session, only this terminal's session.
+    Use {
+        /// The context, or `-`.
+        name: String,
+    },
+    /// Create a context.
+    Create {
+        /// Its name.
+        name: String,
+        /// Start from a copy of this context.
+        #[arg(long, value_name = "CONTEXT")]
+        from: Option<String>,
+        /// Set NAME=VALUE in it (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<OsString>,
+    },
+    /// Print a context's file.
+    Show {
+        /// The context (default: the active one).
+        name: Option<String>,
+    },
+    /// Set variables in a context.
+    Set {
+        /// The context.
+        name: String,
+        /// NAME=VALUE pairs.
+        #[arg(required = true, value_name = "NAME=VALUE")]
+        assignments: Vec<OsString>,
+    },
+    /// Remove variables from a context.
+    Unset {
+        /// The context.
+        name: String,
+        /// Variable names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Rename a context (refused for the active one without --force).
+    Rename {
+        /// Current name.
+        old: String,
+        /// New name.
+        new: String,
+        /// Rename even if it is active (the selection follows it).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete a context (refused for the active one without --force).
+    Delete {
+        /// The context.
+        name: String,
+        /// Delete even if it is active.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a context as a self-contained TOML file (stdout, or -o FILE).
+    Export {
+        /// The context.
+        name: String,
+        /// Write here instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Create a context from an exported file (`-` for stdin).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The name (default: the file name without .toml).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace an existing context of that name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Open a context in $VISUAL/$EDITOR; the old file is kept if the new one does not validate.
+    Edit {
+        /// The context.
+        name: String,
+    },
+}
+
+/// `strata session …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// List sessions.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a session's values (default: this one).
+    Show {
+        /// The session id.
+        id: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every value of this session.
+    Clear,
+    /// Delete a session's file (default: this one); its values go away at the next prompt.
+    End {
+        /// The session id.
+        id: Option<String>,
+    },
+    /// Delete sessions idle longer than session.ttl, and expired values.
+    Gc,
 }
 
 /// `strata trust …`.

@@ -142,6 +142,25 @@ pub struct State {
     pub notice: Option<u64>,
     /// The `hook.fast_path` setting was off: the hook must run strata at every prompt.
     pub slow_hook: bool,
+    /// When (unix seconds) a session value expires: the state is stale from then on.
+    pub deadline: Option<i64>,
+    /// What the prompt segment shows, so `strata prompt` needs no evaluation.
+    pub prompt: PromptInfo,
+}
+
+/// The facts behind the prompt segment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromptInfo {
+    /// The active context.
+    pub context: String,
+    /// Its colour.
+    pub color: String,
+    /// The name of the nearest directory with a directory file.
+    pub dir: String,
+    /// A directory file nearby is not allowed (or denied).
+    pub untrusted: bool,
+    /// The `prompt.format` setting, when it is not the default.
+    pub format: String,
 }
 
 /// `STRATA_STATE` could not be read.
@@ -235,11 +254,28 @@ impl State {
         enc(&mut out, self.context.as_bytes());
         rec(&mut out, b"s");
         enc(&mut out, self.session.as_bytes());
+        if let Some(d) = self.deadline {
+            rec(&mut out, b"d");
+            out.extend_from_slice(d.to_string().as_bytes());
+        }
         for w in &self.watch {
             rec(&mut out, b"w");
             enc(&mut out, w.path.as_os_str().as_bytes());
             out.push(b',');
             encode_stamp(&mut out, &w.stamp);
+        }
+        if self.prompt != PromptInfo::default() {
+            let p = &self.prompt;
+            rec(&mut out, b"p");
+            enc(&mut out, p.context.as_bytes());
+            out.push(b',');
+            enc(&mut out, p.color.as_bytes());
+            out.push(b',');
+            enc(&mut out, p.dir.as_bytes());
+            out.push(b',');
+            out.push(if p.untrusted { b'1' } else { b'0' });
+            out.push(b',');
+            enc(&mut out, p.format.as_bytes());
         }
         for v in &self.vars {
             rec(&mut out, b"v");
@@ -310,6 +346,14 @@ impl State {
                 b"c=" => st.cwd = OsString::from_vec(dec(field()?)?),
                 b"x=" => st.context = OsString::from_vec(dec(field()?)?),
                 b"s=" => st.session = OsString::from_vec(dec(field()?)?),
+                b"d=" => st.deadline = Some(num(field()?)?),
+                b"p=" => {
+                    st.prompt.context = text(dec(field()?)?)?;
+                    st.prompt.color = text(dec(field()?)?)?;
+                    st.prompt.dir = text(dec(field()?)?)?;
+                    st.prompt.untrusted = field()? == b"1";
+                    st.prompt.format = text(dec(field()?)?)?;
+                }
                 b"w=" => st.watch.push(Watched {
                     path: PathBuf::from(OsString::from_vec(dec(field()?)?)),
                     stamp: decode_stamp(field()?)?,
@@ -401,6 +445,7 @@ pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8]) -> boo
                 seen_header += 1;
                 dec(val).is_ok_and(|v| v == session)
             }
+            b"d=" => num::<i64>(val).is_ok_and(|d| crate::store::sessions::now() < d),
             b"w=" => {
                 let Some(comma) = val.iter().position(|&b| b == b',') else {
                     return false;
@@ -726,6 +771,14 @@ mod tests {
             }],
             notice: Some(0xabc),
             slow_hook: true,
+            deadline: Some(1_700_000_000),
+            prompt: PromptInfo {
+                context: "prod".into(),
+                color: "red".into(),
+                dir: "my app".into(),
+                untrusted: true,
+                format: "{dir}".into(),
+            },
         };
         let raw = st.encode();
         assert!(raw.as_bytes().iter().all(|b| (0x21..0x7f).contains(b)));

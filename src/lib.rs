@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod display;
 pub mod env_diff;
 pub mod layers;
+pub mod prompt;
 pub mod settings;
 pub mod shells;
 pub mod store;

@@ -60,6 +60,14 @@ pub struct Settings {
     pub dotenv_default: bool,
     /// `hook.fast_path`: let the shell skip running strata when nothing can have changed.
     pub fast_path: bool,
+    /// `context`: pin a context (typically from a directory file).
+    pub context: Option<String>,
+    /// `session.ttl`: sessions nobody wrote to for this long are collected.
+    pub session_ttl: Duration,
+    /// `prompt.format`: the prompt segment, with `{context}`, `{session}`, `{dir}`, `{untrusted}`.
+    pub prompt_format: String,
+    /// `color`: auto | always | never.
+    pub color: ColorMode,
     /// Where each key's value came from.
     pub origins: Vec<(&'static str, Origin)>,
 }
@@ -73,6 +81,10 @@ impl Default for Settings {
             lock: LockPolicy::default(),
             dotenv_default: false,
             fast_path: true,
+            context: None,
+            session_ttl: Duration::from_secs(7 * 86400),
+            prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
+            color: ColorMode::Auto,
             origins: Vec::new(),
         }
     }
@@ -82,12 +94,30 @@ impl Default for Settings {
 pub const KEYS: &[&str] = &[
     "log",
     "hide_diff",
+    "color",
+    "context",
+    "prompt.format",
     "trust.paths",
     "lock.timeout",
     "lock.warn_after",
+    "session.ttl",
     "dotenv.default",
     "hook.fast_path",
 ];
+
+/// The prompt segment unless `prompt.format` says otherwise: `prod · app`.
+pub const DEFAULT_PROMPT_FORMAT: &str = "{context} · {dir}";
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    /// When `NO_COLOR` is unset (the prompt is for a terminal).
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
 
 /// Parse `30s`, `5m`, `1h`, `7d`, `250ms`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration> {
@@ -186,6 +216,21 @@ impl Settings {
             "lock.warn_after" => self.lock.warn_after = parse_duration(&text(v)?)?,
             "dotenv.default" => self.dotenv_default = as_bool(key, v)?,
             "hook.fast_path" => self.fast_path = as_bool(key, v)?,
+            "context" => {
+                let name = text(v)?;
+                crate::store::contexts::validate_name("context", &name)?;
+                self.context = Some(name);
+            }
+            "session.ttl" => self.session_ttl = parse_duration(&text(v)?)?,
+            "prompt.format" => self.prompt_format = text(v)?,
+            "color" => {
+                self.color = match text(v)?.as_str() {
+                    "auto" => ColorMode::Auto,
+                    "always" => ColorMode::Always,
+                    "never" => ColorMode::Never,
+                    other => bail!("color must be auto, always or never, not {other:?}"),
+                }
+            }
             _ => unreachable!("every key in KEYS is handled"),
         }
         self.origins.retain(|(k, _)| *k != key);
@@ -229,8 +274,14 @@ impl Settings {
     }
 
     /// Apply `STRATA_<KEY>` variables (`STRATA_LOCK_TIMEOUT` for `lock.timeout`).
+    /// `STRATA_CONTEXT` is not read here: it has its own place in the context precedence (above
+    /// the session's choice). `trust.paths` is never taken from the environment, which layer
+    /// files can influence.
     pub fn apply_env(&mut self) -> Result<()> {
-        for key in KEYS {
+        for key in KEYS
+            .iter()
+            .filter(|k| !matches!(**k, "context" | "trust.paths"))
+        {
             let var = format!("STRATA_{}", key.replace('.', "_").to_ascii_uppercase());
             if let Some(v) = std::env::var_os(&var) {
                 let v = v.to_string_lossy();

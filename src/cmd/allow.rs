@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::{Ctx, current_env, current_state};
 use crate::display::tilde;
 use crate::env_diff::base_env;
-use crate::layers::{self, DIR_FILES, Request};
+use crate::layers::{self, DIR_FILES};
 use crate::store::trust::{self, Decision, sha256_hex};
 
 /// The directory files `path` designates: the file itself, the files in a directory, or with
@@ -96,17 +96,7 @@ pub fn validate(ctx: &Ctx, file: &Path, canonical: &Path) -> Result<()> {
     let state = current_state(&current).ok().flatten();
     let base = base_env(&current, state.as_ref());
     let dir = file.parent().unwrap_or(Path::new("/"));
-    layers::evaluate(
-        &Request {
-            dirs: &ctx.dirs,
-            cwd: dir,
-            base: &base,
-            flags: &ctx.flags,
-            strict: false,
-            assume_trusted: Some(canonical),
-        },
-        &mut Vec::new(),
-    )?;
+    layers::evaluate(&ctx.request(dir, &base, Some(canonical)), &mut Vec::new())?;
     Ok(())
 }
 

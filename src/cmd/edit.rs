@@ -3,7 +3,7 @@
 //! With no file anywhere above the cwd, a new one is created in the cwd.
 
 use anyhow::{Context as _, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::display::tilde;
@@ -26,31 +26,7 @@ pub fn run(ctx: &Ctx, local: bool) -> Result<()> {
         std::fs::write(&file, TEMPLATE)
             .with_context(|| format!("cannot create {}", tilde(&file)))?;
     }
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|s| !s.trim().is_empty())
-        })
-        .unwrap_or_else(|| "vi".into());
-    let words = shell_words::split(&editor)
-        .with_context(|| format!("cannot parse the editor command {editor:?}"))?;
-    let Some((prog, args)) = words.split_first() else {
-        bail!("the editor command is empty")
-    };
-    let status = std::process::Command::new(prog)
-        .args(args)
-        .arg(&file)
-        .status()
-        .with_context(|| format!("cannot start the editor {prog:?} (set VISUAL or EDITOR)"))?;
-    if !status.success() {
-        bail!(
-            "the editor exited with {status}; {} was not allowed",
-            tilde(&file)
-        );
-    }
+    open_editor(&file)?;
     let canonical = std::fs::canonicalize(&file)?;
     let bytes = std::fs::read(&file)?;
     super::allow::validate(ctx, &file, &canonical).with_context(|| {
@@ -67,5 +43,36 @@ pub fn run(ctx: &Ctx, local: bool) -> Result<()> {
         settings.lock,
     )?;
     eprintln!("strata: allowed {}", tilde(&file));
+    Ok(())
+}
+
+/// Open `file` in `$VISUAL`, else `$EDITOR`, else `vi`, and wait; an editor that fails is an
+/// error.
+pub fn open_editor(file: &Path) -> Result<()> {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
+        .unwrap_or_else(|| "vi".into());
+    let words = shell_words::split(&editor)
+        .with_context(|| format!("cannot parse the editor command {editor:?}"))?;
+    let Some((prog, args)) = words.split_first() else {
+        bail!("the editor command is empty")
+    };
+    let status = std::process::Command::new(prog)
+        .args(args)
+        .arg(file)
+        .status()
+        .with_context(|| format!("cannot start the editor {prog:?} (set VISUAL or EDITOR)"))?;
+    if !status.success() {
+        bail!(
+            "the editor exited with {status}; nothing was saved from {}",
+            tilde(file)
+        );
+    }
     Ok(())
 }

@@ -20,10 +20,11 @@ use super::{Ctx, current_env, current_state};
 use crate::cli::ExportFormat;
 use crate::display::tilde;
 use crate::env_diff::{
-    self, Change, Env, RACY_WINDOW, STATE_VAR, Stamp, State, Watched, apply, base_env, changes,
-    fnv1a,
+    self, Change, Env, PromptInfo, RACY_WINDOW, STATE_VAR, Stamp, State, Watched, apply, base_env,
+    changes, fnv1a,
 };
-use crate::layers::{self, Request};
+use crate::layers;
+use crate::prompt;
 use crate::settings::Log;
 use crate::shells::{Script, Shell};
 
@@ -65,7 +66,7 @@ pub fn fast(args: &[OsString]) -> Option<()> {
             touch_stamp(stamp, started);
         }
         let mut script = Script::new(shell);
-        sync_vars(&mut script, &state.watch, !state.slow_hook);
+        sync_vars(&mut script, &state);
         let _ = std::io::stdout().write_all(script.finish().as_bytes());
     }
     Some(())
@@ -108,14 +109,14 @@ fn touch_stamp(stamp: &Path, started: SystemTime) {
 /// The hook's bookkeeping: what it compares on the next prompt, and which paths to test with
 /// `-nt` (each watched file that exists, and the nearest existing directory of each, where a
 /// new file would appear). `fast` is the `hook.fast_path` setting.
-fn sync_vars(script: &mut Script, watch: &[Watched], fast: bool) {
+fn sync_vars(script: &mut Script, state: &State) {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut push = |p: &Path| {
         if !paths.iter().any(|q| q == p) {
             paths.push(p.to_path_buf());
         }
     };
-    for w in watch {
+    for w in &state.watch {
         if !matches!(w.stamp, Stamp::Absent) {
             push(&w.path);
         }
@@ -130,7 +131,13 @@ fn sync_vars(script: &mut Script, watch: &[Watched], fast: bool) {
     script.copy_local("__strata_pwd", "PWD");
     script.copy_local("__strata_ctx", "STRATA_CONTEXT");
     script.copy_local("__strata_ses", "STRATA_SESSION");
+    // fish has no clock builtin: while a value is due to expire, its hook always asks strata.
+    let fast = !state.slow_hook && (script.shell() != Shell::Fish || state.deadline.is_none());
     script.set_local("__strata_fast", if fast { b"1" } else { b"0" });
+    if script.shell() != Shell::Fish {
+        let deadline = state.deadline.unwrap_or(0).to_string();
+        script.set_local("__strata_deadline", deadline.as_bytes());
+    }
     script.copy_local("__strata_seen", STATE_VAR);
 }
 
@@ -201,19 +208,12 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     }
     let base = base_env(&ex.current, state.as_ref());
     let mut watch = Vec::new();
-    let request = Request {
-        dirs: &ctx.dirs,
-        cwd: &cwd,
-        base: &base,
-        flags: &ctx.flags,
-        strict: ctx.strict,
-        assume_trusted: None,
-    };
+    let request = ctx.request(&cwd, &base, None);
     let eval = match layers::evaluate(&request, &mut watch) {
         Ok(e) => e,
         Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
     };
-    let applied = apply(&base, &eval.target, state.as_ref(), &ex.current);
+    let mut applied = apply(&base, &eval.target, state.as_ref(), &ex.current);
     let diff = changes(&ex.current, &applied.values);
     let new_state = State {
         cwd: cwd.into_os_string(),
@@ -224,6 +224,8 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         lists: applied.lists,
         notice: notice_hash(&eval.warnings),
         slow_hook: !eval.settings.fast_path,
+        deadline: eval.deadline,
+        prompt: prompt_info(&eval),
     };
     let log = eval.settings.log;
     if log != Log::Quiet {
@@ -232,11 +234,17 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             ex.messages.extend(eval.warnings.iter().cloned());
         }
         if !diff.is_empty() {
-            let place = eval
-                .nearest
-                .as_deref()
-                .map(|d| format!(" ({})", tilde(d)))
-                .unwrap_or_default();
+            let place: Vec<String> = eval
+                .context
+                .iter()
+                .map(|c| c.name.clone())
+                .chain(eval.nearest.as_deref().map(tilde))
+                .collect();
+            let place = if place.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", place.join(" · "))
+            };
             if eval.settings.hide_diff {
                 ex.messages.push(format!("environment updated{place}"));
             } else {
@@ -255,8 +263,57 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             }
         }
     }
-    ex.emit(&diff, &new_state);
+    // STRATA_PROMPT is strata's own: set while there is something to show, not restored.
+    let shown = prompt::render(
+        &eval.settings.prompt_format,
+        &new_state.prompt,
+        &ex.session.to_string_lossy(),
+        None,
+    );
+    applied.values.clear();
+    applied.values.insert(
+        PROMPT_VAR.into(),
+        (!shown.is_empty()).then(|| OsString::from(shown)),
+    );
+    let mut all = diff;
+    all.extend(changes(&ex.current, &applied.values));
+    ex.emit(&all, &new_state);
     Ok(())
+}
+
+/// The variable the hook keeps up to date with the plain prompt segment.
+pub const PROMPT_VAR: &str = "STRATA_PROMPT";
+
+/// The prompt facts of an evaluation.
+pub fn prompt_info(eval: &layers::Evaluation) -> PromptInfo {
+    PromptInfo {
+        context: eval
+            .context
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        color: eval
+            .context
+            .as_ref()
+            .and_then(|c| c.color.clone())
+            .unwrap_or_default(),
+        dir: eval
+            .nearest
+            .as_deref()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        untrusted: eval.files.iter().any(|f| {
+            matches!(
+                f.state,
+                layers::FileState::Untrusted | layers::FileState::Denied
+            )
+        }),
+        format: match eval.settings.prompt_format.as_str() {
+            crate::settings::DEFAULT_PROMPT_FORMAT => String::new(),
+            f => f.to_string(),
+        },
+    }
 }
 
 impl Export<'_> {
@@ -289,6 +346,8 @@ impl Export<'_> {
             lists: old.lists,
             notice: Some(hash),
             slow_hook: old.slow_hook,
+            deadline: old.deadline,
+            prompt: old.prompt,
         };
         let hook = self.hook;
         self.emit(&[], &new_state);
@@ -341,7 +400,7 @@ impl Export<'_> {
                     script.set(STATE_VAR, encoded.as_bytes());
                 }
                 if self.hook {
-                    sync_vars(&mut script, &state.watch, !state.slow_hook);
+                    sync_vars(&mut script, state);
                     if let Some(stamp) = self.stamp {
                         touch_stamp(stamp, self.started);
                     }

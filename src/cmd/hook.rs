@@ -1,21 +1,25 @@
-//! `strata hook bash|zsh|fish`: print the hook script for an rc file.
+//! `strata hook bash|zsh|fish [--env-file PATH]`: print the hook script for an rc file.
 //!
-//! The scripts live in `shell/` as real shell files; two placeholders are filled here: the
-//! absolute path of this binary and the directory for the per-shell stamp files.
+//! The scripts live in `shell/` as real shell files; placeholders are filled here: the absolute
+//! path of this binary, the directory for the per-shell stamp files, and a fresh session id for
+//! a shell that has none. `--env-file` also writes `shell/env.bash` for `BASH_ENV`.
 
 use anyhow::{Context as _, Result};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use super::Ctx;
 use crate::shells::Shell;
+use crate::store::sessions::new_id;
 
 const BASH: &str = include_str!("../../shell/hook.bash");
 const ZSH: &str = include_str!("../../shell/hook.zsh");
 const FISH: &str = include_str!("../../shell/hook.fish");
+const ENV_FILE: &str = include_str!("../../shell/env.bash");
 
-/// The hook for `shell`, with `bin` and `stamp_dir` filled in.
-pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8]) -> String {
+/// The hook for `shell`, with its placeholders filled in.
+pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> String {
     let template = match shell {
         Shell::Bash => BASH,
         Shell::Zsh => ZSH,
@@ -24,19 +28,43 @@ pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8]) -> String {
     template
         .replace("@STRATA_BIN@", &shell.quote(bin))
         .replace("@STAMP_DIR@", &shell.quote(stamp_dir))
+        .replace("@SESSION@", &shell.quote(session.as_bytes()))
 }
 
-/// Print the hook.
-pub fn run(ctx: &Ctx, shell: Shell) -> Result<()> {
+/// Print the hook (and write the BASH_ENV file when asked).
+pub fn run(ctx: &Ctx, shell: Shell, env_file: Option<&Path>) -> Result<()> {
     let bin = std::env::current_exe().context("cannot find the strata binary's own path")?;
+    let bin = bin.as_os_str().as_bytes();
+    if let Some(path) = env_file {
+        write_env_file(path, bin)?;
+    }
     let text = render(
         shell,
-        bin.as_os_str().as_bytes(),
+        bin,
         ctx.dirs.stamp_dir().as_os_str().as_bytes(),
+        &new_id(),
     );
     std::io::stdout()
         .write_all(text.as_bytes())
         .context("cannot write the hook")?;
+    Ok(())
+}
+
+fn write_env_file(path: &Path, bin: &[u8]) -> Result<()> {
+    let text = ENV_FILE.replace("@STRATA_BIN@", &Shell::Bash.quote(bin));
+    let abs = std::path::absolute(path)?;
+    let dir = abs.parent().context("the env file needs a directory")?;
+    // Written like any state file: temp file (0600) + rename, so a running `bash -c` never
+    // sources half of it.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".strata-env.")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", crate::display::tilde(dir)))?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&abs)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", abs.display(), e.error))?;
     Ok(())
 }
 
@@ -46,23 +74,25 @@ mod tests {
 
     #[test]
     fn placeholders_are_quoted_for_each_shell() {
-        let bash = render(Shell::Bash, b"/opt/my tools/strata", b"/s/stamps");
+        let bash = render(Shell::Bash, b"/opt/my tools/strata", b"/s/stamps", "ab12");
         assert!(
             bash.contains("__strata_bin='/opt/my tools/strata'"),
             "{bash}"
         );
         assert!(bash.contains("__strata_stamp=/s/stamps/$$"), "{bash}");
-        let fish = render(Shell::Fish, b"/opt/it's/strata", b"/s");
+        assert!(bash.contains("export STRATA_SESSION=ab12"), "{bash}");
+        let fish = render(Shell::Fish, b"/opt/it's/strata", b"/s", "ab12");
         assert!(
             fish.contains("set -g __strata_bin '/opt/it\\'s/strata'"),
             "{fish}"
         );
         for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let text = render(sh, b"/b", b"/s");
+            let text = render(sh, b"/b", b"/s", "x");
             assert!(
                 !text.contains("@STRATA_BIN@") && !text.contains("@STAMP_DIR@"),
                 "{sh:?}"
             );
+            assert!(!text.contains("@SESSION@"), "{sh:?}");
         }
     }
 }

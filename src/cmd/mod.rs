@@ -2,12 +2,16 @@
 //! working directory and the environment without strata's changes.
 
 pub mod allow;
+pub mod context;
 pub mod edit;
 pub mod env;
 pub mod exec;
 pub mod export;
 pub mod hook;
+pub mod prompt;
 pub mod reload;
+pub mod session;
+pub mod set;
 pub mod status;
 pub mod why;
 
@@ -36,6 +40,7 @@ impl std::fmt::Display for Silent {
 impl std::error::Error for Silent {}
 
 /// What every command gets: global flags resolved once.
+#[derive(Clone)]
 pub struct Ctx {
     /// strata's directories.
     pub dirs: Dirs,
@@ -45,17 +50,64 @@ pub struct Ctx {
     pub strict: bool,
     /// `-C DIR`.
     pub dir: Option<PathBuf>,
+    /// `--context NAME`.
+    pub context: Option<String>,
+    /// `STRATA_CONTEXT`, when set and not empty.
+    pub context_env: Option<String>,
+    /// `--session=ID`, else `STRATA_SESSION` when set and not empty.
+    pub session: Option<String>,
+    /// A bare `--session`: "this session" as a scope.
+    pub session_scope: bool,
+    /// `--no-color` or `NO_COLOR`.
+    pub no_color: bool,
 }
 
 impl Ctx {
-    /// Build from the environment and flags.
-    pub fn new(flags: Vec<String>, strict: bool, dir: Option<PathBuf>) -> Result<Ctx> {
+    /// Build from the environment and the global flags.
+    pub fn new(cli: &Cli) -> Result<Ctx> {
+        let mut flags = cli.config.clone();
+        if cli.quiet {
+            flags.push("log=quiet".into());
+        }
+        if cli.verbose {
+            flags.push("log=verbose".into());
+        }
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Ok(Ctx {
             dirs: Dirs::from_env()?,
             flags,
-            strict,
-            dir,
+            strict: cli.strict,
+            dir: cli.dir.clone(),
+            context: cli.context.clone(),
+            context_env: non_empty("STRATA_CONTEXT"),
+            session: cli
+                .session
+                .clone()
+                .filter(|s| !s.is_empty())
+                .or_else(|| non_empty("STRATA_SESSION")),
+            session_scope: cli.session.as_deref() == Some(""),
+            no_color: cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         })
+    }
+
+    /// A layer request at `cwd` against `base`, with this invocation's flags.
+    pub fn request<'a>(
+        &'a self,
+        cwd: &'a Path,
+        base: &'a Env,
+        assume_trusted: Option<&'a Path>,
+    ) -> Request<'a> {
+        Request {
+            dirs: &self.dirs,
+            cwd,
+            base,
+            flags: &self.flags,
+            strict: self.strict && assume_trusted.is_none(),
+            assume_trusted,
+            context_flag: self.context.as_deref(),
+            context_env: self.context_env.as_deref(),
+            session: self.session.as_deref(),
+        }
     }
 
     /// The directory to work in: `-C DIR`, else the shell's logical `$PWD` when it names the
@@ -82,17 +134,7 @@ impl Ctx {
         let current = current_env();
         let state = current_state(&current).ok().flatten();
         let base = base_env(&current, state.as_ref());
-        let eval = layers::evaluate(
-            &Request {
-                dirs: &self.dirs,
-                cwd,
-                base: &base,
-                flags: &self.flags,
-                strict: self.strict,
-                assume_trusted: None,
-            },
-            watch,
-        )?;
+        let eval = layers::evaluate(&self.request(cwd, &base, None), watch)?;
         Ok((base, eval))
     }
 }
@@ -129,16 +171,9 @@ pub fn logical_cwd() -> Result<PathBuf> {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let mut flags = cli.config;
-    if cli.quiet {
-        flags.push("log=quiet".into());
-    }
-    if cli.verbose {
-        flags.push("log=verbose".into());
-    }
-    let ctx = Ctx::new(flags, cli.strict, cli.dir)?;
+    let ctx = Ctx::new(&cli)?;
     match cli.command {
-        Command::Hook { shell } => hook::run(&ctx, shell),
+        Command::Hook { shell, env_file } => hook::run(&ctx, shell, env_file.as_deref()),
         Command::Export {
             format,
             hook,
@@ -155,5 +190,21 @@ pub fn run(cli: Cli) -> Result<()> {
         } => allow::list(&ctx, json),
         Command::Edit { local } => edit::run(&ctx, local),
         Command::Reload => reload::run(&ctx),
+        Command::Context { command } => context::run(&ctx, command),
+        Command::Use { name } => context::use_context(&ctx, &name),
+        Command::Set {
+            in_dir,
+            global,
+            ttl,
+            assignments,
+        } => set::set(&ctx, in_dir, global, ttl.as_deref(), &assignments),
+        Command::Unset {
+            in_dir,
+            global,
+            names,
+        } => set::unset(&ctx, in_dir, global, &names),
+        Command::Get { name } => set::get(&ctx, &name),
+        Command::Session { command } => session::run(&ctx, command),
+        Command::Prompt { format, shell } => prompt::run(&ctx, format.as_deref(), shell),
     }
 }

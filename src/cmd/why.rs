@@ -98,6 +98,7 @@ fn describe(a: &Action) -> (&'static str, Option<String>) {
         Action::Set(v) => ("sets", Some(v.to_string_lossy().into_owned())),
         Action::Dotenv(v) => ("sets (dotenv)", Some(v.to_string_lossy().into_owned())),
         Action::Unset => ("unsets", None),
+        Action::Session(v) => ("sets (session)", Some(v.to_string_lossy().into_owned())),
         Action::Prepend(v) => ("prepends", Some(v.to_string_lossy().into_owned())),
         Action::Append(v) => ("appends", Some(v.to_string_lossy().into_owned())),
     }

@@ -18,6 +18,8 @@ pub enum Kind {
     System,
     /// `$XDG_CONFIG_HOME/strata/config.toml`.
     Global,
+    /// `$XDG_CONFIG_HOME/strata/contexts/<name>.toml`, the active one.
+    Context,
     /// `.strata.toml` in a directory.
     Dir,
     /// `.strata.local.toml` beside it.
@@ -35,6 +37,7 @@ impl Kind {
         match self {
             Kind::System => "system",
             Kind::Global => "global",
+            Kind::Context => "context",
             Kind::Dir => "directory",
             Kind::DirLocal => "directory (local)",
         }
@@ -111,6 +114,8 @@ pub struct LayerFile {
     pub contexts: Vec<(String, Vec<EnvEntry>)>,
     /// `[settings]`, flattened to dotted keys.
     pub settings: Vec<SettingEntry>,
+    /// A context's `color` (prompt colour), context files only.
+    pub color: Option<String>,
 }
 
 impl LayerFile {
@@ -141,6 +146,21 @@ const RESERVED: &[&str] = &[
     "UID",
     "PPID",
 ];
+
+/// Whether a layer (or `strata set`) may set `name`; the error says why not.
+pub fn check_settable(name: &str) -> Result<(), String> {
+    if !valid_name(name) {
+        return Err(format!(
+            "invalid variable name {name:?}: names are letters, digits and _, not starting with a digit"
+        ));
+    }
+    if RESERVED.contains(&name) || name.starts_with("STRATA_") {
+        return Err(format!(
+            "{name} is managed by the shell or by strata and cannot be set here"
+        ));
+    }
+    Ok(())
+}
 
 /// Byte offset to line and column.
 pub fn pos_of(src: &str, offset: usize) -> Pos {
@@ -217,20 +237,7 @@ impl Parser<'_> {
 
     fn var_name(&self, key: &Key, item: &Item) -> Result<String> {
         let name = key.get();
-        if !valid_name(name) {
-            return Err(self.err(
-                self.key_pos(key, item),
-                format!(
-                    "invalid variable name {name:?}: names are letters, digits and _, not starting with a digit"
-                ),
-            ));
-        }
-        if RESERVED.contains(&name) || name.starts_with("STRATA_") {
-            return Err(self.err(
-                self.key_pos(key, item),
-                format!("{name} is managed by the shell or by strata and cannot be set here"),
-            ));
-        }
+        check_settable(name).map_err(|msg| self.err(self.key_pos(key, item), msg))?;
         Ok(name.to_string())
     }
 
@@ -347,11 +354,15 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         dotenv: Vec::new(),
         contexts: Vec::new(),
         settings: Vec::new(),
+        color: None,
     };
     let top = doc.as_table();
     let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];
     if kind.is_dir() {
         known.insert(0, "root");
+    }
+    if kind == Kind::Context {
+        known.extend(["color", "description"]);
     }
     for (key, item) in p.keys(top) {
         match key.get() {
@@ -359,6 +370,23 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
                 file.root = item
                     .as_bool()
                     .ok_or_else(|| p.err(p.key_pos(key, item), "root must be true or false"))?;
+            }
+            "color" | "description" if kind == Kind::Context => {
+                let text = item.as_str().ok_or_else(|| {
+                    p.err(
+                        p.key_pos(key, item),
+                        format!("{} must be a string", key.get()),
+                    )
+                })?;
+                if key.get() == "color" {
+                    if crate::display::ansi_color(text).is_none() {
+                        return Err(p.err(
+                            p.key_pos(key, item),
+                            format!("unknown color {text:?} (use a name like red, green, yellow, blue, magenta, cyan, white, bright-red…, or 0-255)"),
+                        ));
+                    }
+                    file.color = Some(text.to_string());
+                }
             }
             "env" => file.env = p.env_table(p.table(item, key, "[env]")?)?,
             "path" => {

@@ -1,9 +1,11 @@
 //! The layer stack: find every file that applies at a directory, check trust, parse, and
 //! merge them into the target environment, remembering where every value came from.
 //!
-//! Order, lowest first: system, global, then every directory from the filesystem root down
-//! to the cwd (each `.strata.toml` followed by its `.strata.local.toml`), stopping above a
-//! trusted file with `root = true`. Within one file, `[dotenv]` files load before `[env]`.
+//! Order, lowest first: system, global, the active context, then every directory from the
+//! filesystem root down to the cwd (each `.strata.toml` followed by its `.strata.local.toml`),
+//! stopping above a trusted file with `root = true`, then the session. Within one file,
+//! `[dotenv]` files load before `[env]`, and a directory file's `[contexts.NAME.env]` after it
+//! while NAME is active.
 //! This module reads files but never prints: warnings are returned for the caller to show.
 
 pub mod dotenv;
@@ -20,6 +22,8 @@ use crate::display::tilde;
 use crate::env_diff::{Env, ListEdit, Target};
 use crate::settings::{Origin, Settings, expand_home};
 use crate::store::Dirs;
+use crate::store::contexts::{self, validate_name};
+use crate::store::sessions::{self, Session};
 use crate::store::trust::{self, Standing};
 use file::{EnvEntry, Kind, LayerFile, Pos};
 use interp::{InterpError, interpolate};
@@ -43,6 +47,50 @@ pub struct Request<'a> {
     /// `${VAR}`s expand to nothing: validation for `allow`, which must not depend on the
     /// environment `allow` happens to run in.
     pub assume_trusted: Option<&'a Path>,
+    /// `--context NAME`.
+    pub context_flag: Option<&'a str>,
+    /// `STRATA_CONTEXT`, when set and not empty.
+    pub context_env: Option<&'a str>,
+    /// The session id (`--session` or `STRATA_SESSION`), when there is one.
+    pub session: Option<&'a str>,
+}
+
+/// What chose the active context, highest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextSource {
+    /// `--context NAME`.
+    Flag,
+    /// `STRATA_CONTEXT`.
+    Env,
+    /// `strata context use --session`.
+    Session,
+    /// A `context` setting, in a file (usually a directory's) or a `-c` flag.
+    Setting(Origin),
+    /// The global selection, `strata context use`.
+    Global,
+}
+
+impl std::fmt::Display for ContextSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContextSource::Flag => f.write_str("--context flag"),
+            ContextSource::Env => f.write_str("STRATA_CONTEXT"),
+            ContextSource::Session => f.write_str("this session (strata context use --session)"),
+            ContextSource::Setting(o) => write!(f, "context setting at {o}"),
+            ContextSource::Global => f.write_str("global selection (strata context use)"),
+        }
+    }
+}
+
+/// The active context.
+#[derive(Debug, Clone)]
+pub struct ActiveContext {
+    /// Its name.
+    pub name: String,
+    /// What chose it.
+    pub source: ContextSource,
+    /// Its prompt colour.
+    pub color: Option<String>,
 }
 
 /// How a file found during discovery was treated.
@@ -78,6 +126,8 @@ pub enum Action {
     Dotenv(OsString),
     /// Unset (`false`).
     Unset,
+    /// Set to this value by `strata set` (the session layer).
+    Session(OsString),
     /// Entry put in front of the list.
     Prepend(OsString),
     /// Entry put at the back of the list.
@@ -112,6 +162,10 @@ pub struct Evaluation {
     pub settings: Settings,
     /// The innermost directory with a directory file.
     pub nearest: Option<PathBuf>,
+    /// The active context, if any.
+    pub context: Option<ActiveContext>,
+    /// The earliest time (unix seconds) a session value expires, when one will.
+    pub deadline: Option<i64>,
 }
 
 /// Settings from the system and global files, the environment and flags only: what commands
@@ -274,13 +328,76 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         }
     }
     found.reverse();
-    for (f, r) in found {
-        warnings.extend(settings.apply_file(f.kind, &f.path, &f.settings)?);
-        reports.push(r);
-        layers.push(f);
-    }
+    let dir_layers: Vec<LayerFile> = found.iter().map(|(f, _)| f.clone()).collect();
+    reports.extend(found.into_iter().map(|(_, r)| r));
     skipped.reverse();
     reports.extend(skipped);
+
+    // The session, then the context (which the session, or a directory, may choose).
+    let now = sessions::now();
+    let session = match req.session {
+        Some(id) => {
+            validate_name("session", id)?;
+            let path = req.dirs.session_file(id);
+            watch.push(path.clone());
+            match read_optional(&path)? {
+                Some(bytes) => Some((path.clone(), Session::parse(&path, &bytes)?)),
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let mut choosing = settings.clone();
+    for f in &dir_layers {
+        warnings.extend(choosing.apply_file(f.kind, &f.path, &f.settings)?);
+    }
+    choosing.apply_flags(req.flags)?;
+    watch.push(req.dirs.current_context_file());
+    let chosen: Option<(String, ContextSource)> = if let Some(c) = req.context_flag {
+        Some((c.to_string(), ContextSource::Flag))
+    } else if let Some(c) = req.context_env {
+        Some((c.to_string(), ContextSource::Env))
+    } else if let Some(c) = session.as_ref().and_then(|(_, s)| s.context.clone()) {
+        Some((c, ContextSource::Session))
+    } else if let Some(c) = choosing.context.clone() {
+        let origin = choosing
+            .origins
+            .iter()
+            .find(|(k, _)| *k == "context")
+            .map(|(_, o)| o.clone())
+            .unwrap_or(Origin::Flag("-c context".into()));
+        Some((c, ContextSource::Setting(origin)))
+    } else {
+        contexts::current(req.dirs).map(|c| (c, ContextSource::Global))
+    };
+    let mut context = None;
+    if let Some((name, source)) = chosen {
+        validate_name("context", &name).map_err(|e| anyhow!("{e} (from {source})"))?;
+        let path = req.dirs.context_file(&name);
+        watch.push(path.clone());
+        let Some(bytes) = read_optional(&path)? else {
+            bail!(
+                "context {name:?} does not exist (chosen by {source}); create it with 'strata context create {name}', or see 'strata context list'"
+            );
+        };
+        let f = file::parse(&path, Kind::Context, &bytes)?;
+        settings.apply_file(Kind::Context, &path, &f.settings)?;
+        reports.push(FileReport {
+            path: path.clone(),
+            kind: Kind::Context,
+            state: FileState::Applied,
+        });
+        context = Some(ActiveContext {
+            name,
+            source,
+            color: f.color.clone(),
+        });
+        layers.push(f);
+    }
+    for f in dir_layers {
+        warnings.extend(settings.apply_file(f.kind, &f.path, &f.settings)?);
+        layers.push(f);
+    }
     settings.apply_env()?;
     settings.apply_flags(req.flags)?;
     // A value that only flags may set keeps its flag origin even if a file set it later.
@@ -296,8 +413,16 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         warnings: Vec::new(),
         lenient: req.assume_trusted.is_some(),
     };
+    let active = context.as_ref().map(|c| c.name.as_str());
     for f in &layers {
-        merge.layer(f, settings.dotenv_default, watch)?;
+        merge.layer(f, settings.dotenv_default, active, watch)?;
+    }
+    let mut deadline = None;
+    if let Some((path, s)) = &session {
+        for (name, value) in s.values(now) {
+            merge.assign(&name, path, Pos::default(), Action::Session(value));
+        }
+        deadline = s.next_expiry(now);
     }
     warnings.extend(merge.warnings);
 
@@ -334,6 +459,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         warnings,
         settings,
         nearest,
+        context,
+        deadline,
     })
 }
 
@@ -353,7 +480,7 @@ struct Merge {
 impl Merge {
     fn assign(&mut self, var: &str, path: &Path, pos: Pos, action: Action) {
         match &action {
-            Action::Set(v) | Action::Dotenv(v) => {
+            Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
                 self.env.insert(var.into(), v.clone());
             }
             Action::Unset => {
@@ -361,7 +488,7 @@ impl Merge {
             }
             Action::Prepend(_) | Action::Append(_) => {}
         }
-        if matches!(action, Action::Set(_) | Action::Dotenv(_) | Action::Unset)
+        if !matches!(action, Action::Prepend(_) | Action::Append(_))
             && !self.assigned.iter().any(|a| a == var)
         {
             self.assigned.push(var.to_string());
@@ -374,10 +501,46 @@ impl Merge {
         });
     }
 
+    /// Resolve and apply one table of `[env]` entries, with forward references to later keys
+    /// of the same table and cycle detection.
+    fn env_entries(&mut self, f: &LayerFile, entries: &[EnvEntry], dir: &Path) -> Result<()> {
+        let mut resolver = Resolver {
+            path: &f.path,
+            entries,
+            env: &self.env,
+            dir,
+            index: entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.as_str(), i))
+                .collect(),
+            done: vec![None; entries.len()],
+            stack: Vec::new(),
+            lenient: self.lenient,
+        };
+        for i in 0..entries.len() {
+            resolver.resolve(i)?;
+        }
+        let values: Vec<Option<OsString>> = resolver
+            .done
+            .into_iter()
+            .map(|v| v.expect("every key resolved"))
+            .collect();
+        for (e, v) in entries.iter().zip(values) {
+            let action = match v {
+                Some(v) => Action::Set(v),
+                None => Action::Unset,
+            };
+            self.assign(&e.name, &f.path, e.pos, action);
+        }
+        Ok(())
+    }
+
     fn layer(
         &mut self,
         f: &LayerFile,
         dotenv_default: bool,
+        active_context: Option<&str>,
         watch: &mut Vec<PathBuf>,
     ) -> Result<()> {
         let dir = f.dir().to_path_buf();
@@ -422,35 +585,12 @@ impl Merge {
                 }
             }
         }
-        // [env], with forward references to later keys of the same file and cycle detection.
-        let mut resolver = Resolver {
-            file: f,
-            env: &self.env,
-            dir: &dir,
-            index: f
-                .env
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.name.as_str(), i))
-                .collect(),
-            done: vec![None; f.env.len()],
-            stack: Vec::new(),
-            lenient: self.lenient,
-        };
-        for i in 0..f.env.len() {
-            resolver.resolve(i)?;
-        }
-        let values: Vec<Option<OsString>> = resolver
-            .done
-            .into_iter()
-            .map(|v| v.expect("every key resolved"))
-            .collect();
-        for (e, v) in f.env.iter().zip(values) {
-            let action = match v {
-                Some(v) => Action::Set(v),
-                None => Action::Unset,
-            };
-            self.assign(&e.name, &f.path, e.pos, action);
+        // [env], then the section of the active context.
+        self.env_entries(f, &f.env, &dir)?;
+        if let Some(name) = active_context
+            && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
+        {
+            self.env_entries(f, entries, &dir)?;
         }
         // List edits.
         for edits in &f.lists {
@@ -524,7 +664,8 @@ fn resolve_path(dir: &Path, text: &OsStr) -> PathBuf {
 
 /// Resolves one file's `[env]` keys, following references to other keys of the same file.
 struct Resolver<'a> {
-    file: &'a LayerFile,
+    path: &'a Path,
+    entries: &'a [EnvEntry],
     env: &'a Env,
     dir: &'a Path,
     index: HashMap<&'a str, usize>,
@@ -538,17 +679,17 @@ impl Resolver<'_> {
         if let Some(v) = &self.done[i] {
             return Ok(v.clone());
         }
-        let entry: &EnvEntry = &self.file.env[i];
+        let entry: &EnvEntry = &self.entries[i];
         if let Some(at) = self.stack.iter().position(|&j| j == i) {
             let mut chain: Vec<&str> = self.stack[at..]
                 .iter()
-                .map(|&j| self.file.env[j].name.as_str())
+                .map(|&j| self.entries[j].name.as_str())
                 .collect();
             chain.push(&entry.name);
-            let first = &self.file.env[self.stack[at]];
+            let first = &self.entries[self.stack[at]];
             bail!(
                 "{}:{}:{}: interpolation cycle: {} (break it with a literal value or ${{VAR:-default}})",
-                tilde(&self.file.path),
+                tilde(self.path),
                 first.pos.line,
                 first.pos.col,
                 chain.join(" → ")
@@ -588,7 +729,7 @@ impl Resolver<'_> {
             (Ok(v), None) => v,
             (Err(e), None) => bail!(
                 "{}:{}:{}: {}: {e}",
-                tilde(&self.file.path),
+                tilde(self.path),
                 entry.pos.line,
                 entry.pos.col,
                 entry.name
@@ -659,6 +800,9 @@ mod tests {
                     flags: &[],
                     strict: false,
                     assume_trusted: None,
+                    context_flag: None,
+                    context_env: None,
+                    session: None,
                 },
                 &mut Vec::new(),
             )

@@ -65,6 +65,11 @@ impl Script {
         }
     }
 
+    /// The shell this script is for.
+    pub fn shell(&self) -> Shell {
+        self.shell
+    }
+
     /// Export `name` with `value`.
     pub fn set(&mut self, name: &str, value: &[u8]) {
         let q = self.shell.quote(value);

@@ -8,6 +8,9 @@
 //!
 //! Nothing here prints except the lock-wait warning, which the spec puts on stderr.
 
+pub mod contexts;
+pub mod edit;
+pub mod sessions;
 pub mod trust;
 
 use anyhow::{Context, Result, bail};
@@ -163,7 +166,7 @@ pub struct Lock {
     _file: File,
 }
 
-fn lock_path(target: &Path) -> PathBuf {
+pub(crate) fn lock_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().map(OsString::from).unwrap_or_default();
     name.push(".lock");
     target.with_file_name(name)
@@ -214,7 +217,34 @@ pub fn write_atomic(target: &Path, contents: &[u8], policy: LockPolicy) -> Resul
     replace_locked(target, contents)
 }
 
-fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
+/// Read-modify-write of `target` under its lock: `f` gets the current contents (None when the
+/// file does not exist) and returns the new ones (None to delete the file). Concurrent callers
+/// are serialised, so no update is lost.
+pub fn update<T>(
+    target: &Path,
+    policy: LockPolicy,
+    f: impl FnOnce(Option<Vec<u8>>) -> Result<(Option<Vec<u8>>, T)>,
+) -> Result<T> {
+    let _lock = lock(target, policy)?;
+    let current = match fs::read(target) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => bail!("cannot read {}: {e}", tilde(target)),
+    };
+    let (new, out) = f(current)?;
+    match new {
+        Some(new) => replace_locked(target, &new)?,
+        None => match fs::remove_file(target) {
+            Ok(()) => sync_dir(target)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => bail!("cannot remove {}: {e}", tilde(target)),
+        },
+    }
+    Ok(out)
+}
+
+/// Replace `target` while already holding its lock.
+pub(crate) fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
     let dir = target
         .parent()
         .context("a state file needs a parent directory")?;

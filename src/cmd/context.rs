@@ -1,0 +1,327 @@
+//! `strata context …` (and `strata use`): named contexts, switched for every terminal (the
+//! current-context file every hook watches) or for this session only.
+
+use anyhow::{Context as _, Result, bail};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use super::{Ctx, Silent};
+use crate::cli::ContextCommand;
+use crate::display::tilde;
+use crate::layers::file::{Kind, parse};
+use crate::layers::{ActiveContext, ContextSource};
+use crate::store::contexts::{self, validate_name};
+use crate::store::edit::edit_env;
+use crate::store::{ensure_private_dir, sessions, write_atomic};
+
+/// Dispatch a `strata context` subcommand.
+pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<()> {
+    match command {
+        ContextCommand::List { json } => list(ctx, json),
+        ContextCommand::Current => current(ctx),
+        ContextCommand::Use { name } => use_context(ctx, &name),
+        ContextCommand::Create { name, from, set } => create(ctx, &name, from.as_deref(), &set),
+        ContextCommand::Show { name } => show(ctx, name.as_deref()),
+        ContextCommand::Set { name, assignments } => {
+            let pairs = super::set::parse_assignments(&assignments, true)?;
+            edit(ctx, &name, &pairs, &[])
+        }
+        ContextCommand::Unset { name, names } => edit(ctx, &name, &[], &names),
+        ContextCommand::Rename { old, new, force } => rename(ctx, &old, &new, force),
+        ContextCommand::Delete { name, force } => delete(ctx, &name, force),
+        ContextCommand::Export { name, output } => export(ctx, &name, output.as_deref()),
+        ContextCommand::Import { file, name, force } => import(ctx, &file, name.as_deref(), force),
+        ContextCommand::Edit { name } => edit_in_editor(ctx, &name),
+    }
+}
+
+/// The context active here: the full evaluation at the cwd when it succeeds, else the choice
+/// made without directory files (flag, env, session, global selection).
+pub fn active(ctx: &Ctx) -> Option<ActiveContext> {
+    if let Ok(cwd) = ctx.cwd()
+        && let Ok((_, eval)) = ctx.evaluate(&cwd, &mut Vec::new())
+    {
+        return eval.context;
+    }
+    let session_choice = ctx
+        .session
+        .as_deref()
+        .and_then(|id| sessions::load(&ctx.dirs, id).ok().flatten())
+        .and_then(|s| s.context);
+    let (name, source) = if let Some(c) = &ctx.context {
+        (c.clone(), ContextSource::Flag)
+    } else if let Some(c) = &ctx.context_env {
+        (c.clone(), ContextSource::Env)
+    } else if let Some(c) = session_choice {
+        (c, ContextSource::Session)
+    } else {
+        (contexts::current(&ctx.dirs)?, ContextSource::Global)
+    };
+    Some(ActiveContext {
+        name,
+        source,
+        color: None,
+    })
+}
+
+/// The active context's name, ignoring `--context` (which `strata set --context K=V` used for
+/// an assignment).
+pub fn active_without_flag(ctx: &Ctx) -> Option<String> {
+    let mut plain = ctx.clone();
+    plain.context = None;
+    active(&plain).map(|a| a.name)
+}
+
+fn require(ctx: &Ctx, name: &str) -> Result<std::path::PathBuf> {
+    validate_name("context", name)?;
+    let path = ctx.dirs.context_file(name);
+    if !path.is_file() {
+        bail!(
+            "no context named {name:?} (see strata context list, or create it: strata context create {name})"
+        );
+    }
+    Ok(path)
+}
+
+fn list(ctx: &Ctx, json: bool) -> Result<()> {
+    let names = contexts::list(&ctx.dirs)?;
+    let active = active(ctx).map(|a| a.name);
+    if json {
+        let rows: Vec<serde_json::Value> = names
+            .iter()
+            .map(|n| serde_json::json!({"name": n, "active": Some(n) == active.as_ref()}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if names.is_empty() {
+        eprintln!("strata: no contexts yet (strata context create NAME)");
+    }
+    let mut out = std::io::stdout().lock();
+    for n in &names {
+        let mark = if Some(n) == active.as_ref() { "*" } else { " " };
+        writeln!(out, "{mark} {n}")?;
+    }
+    Ok(())
+}
+
+fn current(ctx: &Ctx) -> Result<()> {
+    let verbose = ctx.flags.iter().any(|f| f == "log=verbose");
+    match active(ctx) {
+        Some(a) if verbose => println!("{} (chosen by {})", a.name, a.source),
+        Some(a) => println!("{}", a.name),
+        None => {
+            eprintln!("strata: no context is active (strata context use NAME)");
+            return Err(Silent(1).into());
+        }
+    }
+    Ok(())
+}
+
+/// `strata context use NAME|-` and `strata use`.
+pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
+    let settings = ctx.base_settings()?;
+    if ctx.session_scope {
+        let Some(id) = ctx.session.as_deref() else {
+            bail!(
+                "no session to switch: run it in a shell with the strata hook, or name one with --session=ID"
+            );
+        };
+        if name == "-" {
+            bail!("`use -` switches the global selection; name the context for this session");
+        }
+        require(ctx, name)?;
+        sessions::modify(&ctx.dirs, id, settings.lock, |s| {
+            s.context = Some(name.to_string());
+            Ok(())
+        })?;
+        eprintln!("strata: session {id} uses context {name} (other terminals are unchanged)");
+        return Ok(());
+    }
+    let name = if name == "-" {
+        contexts::previous(&ctx.dirs).context("no previous context to go back to")?
+    } else {
+        name.to_string()
+    };
+    require(ctx, &name)?;
+    contexts::set_current(&ctx.dirs, Some(&name), settings.lock)?;
+    eprintln!("strata: using context {name} in every terminal from its next prompt");
+    if let Some(env) = &ctx.context_env
+        && *env != name
+    {
+        eprintln!("strata: note: STRATA_CONTEXT={env} still overrides it in this shell");
+    }
+    Ok(())
+}
+
+fn write_context(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = ctx.dirs.context_file(name);
+    parse(&path, Kind::Context, bytes)?;
+    let settings = ctx.base_settings()?;
+    ensure_private_dir(&ctx.dirs.config)?;
+    ensure_private_dir(&ctx.dirs.contexts_dir())?;
+    write_atomic(&path, bytes, settings.lock)
+}
+
+fn create(ctx: &Ctx, name: &str, from: Option<&str>, set: &[std::ffi::OsString]) -> Result<()> {
+    validate_name("context", name)?;
+    if ctx.dirs.context_file(name).exists() {
+        bail!("context {name:?} already exists (strata context set {name} K=V to change it)");
+    }
+    let mut text = match from {
+        Some(src) => std::fs::read_to_string(require(ctx, src)?)?,
+        None => format!(
+            "# strata context {name}\n# color = \"red\"   # colours the prompt segment\n\n[env]\n"
+        ),
+    };
+    let pairs = super::set::parse_assignments(set, true)?;
+    if !pairs.is_empty() {
+        text = edit_env(&ctx.dirs.context_file(name), &text, &pairs, &[])?.0;
+    }
+    write_context(ctx, name, text.as_bytes())?;
+    eprintln!("strata: created context {name}");
+    Ok(())
+}
+
+fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => active(ctx)
+            .map(|a| a.name)
+            .context("no context is active; name one")?,
+    };
+    let bytes = std::fs::read(require(ctx, &name)?)?;
+    std::io::stdout().write_all(&bytes)?;
+    Ok(())
+}
+
+/// Set or remove `[env]` keys of a context, in place.
+pub fn edit(ctx: &Ctx, name: &str, sets: &[(String, String)], unsets: &[String]) -> Result<()> {
+    let path = require(ctx, name)?;
+    let settings = ctx.base_settings()?;
+    let removed = crate::store::update(&path, settings.lock, |cur| {
+        let text = String::from_utf8(cur.unwrap_or_default())
+            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&path)))?;
+        let (new, removed) = edit_env(&path, &text, sets, unsets)?;
+        parse(&path, Kind::Context, new.as_bytes())?;
+        Ok((Some(new.into_bytes()), removed))
+    })?;
+    for u in unsets.iter().filter(|u| !removed.contains(u)) {
+        eprintln!("strata: {u} was not set in context {name}");
+    }
+    Ok(())
+}
+
+fn is_active(ctx: &Ctx, name: &str) -> bool {
+    active(ctx).is_some_and(|a| a.name == name)
+        || contexts::current(&ctx.dirs).as_deref() == Some(name)
+}
+
+fn rename(ctx: &Ctx, old: &str, new: &str, force: bool) -> Result<()> {
+    let from = require(ctx, old)?;
+    validate_name("context", new)?;
+    let to = ctx.dirs.context_file(new);
+    if to.exists() {
+        bail!("context {new:?} already exists");
+    }
+    if is_active(ctx, old) && !force {
+        bail!(
+            "context {old} is active; switch to another one first, or use --force (the global selection follows the new name)"
+        );
+    }
+    let settings = ctx.base_settings()?;
+    let _guard = crate::store::lock(&from, settings.lock)?;
+    std::fs::rename(&from, &to).with_context(|| format!("cannot rename {}", tilde(&from)))?;
+    if contexts::current(&ctx.dirs).as_deref() == Some(old) {
+        contexts::set_current(&ctx.dirs, Some(new), settings.lock)?;
+    }
+    eprintln!("strata: renamed context {old} to {new}");
+    Ok(())
+}
+
+fn delete(ctx: &Ctx, name: &str, force: bool) -> Result<()> {
+    let path = require(ctx, name)?;
+    if is_active(ctx, name) && !force {
+        bail!("context {name} is active; switch to another one first, or use --force");
+    }
+    let settings = ctx.base_settings()?;
+    crate::store::update(&path, settings.lock, |_| Ok((None, ())))?;
+    let _ = std::fs::remove_file(crate::store::lock_path(&path));
+    if contexts::current(&ctx.dirs).as_deref() == Some(name) {
+        contexts::set_current(&ctx.dirs, None, settings.lock)?;
+    }
+    eprintln!("strata: deleted context {name}");
+    Ok(())
+}
+
+fn export(ctx: &Ctx, name: &str, output: Option<&Path>) -> Result<()> {
+    let bytes = std::fs::read(require(ctx, name)?)?;
+    match output {
+        None => std::io::stdout().write_all(&bytes)?,
+        Some(p) => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(p)
+                .with_context(|| format!("cannot write {}", tilde(p)))?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+fn import(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<()> {
+    let mut bytes = Vec::new();
+    let from_stdin = file.as_os_str() == "-";
+    if from_stdin {
+        std::io::stdin().read_to_end(&mut bytes)?;
+    } else {
+        bytes = std::fs::read(file).with_context(|| format!("cannot read {}", tilde(file)))?;
+    }
+    let name = match name {
+        Some(n) => n.to_string(),
+        None if from_stdin => bail!("name the context: strata context import - --name NAME"),
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .context("name the context with --name")?,
+    };
+    validate_name("context", &name)?;
+    if ctx.dirs.context_file(&name).exists() && !force {
+        bail!(
+            "context {name:?} already exists (use --force to replace it, or --name to pick another name)"
+        );
+    }
+    parse(file, Kind::Context, &bytes)?;
+    write_context(ctx, &name, &bytes)?;
+    eprintln!("strata: imported context {name}");
+    Ok(())
+}
+
+fn edit_in_editor(ctx: &Ctx, name: &str) -> Result<()> {
+    let path = require(ctx, name)?;
+    let dir = ctx.dirs.contexts_dir();
+    let original = std::fs::read(&path)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.edit."))
+        .suffix(".toml")
+        .tempfile_in(&dir)?;
+    tmp.write_all(&original)?;
+    tmp.flush()?;
+    super::edit::open_editor(tmp.path())?;
+    let edited = std::fs::read(tmp.path())?;
+    if let Err(e) = parse(&path, Kind::Context, &edited) {
+        bail!(
+            "{e}\nstrata: the edit was not saved; {} is unchanged",
+            tilde(&path)
+        );
+    }
+    let settings = ctx.base_settings()?;
+    write_atomic(&path, &edited, settings.lock)?;
+    eprintln!("strata: saved context {name}");
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! `strata prompt [--format F] [--shell bash|zsh|fish|plain]`: the prompt segment.
+//!
+//! When `STRATA_STATE` is current for this directory (the no-op check of `export`), the facts
+//! come from it and no config is read; otherwise the layers are evaluated.
+
+use anyhow::Result;
+use std::os::unix::ffi::OsStrExt;
+
+use super::Ctx;
+use crate::cli::PromptShell;
+use crate::env_diff::{self, STATE_VAR, State};
+use crate::prompt::{Markers, render};
+use crate::settings::{ColorMode, DEFAULT_PROMPT_FORMAT};
+
+/// Print the segment.
+pub fn run(ctx: &Ctx, format: Option<&str>, shell: PromptShell) -> Result<()> {
+    let cwd = ctx.cwd()?;
+    let session = ctx.session.clone().unwrap_or_default();
+    let from_state = std::env::var_os(STATE_VAR).filter(|raw| {
+        ctx.context.is_none()
+            && env_diff::unchanged(
+                raw,
+                cwd.as_os_str().as_bytes(),
+                ctx.context_env.as_deref().unwrap_or("").as_bytes(),
+                session.as_bytes(),
+            )
+    });
+    let (info, color_mode) = match from_state.and_then(|raw| State::decode(&raw).ok()) {
+        Some(state) => (state.prompt, ColorMode::Auto),
+        None => {
+            let (_, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+            (super::export::prompt_info(&eval), eval.settings.color)
+        }
+    };
+    let format = match (format, info.format.as_str()) {
+        (Some(f), _) => f.to_string(),
+        (None, "") => DEFAULT_PROMPT_FORMAT.to_string(),
+        (None, f) => f.to_string(),
+    };
+    let markers = match shell {
+        PromptShell::Bash => Some(Markers::Bash),
+        PromptShell::Zsh => Some(Markers::Zsh),
+        PromptShell::Fish => Some(Markers::Raw),
+        PromptShell::Plain => None,
+    };
+    let colored = match color_mode {
+        ColorMode::Never => None,
+        _ if ctx.no_color => None,
+        _ => markers,
+    };
+    println!("{}", render(&format, &info, &session, colored));
+    Ok(())
+}

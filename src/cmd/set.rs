@@ -1,0 +1,235 @@
+//! `strata set`, `strata unset` and `strata get`.
+//!
+//! Scopes: the session (default; a persistent `export` for every shell and later invocation of
+//! the session), a context (`--context [NAME]`), the nearest directory file (`--dir`), or the
+//! global config (`--global`). TOML scopes are edited in place, keeping comments.
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+use super::{Ctx, Silent};
+use crate::display::tilde;
+use crate::env_diff::apply;
+use crate::layers::DIR_FILES;
+use crate::layers::file::{Kind, check_settable, parse};
+use crate::settings::parse_duration;
+use crate::store::edit::edit_env;
+use crate::store::trust::{self, Decision, Standing, sha256_hex};
+use crate::store::{ensure_private_dir, sessions, update};
+
+/// `NAME=VALUE` arguments, checked: a valid, settable name and (for TOML files) UTF-8.
+pub fn parse_assignments_os(args: &[OsString]) -> Result<Vec<(String, OsString)>> {
+    args.iter()
+        .map(|a| {
+            let bytes = a.as_bytes();
+            let eq = bytes.iter().position(|&b| b == b'=').ok_or_else(|| {
+                anyhow!(
+                    "{:?} is not NAME=VALUE (to remove a variable, use strata unset NAME)",
+                    a.to_string_lossy()
+                )
+            })?;
+            let name = std::str::from_utf8(&bytes[..eq])
+                .map_err(|_| anyhow!("invalid variable name {:?}", a.to_string_lossy()))?;
+            check_settable(name).map_err(|e| anyhow!(e))?;
+            Ok((
+                name.to_string(),
+                OsString::from_vec(bytes[eq + 1..].to_vec()),
+            ))
+        })
+        .collect()
+}
+
+/// Like [`parse_assignments_os`], for TOML files, which hold only UTF-8.
+pub fn parse_assignments(args: &[OsString], _toml: bool) -> Result<Vec<(String, String)>> {
+    parse_assignments_os(args)?
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v.into_string().map_err(|_| {
+                anyhow!("the value of {k} is not UTF-8 and a TOML file cannot hold it (a session can: strata set {k}=…)")
+            })?;
+            Ok((k, v))
+        })
+        .collect()
+}
+
+enum Scope {
+    Session(String),
+    Context(String),
+    File(PathBuf, Kind),
+}
+
+/// Which scope the flags choose; a bare `--context` may have swallowed the first assignment.
+fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>) -> Result<Scope> {
+    if dir {
+        let cwd = ctx.cwd()?;
+        let found = cwd
+            .ancestors()
+            .find(|d| d.join(DIR_FILES[0]).is_file())
+            .map(|d| d.join(DIR_FILES[0]));
+        return Ok(Scope::File(
+            found.unwrap_or_else(|| cwd.join(DIR_FILES[0])),
+            Kind::Dir,
+        ));
+    }
+    if global {
+        return Ok(Scope::File(ctx.dirs.global_config(), Kind::Global));
+    }
+    if let Some(c) = &ctx.context {
+        if c.contains('=') {
+            // `strata set --context K=V`: the active context.
+            args.insert(0, OsString::from(c));
+            let name = super::context::active_without_flag(ctx)
+                .context("no context is active; name one: strata set --context NAME K=V")?;
+            return Ok(Scope::Context(name));
+        }
+        return Ok(Scope::Context(c.clone()));
+    }
+    match &ctx.session {
+        Some(id) => Ok(Scope::Session(id.clone())),
+        None => bail!(
+            "no session is named: run this in a shell with the strata hook (it sets STRATA_SESSION), or name one with export STRATA_SESSION=build-42 (or --session=ID); or choose another scope: --context [NAME], --dir, --global"
+        ),
+    }
+}
+
+/// Edit a TOML scope in place; a directory file that was trusted stays trusted.
+fn edit_file(
+    ctx: &Ctx,
+    path: &PathBuf,
+    kind: Kind,
+    sets: &[(String, String)],
+    unsets: &[String],
+) -> Result<Vec<String>> {
+    let settings = ctx.base_settings()?;
+    if kind == Kind::Global {
+        ensure_private_dir(&ctx.dirs.config)?;
+    }
+    let was_trusted = match (kind, std::fs::read(path)) {
+        (Kind::Dir, Ok(bytes)) => {
+            let canonical = std::fs::canonicalize(path)?;
+            trust::standing(&ctx.dirs, &canonical, &bytes, &settings.trust_paths)
+                == Standing::Trusted
+        }
+        _ => true,
+    };
+    let (removed, new) = update(path, settings.lock, |cur| {
+        let text = String::from_utf8(cur.unwrap_or_default())
+            .map_err(|_| anyhow!("{} is not UTF-8 text", tilde(path)))?;
+        let (new, removed) = edit_env(path, &text, sets, unsets)?;
+        parse(path, kind, new.as_bytes())?;
+        Ok((Some(new.clone().into_bytes()), (removed, new)))
+    })?;
+    if kind == Kind::Dir {
+        let canonical = std::fs::canonicalize(path)?;
+        if was_trusted {
+            trust::record(
+                &ctx.dirs,
+                &canonical,
+                &Decision::Allow(sha256_hex(new.as_bytes())),
+                settings.lock,
+            )?;
+        } else {
+            eprintln!(
+                "strata: {} is not allowed; review it, then run 'strata allow'",
+                tilde(path)
+            );
+        }
+    }
+    Ok(removed)
+}
+
+/// `strata set`.
+pub fn set(ctx: &Ctx, dir: bool, global: bool, ttl: Option<&str>, args: &[OsString]) -> Result<()> {
+    let mut args = args.to_vec();
+    let scope = scope(ctx, dir, global, &mut args)?;
+    let settings = ctx.base_settings()?;
+    match scope {
+        Scope::Session(id) => {
+            let pairs = parse_assignments_os(&args)?;
+            let expires = match ttl {
+                Some(t) => Some(sessions::now() + parse_duration(t)?.as_secs().max(1) as i64),
+                None => None,
+            };
+            sessions::modify(&ctx.dirs, &id, settings.lock, |s| {
+                for (k, v) in &pairs {
+                    s.set(k, v, expires);
+                }
+                Ok(())
+            })?;
+            collect_now_and_then(ctx, &settings);
+        }
+        _ if ttl.is_some() => bail!("--ttl applies to session values only"),
+        Scope::Context(name) => {
+            let pairs = parse_assignments(&args, true)?;
+            super::context::edit(ctx, &name, &pairs, &[])?;
+        }
+        Scope::File(path, kind) => {
+            let pairs = parse_assignments(&args, true)?;
+            edit_file(ctx, &path, kind, &pairs, &[])?;
+        }
+    }
+    Ok(())
+}
+
+/// `strata unset`.
+pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()> {
+    let mut extra = Vec::new();
+    let scope = scope(ctx, dir, global, &mut extra)?;
+    let mut names = names.to_vec();
+    // `strata unset --context FOO` names FOO, not a context, when it contains no '='.
+    names.extend(extra.into_iter().map(|a| a.to_string_lossy().into_owned()));
+    let settings = ctx.base_settings()?;
+    let removed: Vec<String> = match scope {
+        Scope::Session(id) => sessions::modify(&ctx.dirs, &id, settings.lock, |s| {
+            Ok(names.iter().filter(|n| s.unset(n)).cloned().collect())
+        })?,
+        Scope::Context(name) => {
+            super::context::edit(ctx, &name, &[], &names)?;
+            names.clone()
+        }
+        Scope::File(path, kind) => {
+            if !path.exists() {
+                bail!("{} does not exist", tilde(&path));
+            }
+            edit_file(ctx, &path, kind, &[], &names)?
+        }
+    };
+    for n in names.iter().filter(|n| !removed.contains(n)) {
+        eprintln!("strata: {n} was not set there");
+    }
+    Ok(())
+}
+
+/// `strata get NAME`: the value the shell would have here.
+pub fn get(ctx: &Ctx, name: &str) -> Result<()> {
+    let cwd = ctx.cwd()?;
+    let (base, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+    let applied = apply(&base, &eval.target, None, &base);
+    let value = match applied.values.get(name) {
+        Some(v) => v.clone(),
+        None => base.get(OsStr::new(name)).cloned(),
+    };
+    match value {
+        Some(v) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(v.as_bytes())?;
+            out.write_all(b"\n")?;
+            Ok(())
+        }
+        None => Err(Silent(1).into()),
+    }
+}
+
+/// Collect idle sessions at most once a day, after a write (never on the prompt path).
+fn collect_now_and_then(ctx: &Ctx, settings: &crate::settings::Settings) {
+    let marker = ctx.dirs.state.join("last-gc");
+    let due = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .map_or(true, |t| t.elapsed().map_or(true, |e| e.as_secs() > 86400));
+    if due && crate::store::write_atomic(&marker, b"", settings.lock).is_ok() {
+        let _ = sessions::gc(&ctx.dirs, settings.session_ttl, settings.lock);
+    }
+}

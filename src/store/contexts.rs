@@ -1,0 +1,130 @@
+//! Named contexts on disk: `$XDG_CONFIG_HOME/strata/contexts/<name>.toml`, the global
+//! selection in `$XDG_STATE_HOME/strata/current-context` and the one before it in
+//! `previous-context` (for `strata context use -`).
+
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+use super::{Dirs, LockPolicy, ensure_private_dir, lock};
+use crate::display::tilde;
+
+/// Check a context or session name: 1–64 characters of letters, digits, `.`, `_`, `-`, not
+/// starting with `-` or `.`, so it is always one plain file name (no `/`, no `..`).
+pub fn validate_name(what: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && !name.starts_with(['-', '.']);
+    if !ok {
+        bail!(
+            "invalid {what} name {name:?}: use 1-64 letters, digits, '.', '_' or '-', not starting with '-' or '.'"
+        );
+    }
+    Ok(())
+}
+
+impl Dirs {
+    /// The directory of context files.
+    pub fn contexts_dir(&self) -> PathBuf {
+        self.config.join("contexts")
+    }
+
+    /// The file of context `name` (validate the name first).
+    pub fn context_file(&self, name: &str) -> PathBuf {
+        self.contexts_dir().join(format!("{name}.toml"))
+    }
+
+    /// The file naming the globally selected context.
+    pub fn current_context_file(&self) -> PathBuf {
+        self.state.join("current-context")
+    }
+
+    fn previous_context_file(&self) -> PathBuf {
+        self.state.join("previous-context")
+    }
+}
+
+fn read_name(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let name = text.lines().next()?.trim().to_string();
+    validate_name("context", &name).ok().map(|()| name)
+}
+
+/// The globally selected context, if any (an unreadable or invalid file counts as none).
+pub fn current(dirs: &Dirs) -> Option<String> {
+    read_name(&dirs.current_context_file())
+}
+
+/// The context selected before the current one.
+pub fn previous(dirs: &Dirs) -> Option<String> {
+    read_name(&dirs.previous_context_file())
+}
+
+/// Select `name` globally (None clears the selection), remembering the old one for `use -`.
+pub fn set_current(dirs: &Dirs, name: Option<&str>, policy: LockPolicy) -> Result<()> {
+    ensure_private_dir(&dirs.state)?;
+    let target = dirs.current_context_file();
+    let _guard = lock(&target, policy)?;
+    let old = current(dirs);
+    if old.as_deref() != name
+        && let Some(old) = &old
+    {
+        super::replace_locked(&dirs.previous_context_file(), format!("{old}\n").as_bytes())?;
+    }
+    match name {
+        Some(n) => super::replace_locked(&target, format!("{n}\n").as_bytes()),
+        None => match std::fs::remove_file(&target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => bail!("cannot remove {}: {e}", tilde(&target)),
+        },
+    }
+}
+
+/// Every context name, sorted.
+pub fn list(dirs: &Dirs) -> Result<Vec<String>> {
+    let dir = dirs.contexts_dir();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => bail!("cannot read {}: {e}", tilde(&dir)),
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().into_string().ok()?;
+            let stem = n.strip_suffix(".toml")?;
+            validate_name("context", stem)
+                .ok()
+                .map(|()| stem.to_string())
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_escape_are_refused() {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "/etc/x",
+            "-x",
+            ".hidden",
+            "..",
+            &"x".repeat(65),
+        ] {
+            assert!(validate_name("context", bad).is_err(), "{bad:?}");
+        }
+        for good in ["prod", "eu-west-1", "a.b_c", "0"] {
+            validate_name("context", good).unwrap();
+        }
+    }
+}

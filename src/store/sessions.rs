@@ -1,0 +1,371 @@
+//! Per-session state: `$XDG_STATE_HOME/strata/sessions/<id>.toml`, written by `strata set`.
+//!
+//! A session file is plain TOML the user may read:
+//!
+//! ```toml
+//! context = "prod"            # chosen with `strata context use --session`
+//! [env]
+//! FOO = "bar"
+//! [bytes]                     # values that are not UTF-8, percent-encoded
+//! WEIRD = "%FFok"
+//! [expires]                   # unix seconds, from `strata set --ttl`
+//! FOO = 1764072000
+//! ```
+//!
+//! Values are literal: what `strata set` received is what the shell gets, no interpolation.
+//! Every change is a read-modify-write under the file's lock, so concurrent `strata set`
+//! processes never lose an update.
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::contexts::validate_name;
+use super::{Dirs, LockPolicy, ensure_private_dir, update};
+use crate::display::tilde;
+
+/// One session's stored state.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    /// The context this session chose with `context use --session`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Values that are valid UTF-8.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Values that are not, percent-encoded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bytes: BTreeMap<String, String>,
+    /// Expiry (unix seconds) of values set with a TTL.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expires: BTreeMap<String, i64>,
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in bytes {
+        if b.is_ascii_graphic() && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+impl Session {
+    /// The value of `name`, if set and not expired at `at`.
+    pub fn get(&self, name: &str, at: i64) -> Option<OsString> {
+        if self.expires.get(name).is_some_and(|&t| t <= at) {
+            return None;
+        }
+        if let Some(v) = self.env.get(name) {
+            return Some(v.into());
+        }
+        self.bytes
+            .get(name)
+            .and_then(|v| percent_decode(v))
+            .map(OsString::from_vec)
+    }
+
+    /// Every live value at `at`, sorted by name.
+    pub fn values(&self, at: i64) -> Vec<(String, OsString)> {
+        let names = self.env.keys().chain(self.bytes.keys());
+        let mut out: Vec<(String, OsString)> = names
+            .filter_map(|n| self.get(n, at).map(|v| (n.clone(), v)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// The earliest expiry after `at`, when a live value has one.
+    pub fn next_expiry(&self, at: i64) -> Option<i64> {
+        self.expires.values().copied().filter(|&t| t > at).min()
+    }
+
+    /// Set `name`, with an optional expiry.
+    pub fn set(&mut self, name: &str, value: &OsString, expires: Option<i64>) {
+        self.unset(name);
+        match value.to_str() {
+            Some(s) => {
+                self.env.insert(name.to_string(), s.to_string());
+            }
+            None => {
+                self.bytes
+                    .insert(name.to_string(), percent_encode(value.as_bytes()));
+            }
+        }
+        if let Some(t) = expires {
+            self.expires.insert(name.to_string(), t);
+        }
+    }
+
+    /// Remove `name`; true if it was set.
+    pub fn unset(&mut self, name: &str) -> bool {
+        self.expires.remove(name);
+        self.env.remove(name).is_some() | self.bytes.remove(name).is_some()
+    }
+
+    /// Drop values that expired at `at`.
+    pub fn prune(&mut self, at: i64) {
+        let dead: Vec<String> = self
+            .expires
+            .iter()
+            .filter(|&(_, &t)| t <= at)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in dead {
+            self.unset(&n);
+        }
+    }
+
+    /// Parse a session file's bytes; errors name the file and line.
+    pub fn parse(path: &std::path::Path, bytes: &[u8]) -> Result<Session> {
+        let corrupt = |detail: String| {
+            anyhow!(
+                "{}: {detail}; this session file is corrupt (fix it, or remove it with strata session end)",
+                tilde(path)
+            )
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| corrupt("not UTF-8 text".into()))?;
+        let session: Session = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(1);
+            corrupt(format!("line {line}: {}", e.message().trim()))
+        })?;
+        for name in session.env.keys().chain(session.bytes.keys()) {
+            if !crate::layers::file::valid_name(name) {
+                return Err(corrupt(format!("invalid variable name {name:?}")));
+            }
+        }
+        if let Some(c) = &session.context {
+            validate_name("context", c).map_err(|e| corrupt(e.to_string()))?;
+        }
+        Ok(session)
+    }
+
+    fn render(&self, id: &str) -> Result<Vec<u8>> {
+        let body = toml::to_string(self).context("cannot write the session file")?;
+        Ok(
+            format!("# strata session {id}: change it with strata set / strata unset\n{body}")
+                .into_bytes(),
+        )
+    }
+}
+
+impl Dirs {
+    /// The directory of session files.
+    pub fn sessions_dir(&self) -> PathBuf {
+        self.state.join("sessions")
+    }
+
+    /// The file of session `id` (validate the id first).
+    pub fn session_file(&self, id: &str) -> PathBuf {
+        self.sessions_dir().join(format!("{id}.toml"))
+    }
+}
+
+/// Load session `id`; `Ok(None)` when it has no file yet.
+pub fn load(dirs: &Dirs, id: &str) -> Result<Option<Session>> {
+    validate_name("session", id)?;
+    let path = dirs.session_file(id);
+    match crate::layers::read_optional(&path)? {
+        Some(bytes) => Ok(Some(Session::parse(&path, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Change session `id` under its lock. `f` returns whether the session should still exist.
+pub fn modify<T>(
+    dirs: &Dirs,
+    id: &str,
+    policy: LockPolicy,
+    f: impl FnOnce(&mut Session) -> Result<T>,
+) -> Result<T> {
+    validate_name("session", id)?;
+    ensure_private_dir(&dirs.state)?;
+    ensure_private_dir(&dirs.sessions_dir())?;
+    let path = dirs.session_file(id);
+    update(&path, policy, |current| {
+        let mut session = match current {
+            Some(bytes) => Session::parse(&path, &bytes)?,
+            None => Session::default(),
+        };
+        session.prune(now());
+        let out = f(&mut session)?;
+        Ok((Some(session.render(id)?), out))
+    })
+}
+
+/// Delete session `id`'s file; true if it existed.
+pub fn end(dirs: &Dirs, id: &str, policy: LockPolicy) -> Result<bool> {
+    validate_name("session", id)?;
+    let path = dirs.session_file(id);
+    if !path.exists() {
+        return Ok(false);
+    }
+    update(&path, policy, |_| Ok((None, ())))?;
+    let _ = std::fs::remove_file(super::lock_path(&path));
+    Ok(true)
+}
+
+/// One session file found on disk.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The session id.
+    pub id: String,
+    /// When it was last written.
+    pub modified: SystemTime,
+}
+
+/// Every session, sorted by id.
+pub fn list(dirs: &Dirs) -> Result<Vec<Listed>> {
+    let dir = dirs.sessions_dir();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => bail!("cannot read {}: {e}", tilde(&dir)),
+    };
+    let mut out: Vec<Listed> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let id = name.strip_suffix(".toml")?;
+            validate_name("session", id).ok()?;
+            let modified = e.metadata().ok()?.modified().ok()?;
+            Some(Listed {
+                id: id.to_string(),
+                modified,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Remove sessions nobody wrote to for `ttl`, and hook stamp files as old; returns the ids
+/// removed. A session that is in use but idle simply starts empty again.
+pub fn gc(dirs: &Dirs, ttl: Duration, policy: LockPolicy) -> Result<Vec<String>> {
+    let cutoff = SystemTime::now().checked_sub(ttl).unwrap_or(UNIX_EPOCH);
+    let mut removed = Vec::new();
+    for s in list(dirs)? {
+        if s.modified < cutoff && end(dirs, &s.id, policy)? {
+            removed.push(s.id);
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dirs.stamp_dir()) {
+        for e in entries.flatten() {
+            if e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m < cutoff)
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// A new random session id (8 hex digits).
+pub fn new_id() -> String {
+    let mut buf = [0u8; 4];
+    let ok = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
+        .is_ok();
+    if !ok {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        buf = (nanos ^ std::process::id().rotate_left(16)).to_le_bytes();
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs(tmp: &std::path::Path) -> Dirs {
+        Dirs {
+            config: tmp.join("c"),
+            state: tmp.join("s"),
+            data: tmp.join("d"),
+            system_config: tmp.join("etc.toml"),
+        }
+    }
+
+    #[test]
+    fn set_get_expire_round_trip() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let weird = OsString::from_vec(b"\xff%ok\n".to_vec());
+        modify(&d, "s1", LockPolicy::default(), |s| {
+            s.set("A", &"a b".into(), None);
+            s.set("W", &weird, None);
+            s.set("T", &"t".into(), Some(now() + 100));
+            s.set("GONE", &"g".into(), Some(now() - 1));
+            Ok(())
+        })
+        .unwrap();
+        let s = load(&d, "s1").unwrap().unwrap();
+        let t = now();
+        assert_eq!(s.get("A", t), Some("a b".into()));
+        assert_eq!(s.get("W", t), Some(weird));
+        assert_eq!(s.get("T", t + 101), None);
+        assert_eq!(s.get("GONE", t), None);
+        assert_eq!(s.next_expiry(t), Some(s.expires["T"]));
+        assert!(end(&d, "s1", LockPolicy::default()).unwrap());
+        assert!(load(&d, "s1").unwrap().is_none());
+    }
+
+    #[test]
+    fn corrupt_file_names_itself() {
+        let e = Session::parse(std::path::Path::new("/s/x.toml"), b"[env\n").unwrap_err();
+        assert!(e.to_string().starts_with("/s/x.toml: line 1"), "{e}");
+        let e = Session::parse(
+            std::path::Path::new("/s/x.toml"),
+            b"[env]\n\"a b\" = \"1\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("invalid variable name"), "{e}");
+        assert!(load(&dirs(std::path::Path::new("/nonexistent")), "../x").is_err());
+    }
+
+    #[test]
+    fn ids_are_valid_names() {
+        let id = new_id();
+        validate_name("session", &id).unwrap();
+        assert_eq!(id.len(), 8);
+    }
+}
