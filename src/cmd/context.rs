@@ -139,7 +139,14 @@ pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
         return Ok(());
     }
     let name = if name == "-" {
-        contexts::previous(&ctx.dirs).context("no previous context to go back to")?
+        match contexts::previous(&ctx.dirs).context("no previous context to go back to")? {
+            Some(prev) => prev,
+            None => {
+                contexts::set_current(&ctx.dirs, None, settings.lock)?;
+                eprintln!("strata: no context selected any more (as before)");
+                return Ok(());
+            }
+        }
     } else {
         name.to_string()
     };

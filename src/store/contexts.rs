@@ -57,9 +57,14 @@ pub fn current(dirs: &Dirs) -> Option<String> {
     read_name(&dirs.current_context_file())
 }
 
-/// The context selected before the current one.
-pub fn previous(dirs: &Dirs) -> Option<String> {
-    read_name(&dirs.previous_context_file())
+/// The selection before the current one: `None` when there was no switch yet,
+/// `Some(None)` when no context was selected before.
+pub fn previous(dirs: &Dirs) -> Option<Option<String>> {
+    let text = std::fs::read_to_string(dirs.previous_context_file()).ok()?;
+    if text.trim().is_empty() {
+        return Some(None);
+    }
+    read_name(&dirs.previous_context_file()).map(Some)
 }
 
 /// Select `name` globally (None clears the selection), remembering the old one for `use -`.
@@ -68,10 +73,9 @@ pub fn set_current(dirs: &Dirs, name: Option<&str>, policy: LockPolicy) -> Resul
     let target = dirs.current_context_file();
     let _guard = lock(&target, policy)?;
     let old = current(dirs);
-    if old.as_deref() != name
-        && let Some(old) = &old
-    {
-        super::replace_locked(&dirs.previous_context_file(), format!("{old}\n").as_bytes())?;
+    if old.as_deref() != name {
+        let text = old.map(|o| format!("{o}\n")).unwrap_or_default();
+        super::replace_locked(&dirs.previous_context_file(), text.as_bytes())?;
     }
     match name {
         Some(n) => super::replace_locked(&target, format!("{n}\n").as_bytes()),

@@ -23,7 +23,9 @@ pub fn edit_env(
         let trailing = doc.trailing().as_str().unwrap_or_default().to_string();
         let mut table = Table::new();
         if !trailing.trim().is_empty() {
-            table.decor_mut().set_prefix(format!("{}\n", trailing.trim_end()) + "\n");
+            table
+                .decor_mut()
+                .set_prefix(format!("{}\n", trailing.trim_end()) + "\n");
             doc.set_trailing("");
         }
         doc.insert("env", Item::Table(table));
