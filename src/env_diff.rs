@@ -14,7 +14,7 @@
 //! A state that does not decode, or whose checksum does not match, is treated as absent: strata
 //! starts over from the environment as it finds it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// The current environment, by name.
-pub type Env = BTreeMap<OsString, OsString>;
+pub type Env = HashMap<OsString, OsString>;
 
 /// The variable that carries the state.
 pub const STATE_VAR: &str = "STRATA_STATE";
@@ -282,7 +282,10 @@ impl State {
             enc(&mut out, v.name.as_bytes());
             out.push(b',');
             match v.set_hash {
-                Some(h) => out.extend_from_slice(format!("{h:x}").as_bytes()),
+                Some(h) => {
+                    use std::io::Write;
+                    let _ = write!(out, "{h:x}");
+                }
                 None => out.push(b'-'),
             }
             out.push(b',');
@@ -573,11 +576,14 @@ pub struct Applied {
 /// stands until the configuration itself changes.
 pub fn apply(base: &Env, target: &Target, previously: Option<&State>, current: &Env) -> Applied {
     let mut out = Applied::default();
+    let old_vars: HashMap<&str, &VarRecord> = previously
+        .map(|s| s.vars.iter().map(|v| (v.name.as_str(), v)).collect())
+        .unwrap_or_default();
     for (name, val) in &target.vars {
-        if let Some(old) = previously.and_then(|s| s.vars.iter().find(|v| v.name == *name))
+        if let Some(old) = old_vars.get(name.as_str())
             && old.set_hash == hash_of(val.as_ref())
         {
-            out.vars.push(old.clone());
+            out.vars.push((*old).clone());
             out.values
                 .insert(name.clone(), current.get(OsStr::new(name)).cloned());
             continue;
@@ -597,7 +603,7 @@ pub fn apply(base: &Env, target: &Target, previously: Option<&State>, current: &
         let before = base.get(OsStr::new(name));
         let mut rest = before.map(|v| split_list(v)).unwrap_or_default();
         let mut added = Vec::new();
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::new();
         let mut take = |entry: &OsString, rest: &mut Vec<OsString>, original: &[OsString]| {
             if !seen.insert(entry.clone()) {
                 return false;
@@ -693,19 +699,24 @@ pub fn changes(current: &Env, values: &BTreeMap<String, Option<OsString>>) -> Ve
 
 /// The `+FOO ~PATH -OLD` summary of a set of changes.
 pub fn summary(changes: &[Change]) -> String {
-    let mut plus = Vec::new();
-    let mut tilde = Vec::new();
-    let mut minus = Vec::new();
-    for c in changes {
-        match c {
-            Change::Added(n, _) => plus.push(format!("+{n}")),
-            Change::Changed(n, _) => tilde.push(format!("~{n}")),
-            Change::Removed(n) => minus.push(format!("-{n}")),
+    let mut out = String::new();
+    for (sign, want) in [('+', 0), ('~', 1), ('-', 2)] {
+        for c in changes {
+            let (kind, name) = match c {
+                Change::Added(n, _) => (0, n),
+                Change::Changed(n, _) => (1, n),
+                Change::Removed(n) => (2, n),
+            };
+            if kind == want {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push(sign);
+                out.push_str(name);
+            }
         }
     }
-    plus.extend(tilde);
-    plus.extend(minus);
-    plus.join(" ")
+    out
 }
 
 #[cfg(test)]

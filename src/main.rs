@@ -7,13 +7,24 @@
 use clap::Parser;
 use strata_env::{cli, cmd};
 
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if cmd::export::fast(&args).is_some() {
-        return;
-    }
-    let cli = cli::Cli::parse_from(args);
-    if let Err(err) = cmd::run(cli) {
+    let result = match cmd::export::fast(&args) {
+        // The prompt's own call: answered without building the command-line parser.
+        Some(cmd::export::Fast::Done) => return,
+        Some(cmd::export::Fast::Full {
+            format,
+            hook,
+            stamp,
+        }) => cmd::Ctx::from_env()
+            .and_then(|ctx| cmd::export::run(&ctx, format, hook, stamp.as_deref())),
+        None => cmd::run(cli::Cli::parse_from(args)),
+    };
+    if let Err(err) = result {
         if let Some(silent) = err.downcast_ref::<cmd::Silent>() {
             std::process::exit(silent.0);
         }

@@ -28,25 +28,61 @@ use crate::prompt;
 use crate::settings::Log;
 use crate::shells::{Script, Shell};
 
+/// What [`fast`] made of the command line.
+pub enum Fast {
+    /// Nothing changed; the answer (if any) is printed.
+    Done,
+    /// Run the full export with these arguments (no other flags were given).
+    Full {
+        /// Output format.
+        format: ExportFormat,
+        /// Called from the hook.
+        hook: bool,
+        /// The hook's stamp file.
+        stamp: Option<PathBuf>,
+    },
+}
+
 /// The hot path, before any argument parsing: handles `strata export SHELL [--hook]
-/// [--stamp FILE]` when nothing changed. Returns `None` when the full path must run.
-pub fn fast(args: &[OsString]) -> Option<()> {
+/// [--stamp FILE]`. When nothing changed it answers and returns [`Fast::Done`]; otherwise it
+/// returns the parsed arguments for the full path. `None`: any other command line, for clap.
+pub fn fast(args: &[OsString]) -> Option<Fast> {
     let [_, cmd, shell, rest @ ..] = args else {
         return None;
     };
     if cmd != "export" {
         return None;
     }
-    let shell = Shell::from_name(shell)?;
+    let (shell, format) = match shell.as_bytes() {
+        b"json" => (None, ExportFormat::Json),
+        name => {
+            let sh = Shell::from_name(OsStr::from_bytes(name))?;
+            let format = match sh {
+                Shell::Bash => ExportFormat::Bash,
+                Shell::Zsh => ExportFormat::Zsh,
+                Shell::Fish => ExportFormat::Fish,
+            };
+            (Some(sh), format)
+        }
+    };
     let (hook, stamp) = match rest {
         [] => (false, None),
         [h] if h == "--hook" => (true, None),
-        [h, s, p] if h == "--hook" && s == "--stamp" => (true, Some(Path::new(p))),
+        [h, s, p] if h == "--hook" && s == "--stamp" => (true, Some(PathBuf::from(p))),
         _ => return None,
     };
-    let raw = std::env::var_os(STATE_VAR)?;
+    let full = Fast::Full {
+        format,
+        hook,
+        stamp: stamp.clone(),
+    };
+    let Some(raw) = std::env::var_os(STATE_VAR) else {
+        return Some(full);
+    };
     let started = SystemTime::now();
-    let cwd = super::logical_cwd().ok()?;
+    let Ok(cwd) = super::logical_cwd() else {
+        return Some(full);
+    };
     let same = env_diff::unchanged(
         &raw,
         cwd.as_os_str().as_bytes(),
@@ -58,18 +94,20 @@ pub fn fast(args: &[OsString]) -> Option<()> {
             .as_bytes(),
     );
     if !same {
-        return None;
+        return Some(full);
     }
-    if hook {
-        let state = State::decode(&raw).ok()?;
-        if let Some(stamp) = stamp {
+    if hook && let Some(shell) = shell {
+        let Ok(state) = State::decode(&raw) else {
+            return Some(full);
+        };
+        if let Some(stamp) = &stamp {
             touch_stamp(stamp, started);
         }
         let mut script = Script::new(shell);
         sync_vars(&mut script, &state);
         let _ = std::io::stdout().write_all(script.finish().as_bytes());
     }
-    Some(())
+    Some(Fast::Done)
 }
 
 /// Date the hook's stamp file to just before this evaluation started, creating it if needed.

@@ -90,6 +90,22 @@ impl Ctx {
         })
     }
 
+    /// For `strata export` called by the hook: the environment only, no flags.
+    pub fn from_env() -> Result<Ctx> {
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Ok(Ctx {
+            dirs: Dirs::from_env()?,
+            flags: Vec::new(),
+            strict: false,
+            dir: None,
+            context: None,
+            context_env: non_empty("STRATA_CONTEXT"),
+            session: non_empty("STRATA_SESSION"),
+            session_scope: false,
+            no_color: false,
+        })
+    }
+
     /// A layer request at `cwd` against `base`, with this invocation's flags.
     pub fn request<'a>(
         &'a self,

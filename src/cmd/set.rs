@@ -149,8 +149,13 @@ pub fn set(ctx: &Ctx, dir: bool, global: bool, ttl: Option<&str>, args: &[OsStri
     match scope {
         Scope::Session(id) => {
             let pairs = parse_assignments_os(&args)?;
+            // Expiry is kept in whole seconds, rounded up: a value lives at least its TTL.
             let expires = match ttl {
-                Some(t) => Some(sessions::now() + parse_duration(t)?.as_secs().max(1) as i64),
+                Some(t) => {
+                    let at = std::time::SystemTime::now() + parse_duration(t)?;
+                    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                    Some(d.as_secs() as i64 + i64::from(d.subsec_nanos() > 0))
+                }
                 None => None,
             };
             sessions::modify(&ctx.dirs, &id, settings.lock, |s| {

@@ -140,7 +140,7 @@ pub struct Assignment {
     /// Variable name.
     pub var: String,
     /// The file that did it.
-    pub path: PathBuf,
+    pub path: std::rc::Rc<Path>,
     /// Where in that file.
     pub pos: Pos,
     /// What it did.
@@ -407,10 +407,10 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
 
     let mut merge = Merge {
         env: req.base.clone(),
-        assigned: Vec::new(),
         assignments: Vec::new(),
         lists: Vec::new(),
         warnings: Vec::new(),
+        last_path: None,
         lenient: req.assume_trusted.is_some(),
     };
     let active = context.as_ref().map(|c| c.name.as_str());
@@ -427,10 +427,14 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     warnings.extend(merge.warnings);
 
     let mut target = Target::default();
-    for name in &merge.assigned {
-        target
-            .vars
-            .insert(name.clone(), merge.env.get(OsStr::new(name)).cloned());
+    for a in &merge.assignments {
+        if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
+            && !target.vars.contains_key(&a.var)
+        {
+            target
+                .vars
+                .insert(a.var.clone(), merge.env.get(OsStr::new(&a.var)).cloned());
+        }
     }
     // Prepends: innermost layer first; appends: outermost first.
     let mut lists: BTreeMap<String, ListEdit> = BTreeMap::new();
@@ -467,18 +471,31 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
 /// The merge in progress: the environment resolved so far and what each file did.
 struct Merge {
     env: Env,
-    /// Variables set or unset by some layer, in first-assignment order.
-    assigned: Vec<String>,
     assignments: Vec<Assignment>,
     /// Per file, per list variable: (var, prepend, append), in application order.
     lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
     warnings: Vec<String>,
+    /// The file of the previous assignment, shared by the next ones from it.
+    last_path: Option<std::rc::Rc<Path>>,
     /// Unknown variables expand to nothing (validation only).
     lenient: bool,
 }
 
 impl Merge {
+    /// `path` as a shared pointer, reusing the previous one for runs of the same file.
+    fn shared(&mut self, path: &Path) -> std::rc::Rc<Path> {
+        match &self.last_path {
+            Some(p) if **p == *path => p.clone(),
+            _ => {
+                let p: std::rc::Rc<Path> = std::rc::Rc::from(path);
+                self.last_path = Some(p.clone());
+                p
+            }
+        }
+    }
+
     fn assign(&mut self, var: &str, path: &Path, pos: Pos, action: Action) {
+        let path = self.shared(path);
         match &action {
             Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
                 self.env.insert(var.into(), v.clone());
@@ -488,14 +505,9 @@ impl Merge {
             }
             Action::Prepend(_) | Action::Append(_) => {}
         }
-        if !matches!(action, Action::Prepend(_) | Action::Append(_))
-            && !self.assigned.iter().any(|a| a == var)
-        {
-            self.assigned.push(var.to_string());
-        }
         self.assignments.push(Assignment {
             var: var.to_string(),
-            path: path.to_path_buf(),
+            path,
             pos,
             action,
         });
@@ -630,9 +642,10 @@ impl Merge {
                     } else {
                         Action::Append(entry)
                     };
+                    let path = self.shared(&f.path);
                     self.assignments.push(Assignment {
                         var: edits.var.clone(),
-                        path: f.path.clone(),
+                        path,
                         pos: e.pos,
                         action,
                     });

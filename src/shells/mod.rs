@@ -73,10 +73,15 @@ impl Script {
     /// Export `name` with `value`.
     pub fn set(&mut self, name: &str, value: &[u8]) {
         let q = self.shell.quote(value);
-        match self.shell {
-            Shell::Bash | Shell::Zsh => self.line(format_args!("export {name}={q};")),
-            Shell::Fish => self.line(format_args!("set -gx {name} {q};")),
-        }
+        self.out.push_str(match self.shell {
+            Shell::Bash | Shell::Zsh => "export ",
+            Shell::Fish => "set -gx ",
+        });
+        self.out.push_str(name);
+        self.out
+            .push(if self.shell == Shell::Fish { ' ' } else { '=' });
+        self.out.push_str(&q);
+        self.out.push_str(";\n");
     }
 
     /// Remove `name` from the environment.

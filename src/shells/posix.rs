@@ -10,8 +10,10 @@ pub fn quote(value: &[u8]) -> String {
         // SAFETY of the unwrap: plain bytes are ASCII.
         return String::from_utf8(value.to_vec()).unwrap_or_default();
     }
-    if let Ok(text) = std::str::from_utf8(value)
-        && !text.chars().any(char::is_control)
+    let no_c0 = !value.iter().any(|&b| b < 0x20 || b == 0x7f);
+    if no_c0
+        && let Ok(text) = std::str::from_utf8(value)
+        && (text.is_ascii() || !text.chars().any(char::is_control))
     {
         let mut out = String::with_capacity(text.len() + 2);
         out.push('\'');
