@@ -1,33 +1,22 @@
 # strata hook for bash. Install with:  eval "$(strata hook bash)"
 #
 # On every prompt, __strata_hook decides with builtins only whether anything can have changed
-# since the last `strata export`: the same $PWD, STRATA_CONTEXT, STRATA_SESSION and
-# STRATA_STATE, and no watched file or directory newer than this shell's stamp file (which
+# since the last `strata export`: the same $PWD, STRATA_CONTEXT and STRATA_SESSION, and no
+# watched file or directory newer than this shell's stamp file (which
 # strata dates a little in the past, so an edit in the same clock tick is never missed). Only
 # then does it skip running strata. The user's $? is preserved.
 
 __strata_bin=@STRATA_BIN@
 __strata_stamp=@STAMP_DIR@/$$
 [[ -n ${STRATA_SESSION-} ]] || export STRATA_SESSION=@SESSION@
-[[ -n ${__strata_watch+x} ]] || __strata_watch=()
-
-__strata_fresh() {
-  [[ ${__strata_fast-0} == 1 && -e $__strata_stamp ]] || return 1
-  [[ ${__strata_seen-} == "${STRATA_STATE-}" && ${__strata_pwd-} == "$PWD" ]] || return 1
-  [[ ${__strata_ctx-} == "${STRATA_CONTEXT-}" && ${__strata_ses-} == "${STRATA_SESSION-}" ]] || return 1
-  if ((${__strata_deadline:-0} > 0)); then
-    [[ -n ${EPOCHSECONDS-} ]] && ((EPOCHSECONDS < __strata_deadline)) || return 1
-  fi
-  local __strata_f
-  for __strata_f in "${__strata_watch[@]}"; do
-    [[ $__strata_f -nt $__strata_stamp ]] && return 1
-  done
-  return 0
-}
 
 __strata_hook() {
   local __strata_status=$?
-  if ! __strata_fresh; then
+  # One compound test: cheap enough for every prompt. Anything it cannot decide runs strata.
+  if [[ ${__strata_fast-0} != 1 || ${__strata_pwd-} != "$PWD" ||
+    ${__strata_ctx-} != "${STRATA_CONTEXT-}" || ${__strata_ses-} != "${STRATA_SESSION-}" ]] ||
+    { ((${__strata_deadline:-0} > 0)) && ! { [[ -n ${EPOCHSECONDS-} ]] && ((EPOCHSECONDS < __strata_deadline)); }; } ||
+    __strata_changed; then
     local __strata_out
     __strata_out=$("$__strata_bin" export bash --hook --stamp "$__strata_stamp")
     eval "$__strata_out"

@@ -27,6 +27,7 @@ use crate::layers;
 use crate::prompt;
 use crate::settings::Log;
 use crate::shells::{Script, Shell};
+use crate::store::Dirs;
 
 /// What [`fast`] made of the command line.
 pub enum Fast {
@@ -104,7 +105,8 @@ pub fn fast(args: &[OsString]) -> Option<Fast> {
             touch_stamp(stamp, started);
         }
         let mut script = Script::new(shell);
-        sync_vars(&mut script, &state);
+        let dirs = crate::store::Dirs::from_env().ok();
+        sync_vars(&mut script, &state, dirs.as_ref());
         let _ = std::io::stdout().write_all(script.finish().as_bytes());
     }
     Some(Fast::Done)
@@ -144,27 +146,34 @@ fn touch_stamp(stamp: &Path, started: SystemTime) {
     );
 }
 
-/// The hook's bookkeeping: what it compares on the next prompt, and which paths to test with
-/// `-nt` (each watched file that exists, and the nearest existing directory of each, where a
-/// new file would appear). `fast` is the `hook.fast_path` setting.
-fn sync_vars(script: &mut Script, state: &State) {
-    let mut paths: Vec<PathBuf> = Vec::new();
-    let mut push = |p: &Path| {
-        if !paths.iter().any(|q| q == p) {
-            paths.push(p.to_path_buf());
-        }
-    };
+/// The hook's bookkeeping: what it compares on the next prompt, and the paths it tests with
+/// `-nt` against its stamp: each watched file that exists, and the nearest existing directory
+/// of each (where a new file would appear). Files strata writes itself (under the state and
+/// data directories) are always replaced by a rename, so their directory alone tells.
+fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>) {
+    let mut paths: Vec<&Path> = Vec::new();
+    let mut dirs_owned: Vec<PathBuf> = Vec::new();
+    let own = |p: &Path| dirs.is_some_and(|d| p.starts_with(&d.state) || p.starts_with(&d.data));
     for w in &state.watch {
-        if !matches!(w.stamp, Stamp::Absent) {
-            push(&w.path);
+        if !matches!(w.stamp, Stamp::Absent) && !own(&w.path) && !paths.contains(&w.path.as_path())
+        {
+            paths.push(&w.path);
         }
-        if let Some(dir) = w.path.ancestors().skip(1).find(|d| d.is_dir()) {
-            push(dir);
+        if let Some(dir) = w.path.ancestors().skip(1).find(|d| d.is_dir())
+            && !dirs_owned.iter().any(|d| d == dir)
+        {
+            dirs_owned.push(dir.to_path_buf());
         }
     }
-    script.set_local_list(
-        "__strata_watch",
+    for d in &dirs_owned {
+        if !paths.contains(&d.as_path()) {
+            paths.push(d);
+        }
+    }
+    script.define_newer_check(
+        "__strata_changed",
         paths.iter().map(|p| p.as_os_str().as_bytes()),
+        "__strata_stamp",
     );
     script.copy_local("__strata_pwd", "PWD");
     script.copy_local("__strata_ctx", "STRATA_CONTEXT");
@@ -176,7 +185,6 @@ fn sync_vars(script: &mut Script, state: &State) {
         let deadline = state.deadline.unwrap_or(0).to_string();
         script.set_local("__strata_deadline", deadline.as_bytes());
     }
-    script.copy_local("__strata_seen", STATE_VAR);
 }
 
 /// The stamps of `paths` now; files modified at or after `racy_after` are recorded as racy.
@@ -192,6 +200,7 @@ fn stamps(paths: &[PathBuf], racy_after: SystemTime) -> Vec<Watched> {
 
 /// One run of the full path: what it was asked and what it found at the start.
 struct Export<'a> {
+    dirs: &'a Dirs,
     format: ExportFormat,
     hook: bool,
     stamp: Option<&'a Path>,
@@ -210,6 +219,7 @@ fn notice_hash(warnings: &[String]) -> Option<u64> {
 /// The full `strata export`.
 pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
     let mut ex = Export {
+        dirs: &ctx.dirs,
         format,
         hook,
         stamp,
@@ -438,7 +448,7 @@ impl Export<'_> {
                     script.set(STATE_VAR, encoded.as_bytes());
                 }
                 if self.hook {
-                    sync_vars(&mut script, state);
+                    sync_vars(&mut script, state, Some(&self.dirs));
                     if let Some(stamp) = self.stamp {
                         touch_stamp(stamp, self.started);
                     }

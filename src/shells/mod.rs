@@ -92,18 +92,34 @@ impl Script {
         }
     }
 
-    /// Set a shell-local (not exported) variable to a list of values.
-    pub fn set_local_list<'a>(&mut self, name: &str, values: impl IntoIterator<Item = &'a [u8]>) {
-        let words: Vec<String> = values.into_iter().map(|v| self.shell.quote(v)).collect();
-        match self.shell {
-            Shell::Bash | Shell::Zsh => self.line(format_args!("{name}=({});", words.join(" "))),
-            Shell::Fish => {
-                if words.is_empty() {
-                    self.line(format_args!("set -g {name};"))
-                } else {
-                    self.line(format_args!("set -g {name} {};", words.join(" ")))
-                }
+    /// Define function `name` to succeed when any of `paths` is newer than the file named by
+    /// variable `stamp`: one compound test, so a prompt pays one builtin per path and no loop.
+    pub fn define_newer_check<'a>(
+        &mut self,
+        name: &str,
+        paths: impl IntoIterator<Item = &'a [u8]>,
+        stamp: &str,
+    ) {
+        let tests: Vec<String> = paths
+            .into_iter()
+            .map(|p| match self.shell {
+                Shell::Bash | Shell::Zsh => format!("{} -nt ${stamp}", self.shell.quote(p)),
+                Shell::Fish => format!("{} -nt \"${stamp}\"", self.shell.quote(p)),
+            })
+            .collect();
+        match (self.shell, tests.is_empty()) {
+            (_, true) if self.shell == Shell::Fish => {
+                self.line(format_args!("function {name}; false; end;"))
             }
+            (_, true) => self.line(format_args!("{name}() {{ false; }};")),
+            (Shell::Fish, false) => self.line(format_args!(
+                "function {name}; test {}; end;",
+                tests.join(" -o ")
+            )),
+            (_, false) => self.line(format_args!(
+                "{name}() {{ [[ {} ]]; }};",
+                tests.join(" || ")
+            )),
         }
     }
 
