@@ -448,7 +448,7 @@ impl Export<'_> {
                     script.set(STATE_VAR, encoded.as_bytes());
                 }
                 if self.hook {
-                    sync_vars(&mut script, state, Some(&self.dirs));
+                    sync_vars(&mut script, state, Some(self.dirs));
                     if let Some(stamp) = self.stamp {
                         touch_stamp(stamp, self.started);
                     }
