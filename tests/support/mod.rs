@@ -107,7 +107,7 @@ impl Shell {
         );
     }
 
-    fn batch_args(self) -> &'static [&'static str] {
+    pub fn batch_args(self) -> &'static [&'static str] {
         match self {
             Bash => &["--norc", "--noprofile"],
             Zsh => &["-f"],
@@ -376,9 +376,16 @@ impl Default for World {
 impl World {
     /// Creates the directory tree; nothing of strata's own is created.
     pub fn new() -> World {
+        Self::new_in(&std::env::temp_dir())
+    }
+
+    /// Like [`World::new`], under `parent` (created if needed): for tests that must not see
+    /// other tests create files next to them (every ancestor of a project is watched).
+    pub fn new_in(parent: &Path) -> World {
+        fs::create_dir_all(parent).expect("create the parent of the temp dir");
         let tmp = tempfile::Builder::new()
             .prefix("strata-test-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("create temp dir");
         let root = tmp.path().canonicalize().expect("canonicalize temp dir");
         for sub in [

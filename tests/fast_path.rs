@@ -1,0 +1,192 @@
+//! The hook's fork-free no-op prompt, in real bash, zsh and fish: it must start no process
+//! when nothing changed, and still notice every change at the very next prompt.
+
+#[macro_use]
+mod support;
+
+use std::fs;
+use support::*;
+
+/// Runs `script_steps` in `sh` under `strace -f`, and returns the process-creating syscalls
+/// (`clone`, `fork`, `vfork`, `execve`) that happened after the line that opened `marker`.
+fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String]) -> Vec<String> {
+    let marker = w.scratch("marker");
+    fs::write(&marker, "").unwrap();
+    let trace = w.scratch("trace");
+    let mut script = String::new();
+    script.push_str(sh.hook_install());
+    script.push('\n');
+    for l in setup {
+        script.push_str(l);
+        script.push('\n');
+    }
+    // A builtin that opens the marker: `read` from it.
+    script.push_str(&format!("read __m < {} ; true\n", sh.quote_path(&marker)));
+    for l in after {
+        script.push_str(l);
+        script.push('\n');
+    }
+    let file = w.scratch("traced-script");
+    fs::write(&file, &script).unwrap();
+    let mut cmd = w.command("timeout");
+    cmd.arg("20")
+        .arg("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=execve,clone,clone3,fork,vfork,openat,open",
+        ])
+        .arg("-o")
+        .arg(&trace)
+        .arg(sh.program())
+        .args(sh.batch_args())
+        .arg(&file);
+    let out = cmd
+        .output()
+        .expect("strace must be installed (apt-get install strace)");
+    assert!(
+        out.status.success(),
+        "[{}] traced shell failed: {}\n{script}",
+        sh.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(&trace).unwrap();
+    let marker_name = marker.file_name().unwrap().to_string_lossy().into_owned();
+    let start = text
+        .lines()
+        .position(|l| l.contains(&marker_name))
+        .unwrap_or_else(|| panic!("[{}] marker not in trace:\n{text}", sh.name()));
+    text.lines()
+        .skip(start + 1)
+        .filter(|l| {
+            ["execve(", "clone(", "clone3(", "fork(", "vfork("]
+                .iter()
+                .any(|s| l.contains(s))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes a directory when dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One test for the three shells, run one after the other: their worlds live under a directory
+/// of their own in /var/tmp, since other tests creating files next to them (in /tmp, or each
+/// other's cleanup) would, correctly, make the hook look again: every ancestor of a project is
+/// watched.
+#[test]
+fn no_op_prompts_start_no_process() {
+    let quiet = std::path::PathBuf::from("/var/tmp")
+        .join(format!("strata-fastpath-{}", std::process::id()));
+    let _cleanup = RemoveOnDrop(quiet.clone());
+    for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let w = World::new_in(&quiet)
+            .dir_config("a", "[env]\nA = \"1\"\n[path]\nprepend = [\"bin\"]\n")
+            .dir_config("a/b", "[env]\nB = \"2\"\n")
+            .allow("a")
+            .allow("a/b")
+            .mkdir("a/b/c");
+        let setup = vec![
+            format!("cd {}", sh.quote_path(&w.path("a/b/c"))),
+            sh.prompt().to_string(),
+            // Past the racy window, so the stamp is final; then one more prompt to settle.
+            "sleep 2.2".to_string(),
+            sh.prompt().to_string(),
+        ];
+        let prompts: Vec<String> = (0..5).map(|_| sh.prompt().to_string()).collect();
+        let spawned = spawns_after_marker(&w, sh, &setup, &prompts);
+        assert!(
+            spawned.is_empty(),
+            "[{}] a no-op prompt started processes:\n{}",
+            sh.name(),
+            spawned.join("\n")
+        );
+    }
+}
+
+per_shell! {
+    fn a_change_does_run_strata(sh) {
+        // The control for the test above: the same trace does see strata when something changed.
+        let w = World::new().dir_config("a", "[env]\nA = \"1\"\n").allow("a");
+        let setup = vec![sh.prompt().to_string()];
+        let after = vec![format!("cd {}", sh.quote_path(&w.path("a"))), sh.prompt().to_string()];
+        let spawned = spawns_after_marker(&w, sh, &setup, &after);
+        assert!(spawned.iter().any(|l| l.contains("execve(") && l.contains("strata")), "[{}] {spawned:?}", sh.name());
+    }
+
+    fn edit_in_the_same_clock_tick_is_seen(sh) {
+        // Trusted by prefix, so an edit stays trusted and its new value must appear.
+        let w = World::new().trust_work().dir_config("p", "[env]\nV = \"aaa\"\n");
+        let file = w.path("p/.strata.toml");
+        let rewrite = |v: &str| match sh {
+            // In place (same inode, same size), right after the prompt that read it.
+            Shell::Fish => format!("printf '%s\\n' '[env]' 'V = \"{v}\"' > {}", sh.quote_path(&file)),
+            _ => format!("printf '%s\\n' '[env]' 'V = \"{v}\"' > {}", sh.quote_path(&file)),
+        };
+        let r = w.run_shell(sh, &[
+            cd("p"), prompt(), snap("a"),
+            raw(rewrite("bbb")), prompt(), snap("b"),
+            raw(rewrite("ccc")), prompt(), snap("c"),
+            raw("sleep 2.2"), prompt(),
+            raw(rewrite("ddd")), prompt(), snap("d"),
+        ]);
+        r.assert_set("a", "V", "aaa");
+        r.assert_set("b", "V", "bbb");
+        r.assert_set("c", "V", "ccc");
+        r.assert_set("d", "V", "ddd");
+    }
+
+    fn new_file_in_an_ancestor_and_deleted_file_are_seen(sh) {
+        let w = World::new().trust_work().dir_config("a/b", "[env]\nB = \"b\"\n").mkdir("a/b/c");
+        let r = w.run_shell(sh, &[
+            cd("a/b/c"), prompt(), raw("sleep 2.2"), prompt(), snap("start"),
+            write("a/.strata.toml", "[env]\nA = \"new\"\n"),
+            prompt(), snap("ancestor"),
+            raw(format!("rm {}", sh.quote_path(&w.path("a/b/.strata.toml")))),
+            prompt(), snap("deleted"),
+        ]);
+        r.assert_unset("start", "A");
+        r.assert_set("ancestor", "A", "new");
+        r.assert_set("ancestor", "B", "b");
+        r.assert_unset("deleted", "B");
+        r.assert_set("deleted", "A", "new");
+    }
+
+    fn session_and_trust_changes_from_other_processes_are_seen(sh) {
+        let w = World::new()
+            .dir_config("p", "[env]\nP = \"p\"\n")
+            .env("STRATA_SESSION", "shared");
+        let r = w.run_shell(sh, &[
+            cd("p"), prompt(), raw("sleep 2.2"), prompt(), snap("untrusted"),
+            run_strata(&["allow"]), prompt(), snap("allowed"),
+            raw("sleep 2.2"), prompt(),
+            // Another process of the same session.
+            run_strata(&["set", "S=from-elsewhere"]), prompt(), snap("set"),
+            run_strata(&["deny"]), prompt(), snap("denied"),
+            raw(sh.export("STRATA_SESSION", "other")), prompt(), snap("other-session"),
+        ]);
+        r.assert_unset("untrusted", "P");
+        r.assert_set("allowed", "P", "p");
+        r.assert_set("set", "S", "from-elsewhere");
+        r.assert_unset("denied", "P");
+        r.assert_unset("other-session", "S");
+    }
+
+    fn fast_path_can_be_turned_off(sh) {
+        let w = World::new()
+            .dir_config("a", "[env]\nA = \"1\"\n")
+            .allow("a")
+            .global("[settings]\nhook.fast_path = false\n");
+        let setup = vec![format!("cd {}", sh.quote_path(&w.path("a"))), sh.prompt().to_string()];
+        let prompts: Vec<String> = (0..2).map(|_| sh.prompt().to_string()).collect();
+        let spawned = spawns_after_marker(&w, sh, &setup, &prompts);
+        assert!(spawned.iter().filter(|l| l.contains("execve(")).count() >= 2, "[{}] {spawned:?}", sh.name());
+    }
+}
