@@ -27,6 +27,13 @@ pub type Env = HashMap<OsString, OsString>;
 /// The variable that carries the state.
 pub const STATE_VAR: &str = "STRATA_STATE";
 
+/// Previous values longer than this are stored outside `STRATA_STATE` when possible.
+pub const SPILL_OVER: usize = 4096;
+
+/// The set-hash of a variable whose previous value was lost: it never equals a value's hash
+/// in practice, so the variable keeps whatever value it has.
+const UNRESTORABLE: u64 = 0x5354_5241_5441_4c4f;
+
 /// Files modified this close to the start of an evaluation are recorded as "racy": filesystem
 /// timestamps are coarse, so an edit in the same tick could otherwise go unnoticed.
 pub const RACY_WINDOW: Duration = Duration::from_secs(2);
@@ -242,6 +249,13 @@ fn decode_stamp(field: &[u8]) -> Result<Stamp, Corrupt> {
 impl State {
     /// Encode as the value of `STRATA_STATE`.
     pub fn encode(&self) -> OsString {
+        self.encode_with(&|_| None)
+    }
+
+    /// Encode, handing each previous value longer than [`SPILL_OVER`] bytes to `spill`, which
+    /// may store it elsewhere and return an id to record instead (`STRATA_STATE` must stay well
+    /// under Linux's 128 KiB limit for one environment string).
+    pub fn encode_with(&self, spill: &dyn Fn(&[u8]) -> Option<String>) -> OsString {
         let mut out = b"1".to_vec();
         let rec = |out: &mut Vec<u8>, tag: &[u8]| {
             out.push(b';');
@@ -290,10 +304,19 @@ impl State {
             }
             out.push(b',');
             match &v.prev {
-                Some(p) => {
-                    out.push(b'=');
-                    enc(&mut out, p.as_bytes());
-                }
+                Some(p) => match (p.len() > SPILL_OVER)
+                    .then(|| spill(p.as_bytes()))
+                    .flatten()
+                {
+                    Some(id) => {
+                        out.push(b'@');
+                        enc(&mut out, id.as_bytes());
+                    }
+                    None => {
+                        out.push(b'=');
+                        enc(&mut out, p.as_bytes());
+                    }
+                },
                 None => out.push(b'!'),
             }
         }
@@ -327,6 +350,15 @@ impl State {
 
     /// Decode a `STRATA_STATE` value, verifying version and checksum.
     pub fn decode(raw: &OsStr) -> Result<State, Corrupt> {
+        Self::decode_with(raw, &|_| None)
+    }
+
+    /// Decode, asking `load` for previous values stored by [`State::encode_with`]. A value that
+    /// cannot be loaded any more makes its variable unrestorable: it keeps whatever it has.
+    pub fn decode_with(
+        raw: &OsStr,
+        load: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) -> Result<State, Corrupt> {
         let raw = raw.as_bytes();
         let cut = raw.windows(3).rposition(|w| w == b";k=").ok_or(Corrupt)?;
         let (body, sum) = (&raw[..cut], &raw[cut + 3..]);
@@ -370,9 +402,14 @@ impl State {
                                 .map_err(|_| Corrupt)?,
                         ),
                     };
-                    let prev = match field()? {
-                        b"!" => None,
-                        [b'=', rest @ ..] => Some(OsString::from_vec(dec(rest)?)),
+                    let (set_hash, prev) = match field()? {
+                        b"!" => (set_hash, None),
+                        [b'=', rest @ ..] => (set_hash, Some(OsString::from_vec(dec(rest)?))),
+                        [b'@', id @ ..] => match load(&text(dec(id)?)?) {
+                            Some(v) => (set_hash, Some(OsString::from_vec(v))),
+                            // Never matches a value, so the variable is left as it is.
+                            None => (Some(UNRESTORABLE), None),
+                        },
                         _ => return Err(Corrupt),
                     };
                     st.vars.push(VarRecord {

@@ -408,7 +408,7 @@ impl Export<'_> {
 
     /// Print the code (stdout), then the messages (stderr).
     fn emit(self, diff: &[Change], state: &State) {
-        let encoded = state.encode();
+        let encoded = state.encode_with(&|bytes| super::spill_value(self.dirs, bytes));
         let state_changed = self.current.get(OsStr::new(STATE_VAR)) != Some(&encoded);
         let out = match self.format {
             ExportFormat::Json => {

@@ -162,11 +162,32 @@ pub fn current_env() -> Env {
 
 /// The decoded `STRATA_STATE` of `env`: `Ok(None)` when absent, `Err` when corrupt.
 pub fn current_state(env: &Env) -> Result<Option<State>, crate::env_diff::Corrupt> {
+    let values = Dirs::from_env().ok().map(|d| d.values_dir());
+    let load = |id: &str| -> Option<Vec<u8>> {
+        let id_ok = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        std::fs::read(values.as_ref()?.join(id))
+            .ok()
+            .filter(|_| id_ok)
+    };
     match env.get(&OsString::from(STATE_VAR)) {
         None => Ok(None),
         Some(raw) if raw.is_empty() => Ok(None),
-        Some(raw) => State::decode(raw).map(Some),
+        Some(raw) => State::decode_with(raw, &load).map(Some),
     }
+}
+
+/// Store a large previous value under its hash in the state directory, for
+/// [`State::encode_with`]; `None` (keep it inline) when that fails.
+pub fn spill_value(dirs: &Dirs, bytes: &[u8]) -> Option<String> {
+    let id = crate::store::trust::sha256_hex(bytes);
+    let path = dirs.values_dir().join(&id);
+    if path.is_file() {
+        return Some(id);
+    }
+    crate::store::ensure_private_dir(&dirs.state).ok()?;
+    crate::store::ensure_private_dir(&dirs.values_dir()).ok()?;
+    crate::store::write_atomic(&path, bytes, crate::store::LockPolicy::default()).ok()?;
+    Some(id)
 }
 
 /// `$PWD` if it is an absolute path to the current directory, else `getcwd()`.

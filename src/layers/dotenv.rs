@@ -111,6 +111,7 @@ pub fn parse(
             expand(raw, &|n: &str| {
                 defined.get(n).cloned().or_else(|| lookup(n))
             })
+            .map_err(|msg| err(line, format!("{key}: {msg}")))
         };
         let value = match c.peek() {
             Some(q @ (b'\'' | b'"')) => {
@@ -151,7 +152,7 @@ pub fn parse(
                     ));
                 }
                 if q == b'"' {
-                    expand(&raw, &defined)
+                    expand(&raw, &defined)?
                 } else {
                     OsString::from_vec(raw)
                 }
@@ -167,7 +168,7 @@ pub fn parse(
                 } else {
                     cut
                 };
-                expand(cut.trim_ascii(), &defined)
+                expand(cut.trim_ascii(), &defined)?
             }
         };
         defined.insert(key.clone(), value.clone());
@@ -188,11 +189,21 @@ fn read_word(c: &mut Cursor<'_>) -> Vec<u8> {
     c.s[start..c.i].to_vec()
 }
 
-/// Expand `$VAR`, `${VAR}`, `${VAR:-default}`; `\$` is a literal `$`.
-fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> OsString {
+/// Expand `$VAR`, `${VAR}`, `${VAR:-default}`; `\$` is a literal `$`. Fails when the value
+/// grows past [`super::interp::MAX_VALUE`] (a chain of references doubling it, say).
+fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsString, String> {
+    let too_big = || {
+        format!(
+            "the value grows past {} KiB while expanding variables (no environment variable can be that large)",
+            super::interp::MAX_VALUE / 1024
+        )
+    };
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
+        if out.len() > super::interp::MAX_VALUE {
+            return Err(too_big());
+        }
         match raw[i] {
             b'\\' if raw.get(i + 1) == Some(&b'$') => {
                 out.push(b'$');
@@ -212,7 +223,7 @@ fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> OsString {
                     (Some(v), Some(d)) if v.is_empty() => out.extend_from_slice(d.as_bytes()),
                     (Some(v), _) => out.extend_from_slice(v.as_bytes()),
                     (None, Some(d)) => {
-                        out.extend_from_slice(expand(d.as_bytes(), lookup).as_bytes())
+                        out.extend_from_slice(expand(d.as_bytes(), lookup)?.as_bytes())
                     }
                     (None, None) => {}
                 }
@@ -238,7 +249,10 @@ fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> OsString {
             }
         }
     }
-    OsString::from_vec(out)
+    if out.len() > super::interp::MAX_VALUE {
+        return Err(too_big());
+    }
+    Ok(OsString::from_vec(out))
 }
 
 #[cfg(test)]
@@ -278,6 +292,22 @@ mod tests {
                 ("G", "dflt"),
             ])
         );
+    }
+
+    #[test]
+    fn expansion_bombs_are_stopped() {
+        let mut src = String::from("A=0123456789abcdef\n");
+        for (prev, name) in ["A", "B", "C", "D", "E", "F"]
+            .iter()
+            .zip(["B", "C", "D", "E", "F", "G"])
+        {
+            src.push_str(&format!(
+                "{name}=\"{}\"\n",
+                format!("${{{prev}}}").repeat(16)
+            ));
+        }
+        let e = parse(Path::new("/p/.env"), src.as_bytes(), &|_| None).unwrap_err();
+        assert!(e.to_string().contains("grows past 128 KiB"), "{e}");
     }
 
     #[test]

@@ -200,11 +200,22 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 struct Parser<'a> {
     path: &'a Path,
     src: &'a str,
+    /// Byte offset where each line starts, so a position costs a binary search, not a scan.
+    line_starts: Vec<usize>,
 }
 
 impl Parser<'_> {
     fn pos(&self, span: Option<std::ops::Range<usize>>) -> Pos {
-        span.map(|s| pos_of(self.src, s.start)).unwrap_or_default()
+        let Some(span) = span else {
+            return Pos::default();
+        };
+        let offset = self.src.floor_char_boundary(span.start.min(self.src.len()));
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        Pos {
+            line,
+            col: self.src[start..offset].chars().count() + 1,
+        }
     }
 
     fn err(&self, pos: Pos, msg: impl std::fmt::Display) -> anyhow::Error {
@@ -339,7 +350,14 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
             e.valid_up_to()
         )
     })?;
-    let p = Parser { path, src };
+    let line_starts = std::iter::once(0)
+        .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let p = Parser {
+        path,
+        src,
+        line_starts,
+    };
     let doc = toml_edit::Document::parse(src).map_err(|e| {
         let pos = p.pos(e.span());
         let msg = e.message().trim().replace('\n', " ");

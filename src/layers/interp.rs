@@ -7,6 +7,10 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
+/// The largest value interpolation may produce: Linux refuses any single environment string
+/// over 128 KiB, and a chain of `${…}` could otherwise double a value line after line.
+pub const MAX_VALUE: usize = 128 * 1024;
+
 /// Why a value could not be interpolated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InterpError {
@@ -39,6 +43,9 @@ pub fn interpolate(
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        if out.len() > MAX_VALUE {
+            return Err(too_big());
+        }
         match (bytes[i], bytes.get(i + 1)) {
             (b'$', Some(b'$')) => {
                 out.push(b'$');
@@ -76,7 +83,17 @@ pub fn interpolate(
             }
         }
     }
+    if out.len() > MAX_VALUE {
+        return Err(too_big());
+    }
     Ok(OsString::from_vec(out))
+}
+
+fn too_big() -> InterpError {
+    InterpError::Syntax(format!(
+        "the value grows past {} KiB (no environment variable can be that large)",
+        MAX_VALUE / 1024
+    ))
 }
 
 /// Index of the `}` closing a `${` whose contents start at `from`, allowing nested `${…}`.

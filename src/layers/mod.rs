@@ -239,6 +239,9 @@ pub fn untrusted_message(path: &Path, state: FileState) -> String {
 /// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
 /// knows what to watch for the fix.
 pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluation> {
+    for dir in [&req.dirs.config, &req.dirs.state, &req.dirs.data] {
+        crate::store::check_if_present(dir)?;
+    }
     watch.extend([
         req.dirs.system_config.clone(),
         req.dirs.global_config(),

@@ -93,6 +93,11 @@ impl Dirs {
         self.state.join("reload")
     }
 
+    /// Large values strata must restore later, stored by content hash.
+    pub fn values_dir(&self) -> PathBuf {
+        self.state.join("values")
+    }
+
     /// Where the hook of shell `id` keeps its timestamp file.
     pub fn stamp_dir(&self) -> PathBuf {
         self.state.join("stamps")
@@ -134,6 +139,17 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         Err(e) => bail!("cannot create directory {}: {e}", tilde(dir)),
     }
     check_private_dir(dir)
+}
+
+/// [`check_private_dir`] for a directory that exists; nothing to check otherwise. Used before
+/// reading what strata keeps there (trust records, contexts, sessions): a directory someone
+/// else can write to could hold records that trust an attacker's file.
+pub fn check_if_present(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        check_private_dir(dir)
+    } else {
+        Ok(())
+    }
 }
 
 /// Refuse a directory that another user could write to or that belongs to another user.
@@ -252,6 +268,7 @@ pub(crate) fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(dir, &name);
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -270,6 +287,22 @@ pub(crate) fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
     tmp.persist(target)
         .map_err(|e| anyhow::anyhow!("cannot replace {}: {}", tilde(target), e.error))?;
     sync_dir(target)
+}
+
+/// Remove temp files a killed writer of `name` left behind. Only called with `name`'s lock
+/// held, so no live writer of it can own one.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 fn sync_dir(target: &Path) -> Result<()> {

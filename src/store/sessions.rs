@@ -274,7 +274,7 @@ pub fn list(dirs: &Dirs) -> Result<Vec<Listed>> {
     Ok(out)
 }
 
-/// Remove sessions nobody wrote to for `ttl`, and hook stamp files as old; returns the ids
+/// Remove sessions nobody wrote to for `ttl`, and hook stamps and stored values as old; returns the ids
 /// removed. A session that is in use but idle simply starts empty again.
 pub fn gc(dirs: &Dirs, ttl: Duration, policy: LockPolicy) -> Result<Vec<String>> {
     let cutoff = SystemTime::now().checked_sub(ttl).unwrap_or(UNIX_EPOCH);
@@ -284,7 +284,10 @@ pub fn gc(dirs: &Dirs, ttl: Duration, policy: LockPolicy) -> Result<Vec<String>>
             removed.push(s.id);
         }
     }
-    if let Ok(entries) = std::fs::read_dir(dirs.stamp_dir()) {
+    for dir in [dirs.stamp_dir(), dirs.values_dir()] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             if e.metadata()
                 .and_then(|m| m.modified())
