@@ -1,6 +1,7 @@
 //! The command line, as clap definitions only. Behaviour lives in `cmd/`.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -27,7 +28,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub strict: bool,
     /// Use this context for this run (above STRATA_CONTEXT and every other choice).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(context_names))]
     pub context: Option<String>,
     /// Use session ID for this run (instead of STRATA_SESSION); bare `--session` means this
     /// session, as a scope for `set`/`unset` and `context use`.
@@ -37,7 +38,8 @@ pub struct Cli {
         value_name = "ID",
         num_args = 0..=1,
         require_equals = true,
-        default_missing_value = ""
+        default_missing_value = "",
+        add = ArgValueCandidates::new(session_ids)
     )]
     pub session: Option<String>,
     /// No colours (also NO_COLOR).
@@ -157,6 +159,7 @@ pub enum Command {
     /// Shortcut for `strata context use NAME` (`-` for the previous one).
     Use {
         /// The context, or `-`.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
     },
     /// Persist variables: in this session (default), a context, the nearest directory file, or
@@ -197,6 +200,20 @@ pub enum Command {
         #[command(subcommand)]
         command: SessionCommand,
     },
+    /// Tool settings: get, set, list, validate — each value with where it came from.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print shell completions (contexts, sessions and setting keys complete live).
+    Completions {
+        /// bash, zsh or fish.
+        shell: Shell,
+    },
+    /// Print the man page (roff): strata man > ~/.local/share/man/man1/strata.1
+    Man,
+    /// Drop trust records of deleted files, idle sessions and expired values.
+    Prune,
     /// Print the prompt segment, e.g. `prod · app`.
     Prompt {
         /// Placeholders: {context}, {session}, {dir}, {untrusted}.
@@ -206,6 +223,36 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "plain")]
         shell: PromptShell,
     },
+}
+
+/// Completion candidates: context names.
+fn context_names() -> Vec<CompletionCandidate> {
+    crate::store::Dirs::from_env()
+        .ok()
+        .and_then(|d| crate::store::contexts::list(&d).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// Completion candidates: session ids.
+fn session_ids() -> Vec<CompletionCandidate> {
+    crate::store::Dirs::from_env()
+        .ok()
+        .and_then(|d| crate::store::sessions::list(&d).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| CompletionCandidate::new(s.id))
+        .collect()
+}
+
+/// Completion candidates: setting keys.
+fn setting_keys() -> Vec<CompletionCandidate> {
+    crate::settings::KEYS
+        .iter()
+        .map(|k| CompletionCandidate::new(*k))
+        .collect()
 }
 
 /// Where the prompt segment goes.
@@ -236,6 +283,7 @@ pub enum ContextCommand {
     /// --session, only this terminal's session.
     Use {
         /// The context, or `-`.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
     },
     /// Create a context.
@@ -252,11 +300,13 @@ pub enum ContextCommand {
     /// Print a context's file.
     Show {
         /// The context (default: the active one).
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: Option<String>,
     },
     /// Set variables in a context.
     Set {
         /// The context.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
         /// NAME=VALUE pairs.
         #[arg(required = true, value_name = "NAME=VALUE")]
@@ -265,6 +315,7 @@ pub enum ContextCommand {
     /// Remove variables from a context.
     Unset {
         /// The context.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
         /// Variable names.
         #[arg(required = true)]
@@ -273,6 +324,7 @@ pub enum ContextCommand {
     /// Rename a context (refused for the active one without --force).
     Rename {
         /// Current name.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         old: String,
         /// New name.
         new: String,
@@ -283,6 +335,7 @@ pub enum ContextCommand {
     /// Delete a context (refused for the active one without --force).
     Delete {
         /// The context.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
         /// Delete even if it is active.
         #[arg(long)]
@@ -291,6 +344,7 @@ pub enum ContextCommand {
     /// Write a context as a self-contained TOML file (stdout, or -o FILE).
     Export {
         /// The context.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
         /// Write here instead of stdout.
         #[arg(short, long, value_name = "FILE")]
@@ -310,7 +364,78 @@ pub enum ContextCommand {
     /// Open a context in $VISUAL/$EDITOR; the old file is kept if the new one does not validate.
     Edit {
         /// The context.
+        #[arg(add = ArgValueCandidates::new(context_names))]
         name: String,
+    },
+}
+
+/// Which file `strata config set|unset` edits.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigScope {
+    /// The global config (the default).
+    #[arg(long, conflicts_with_all = ["local", "system"])]
+    pub global: bool,
+    /// The nearest directory file (.strata.toml), or a new one here.
+    #[arg(long, conflicts_with = "system")]
+    pub local: bool,
+    /// /etc/strata/config.toml (needs permission to write there).
+    #[arg(long)]
+    pub system: bool,
+}
+
+/// `strata config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print one setting's value here.
+    Get {
+        /// The key, e.g. lock.timeout.
+        #[arg(add = ArgValueCandidates::new(setting_keys))]
+        key: String,
+        /// Also print where it came from (file:line, env var, flag, or default).
+        #[arg(long)]
+        show_origin: bool,
+    },
+    /// Set a setting in a file, keeping its comments (--global by default, --local, --system,
+    /// or --context NAME).
+    Set {
+        /// The key.
+        #[arg(add = ArgValueCandidates::new(setting_keys))]
+        key: String,
+        /// The value (lists: colon-separated, as for trust.paths).
+        value: String,
+        #[command(flatten)]
+        scope: ConfigScope,
+    },
+    /// Remove a setting from a file.
+    Unset {
+        /// The key.
+        #[arg(add = ArgValueCandidates::new(setting_keys))]
+        key: String,
+        #[command(flatten)]
+        scope: ConfigScope,
+    },
+    /// Every setting with its value here.
+    List {
+        /// Also print where each value came from.
+        #[arg(long)]
+        show_origin: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The effective settings as TOML.
+    Show {
+        /// Resolve every layer (the only mode; kept for clarity in scripts).
+        #[arg(long)]
+        effective: bool,
+        /// Comment each value with where it came from.
+        #[arg(long)]
+        source: bool,
+    },
+    /// Check files (default: every layer file that applies here) for errors.
+    Validate {
+        /// Files to check.
+        files: Vec<PathBuf>,
     },
 }
 
@@ -326,6 +451,7 @@ pub enum SessionCommand {
     /// Show a session's values (default: this one).
     Show {
         /// The session id.
+        #[arg(add = ArgValueCandidates::new(session_ids))]
         id: Option<String>,
         /// Print JSON.
         #[arg(long)]
@@ -336,6 +462,7 @@ pub enum SessionCommand {
     /// Delete a session's file (default: this one); its values go away at the next prompt.
     End {
         /// The session id.
+        #[arg(add = ArgValueCandidates::new(session_ids))]
         id: Option<String>,
     },
     /// Delete sessions idle longer than session.ttl, and expired values.

@@ -12,6 +12,12 @@ use strata_env::{cli, cmd};
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 fn main() {
+    // Like other Unix tools, end quietly when the reader of our output goes away
+    // (`strata config list | head`), instead of panicking on a failed print.
+    // SAFETY: setting a signal's disposition to the default is always sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let result = match cmd::export::fast(&args) {
         // The prompt's own call: answered without building the command-line parser.
@@ -22,7 +28,10 @@ fn main() {
             stamp,
         }) => cmd::Ctx::from_env()
             .and_then(|ctx| cmd::export::run(&ctx, format, hook, stamp.as_deref())),
-        None => cmd::run(cli::Cli::parse_from(args)),
+        None => {
+            cmd::completions::answer_if_asked();
+            cmd::run(cli::Cli::parse_from(args))
+        }
     };
     if let Err(err) = result {
         if let Some(silent) = err.downcast_ref::<cmd::Silent>() {

@@ -160,6 +160,63 @@ fn text_bool(key: &str, s: &str) -> Result<bool> {
 }
 
 impl Settings {
+    /// The value of `key` as text (lists colon-separated, durations like `30s`).
+    pub fn get_text(&self, key: &str) -> Option<String> {
+        let dur = |d: Duration| {
+            let ms = d.as_millis();
+            if !ms.is_multiple_of(1000) {
+                format!("{ms}ms")
+            } else {
+                format!("{}s", ms / 1000)
+            }
+        };
+        Some(match key {
+            "log" => match self.log {
+                Log::Quiet => "quiet",
+                Log::Info => "info",
+                Log::Verbose => "verbose",
+            }
+            .to_string(),
+            "hide_diff" => self.hide_diff.to_string(),
+            "color" => match self.color {
+                ColorMode::Auto => "auto",
+                ColorMode::Always => "always",
+                ColorMode::Never => "never",
+            }
+            .to_string(),
+            "context" => self.context.clone().unwrap_or_default(),
+            "prompt.format" => self.prompt_format.clone(),
+            "trust.paths" => self
+                .trust_paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(":"),
+            "lock.timeout" => dur(self.lock.timeout),
+            "lock.warn_after" => dur(self.lock.warn_after),
+            "session.ttl" => dur(self.session_ttl),
+            "dotenv.default" => self.dotenv_default.to_string(),
+            "hook.fast_path" => self.fast_path.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// Where `key`'s value came from (`None`: the built-in default).
+    pub fn origin(&self, key: &str) -> Option<&Origin> {
+        self.origins.iter().find(|(k, _)| *k == key).map(|(_, o)| o)
+    }
+
+    /// The TOML value to write for `key` = `text` in a file, checked like any other source.
+    pub fn toml_value(key: &str, text: &str) -> Result<Value> {
+        let mut scratch = Settings::default();
+        scratch.set_text(key, text, Origin::Flag(String::new()))?;
+        Ok(match key {
+            "hide_diff" | "dotenv.default" | "hook.fast_path" => Value::from(text_bool(key, text)?),
+            "trust.paths" => Value::Array(text.split(':').filter(|s| !s.is_empty()).collect()),
+            _ => Value::from(text),
+        })
+    }
+
     /// Set `key` from text (an env var or `-c key=value`).
     pub fn set_text(&mut self, key: &str, text: &str, origin: Origin) -> Result<()> {
         let value = match key {

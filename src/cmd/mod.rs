@@ -2,6 +2,8 @@
 //! working directory and the environment without strata's changes.
 
 pub mod allow;
+pub mod completions;
+pub mod config;
 pub mod context;
 pub mod edit;
 pub mod env;
@@ -9,6 +11,7 @@ pub mod exec;
 pub mod export;
 pub mod hook;
 pub mod prompt;
+pub mod prune;
 pub mod reload;
 pub mod session;
 pub mod set;
@@ -243,5 +246,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Get { name } => set::get(&ctx, &name),
         Command::Session { command } => session::run(&ctx, command),
         Command::Prompt { format, shell } => prompt::run(&ctx, format.as_deref(), shell),
+        Command::Config { command } => config::run(&ctx, command),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man => completions::man(),
+        Command::Prune => prune::run(&ctx),
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{Ctx, Silent};
 use crate::display::tilde;
@@ -98,11 +98,22 @@ fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>) -> Result
 /// Edit a TOML scope in place; a directory file that was trusted stays trusted.
 fn edit_file(
     ctx: &Ctx,
-    path: &PathBuf,
+    path: &Path,
     kind: Kind,
     sets: &[(String, String)],
     unsets: &[String],
 ) -> Result<Vec<String>> {
+    edit_layer_file(ctx, path, kind, |text| edit_env(path, text, sets, unsets))
+}
+
+/// Rewrite a layer file with `f` under its lock, validating the result; a directory file
+/// that was trusted before (or is new) is trusted again with its new content.
+pub fn edit_layer_file<T>(
+    ctx: &Ctx,
+    path: &Path,
+    kind: Kind,
+    f: impl FnOnce(&str) -> Result<(String, T)>,
+) -> Result<T> {
     let settings = ctx.base_settings()?;
     if kind == Kind::Global {
         ensure_private_dir(&ctx.dirs.config)?;
@@ -115,12 +126,12 @@ fn edit_file(
         }
         _ => true,
     };
-    let (removed, new) = update(path, settings.lock, |cur| {
+    let (out, new) = update(path, settings.lock, |cur| {
         let text = String::from_utf8(cur.unwrap_or_default())
             .map_err(|_| anyhow!("{} is not UTF-8 text", tilde(path)))?;
-        let (new, removed) = edit_env(path, &text, sets, unsets)?;
+        let (new, out) = f(&text)?;
         parse(path, kind, new.as_bytes())?;
-        Ok((Some(new.clone().into_bytes()), (removed, new)))
+        Ok((Some(new.clone().into_bytes()), (out, new)))
     })?;
     if kind == Kind::Dir {
         let canonical = std::fs::canonicalize(path)?;
@@ -138,7 +149,7 @@ fn edit_file(
             );
         }
     }
-    Ok(removed)
+    Ok(out)
 }
 
 /// `strata set`.

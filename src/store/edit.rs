@@ -59,6 +59,59 @@ pub fn edit_env(
     Ok((doc.to_string(), removed))
 }
 
+/// Set (`Some`) or remove (`None`) the dotted `key` under `[settings]` of `text`, in place.
+/// Returns the new text and whether anything changed.
+pub fn edit_setting(
+    path: &std::path::Path,
+    text: &str,
+    key: &str,
+    new: Option<toml_edit::Value>,
+) -> Result<(String, bool)> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow!("{}: cannot edit, it is not valid TOML: {e}", tilde(path)))?;
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, parents) = parts.split_last().expect("a key has at least one part");
+    if new.is_some() && !doc.contains_key("settings") {
+        doc.insert("settings", Item::Table(Table::new()));
+    }
+    let Some(mut table) = doc.get_mut("settings").and_then(|i| i.as_table_like_mut()) else {
+        return Ok((doc.to_string(), false));
+    };
+    for part in parents {
+        if table.get(part).is_none() {
+            if new.is_none() {
+                return Ok((doc.to_string(), false));
+            }
+            let mut t = Table::new();
+            t.set_implicit(true);
+            t.set_dotted(true);
+            table.insert(part, Item::Table(t));
+        }
+        table = table
+            .get_mut(part)
+            .and_then(|i| i.as_table_like_mut())
+            .ok_or_else(|| anyhow!("{}: settings.{part} is not a table", tilde(path)))?;
+    }
+    let changed = match new {
+        Some(mut v) => {
+            match table.get_mut(last) {
+                // Keep the key (and the comments around it); replace only the value.
+                Some(Item::Value(old)) => {
+                    *v.decor_mut() = old.decor().clone();
+                    *old = v;
+                }
+                _ => {
+                    table.insert(last, Item::Value(v));
+                }
+            }
+            true
+        }
+        None => table.remove(last).is_some(),
+    };
+    Ok((doc.to_string(), changed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +131,28 @@ mod tests {
             out,
             "# project settings\nroot = true\n\n[env]\n# the greeting\nA = \"one\" # inline\nC = \"3\"\n\n[path]\nprepend = [\"bin\"] # keep\n"
         );
+    }
+
+    #[test]
+    fn settings_are_written_as_dotted_keys() {
+        let p = std::path::Path::new("/x");
+        let (out, _) = edit_setting(
+            p,
+            "# mine\n[env]\nA = \"1\"\n",
+            "lock.timeout",
+            Some("5s".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "# mine\n[env]\nA = \"1\"\n\n[settings]\nlock.timeout = \"5s\"\n"
+        );
+        let (out, changed) = edit_setting(p, &out, "lock.timeout", None).unwrap();
+        assert!(changed);
+        assert!(!out.contains("timeout"), "{out}");
+        let (_, changed) =
+            edit_setting(p, "[settings]\nlog = \"quiet\"\n", "lock.timeout", None).unwrap();
+        assert!(!changed);
     }
 
     #[test]

@@ -1,0 +1,43 @@
+//! `strata prune`: drop trust records of files that no longer exist, idle sessions, expired
+//! values and stale hook stamps.
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::display::tilde;
+use crate::store::{sessions, trust};
+
+/// Prune everything that is no longer needed.
+pub fn run(ctx: &Ctx) -> Result<()> {
+    let settings = ctx.base_settings()?;
+    let mut gone = 0;
+    for rec in trust::list(&ctx.dirs)? {
+        if !rec.path.exists() {
+            let file = trust::record_path(&ctx.dirs, &rec.path);
+            crate::store::update(&file, settings.lock, |_| Ok((None, ())))?;
+            let _ = std::fs::remove_file(crate::store::lock_path(&file));
+            eprintln!("strata: forgot {} (deleted)", tilde(&rec.path));
+            gone += 1;
+        }
+    }
+    let removed = sessions::gc(&ctx.dirs, settings.session_ttl, settings.lock)?;
+    for id in &removed {
+        eprintln!("strata: removed idle session {id}");
+    }
+    let mut pruned = 0;
+    for s in sessions::list(&ctx.dirs)? {
+        let expired = sessions::load(&ctx.dirs, &s.id)
+            .ok()
+            .flatten()
+            .is_some_and(|v| v.expires.values().any(|&t| t <= sessions::now()));
+        if expired {
+            sessions::modify(&ctx.dirs, &s.id, settings.lock, |_| Ok(()))?;
+            pruned += 1;
+        }
+    }
+    eprintln!(
+        "strata: pruned {gone} trust record(s), {} idle session(s), expired values in {pruned} session(s)",
+        removed.len()
+    );
+    Ok(())
+}
