@@ -210,6 +210,11 @@ pub enum Command {
         /// bash, zsh or fish.
         shell: Shell,
     },
+    /// Write the equivalent .strata.toml for a .env or a direnv .envrc.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Print the man page (roff): strata man > ~/.local/share/man/man1/strata.1
     Man,
     /// Drop trust records of deleted files, idle sessions and expired values.
@@ -436,6 +441,27 @@ pub enum ConfigCommand {
     Validate {
         /// Files to check.
         files: Vec<PathBuf>,
+    },
+}
+
+/// `strata import …`.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A dotenv file: the .strata.toml beside it loads it ([dotenv] files).
+    Dotenv {
+        /// The file.
+        file: PathBuf,
+        /// Replace an existing .strata.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// A direnv .envrc: exports, PATH_add, dotenv, source_up; anything else is listed.
+    Direnv {
+        /// The .envrc (default: ./.envrc).
+        file: Option<PathBuf>,
+        /// Replace an existing .strata.toml.
+        #[arg(long)]
+        force: bool,
     },
 }
 

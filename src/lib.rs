@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod display;
 pub mod env_diff;
+pub mod import;
 pub mod layers;
 pub mod prompt;
 pub mod settings;

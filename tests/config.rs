@@ -1,6 +1,8 @@
 //! `strata config`: the precedence table with origins, in-place edits that keep comments,
 //! validation of bad files, completions that load in real shells, and the man page.
 
+#![allow(unused_macros)] // the harness's per_shell! is not needed here
+
 #[macro_use]
 mod support;
 
@@ -52,7 +54,8 @@ fn precedence_table_names_each_source() {
         .to_string();
     let glob = global.display().to_string();
     let sys = system.display().to_string();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>, String)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<&'a str>, String);
+    let cases: Vec<Case> = vec![
         (
             "proj/inner",
             vec![("STRATA_LOCK_TIMEOUT", "6s")],

@@ -10,6 +10,7 @@ pub mod env;
 pub mod exec;
 pub mod export;
 pub mod hook;
+pub mod import;
 pub mod prompt;
 pub mod prune;
 pub mod reload;
@@ -249,6 +250,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config { command } => config::run(&ctx, command),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => completions::man(),
+        Command::Import { source } => import::run(&ctx, source),
         Command::Prune => prune::run(&ctx),
     }
 }
