@@ -73,6 +73,8 @@ pub fn set_current(dirs: &Dirs, name: Option<&str>, policy: LockPolicy) -> Resul
     let target = dirs.current_context_file();
     let _guard = lock(&target, policy)?;
     let old = current(dirs);
+    // previous-context is written under this same lock, so its stale temps are ours to clear.
+    super::remove_stale_temps(&dirs.state, "previous-context");
     if old.as_deref() != name {
         let text = old.map(|o| format!("{o}\n")).unwrap_or_default();
         super::replace_locked(&dirs.previous_context_file(), text.as_bytes())?;

@@ -1,0 +1,163 @@
+//! Crash safety of session files and the current-context selection: `strata set` and
+//! `strata context use` writers racing each other and killed with SIGKILL at random points.
+//! The session file always parses, every `set` that exited 0 is present, the selection always
+//! names a context, a dead writer's lock is released, and the temp files killed writers leave
+//! behind are gone after the next write.
+//!
+//! Trials: `STRATA_CRASH_TRIALS` (default 30); the kill timing comes from a seeded generator,
+//! random unless `STRATA_CRASH_SEED` is set, and printed with every failure.
+
+#[allow(unused_macros)]
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use strata_env::store::sessions::Session;
+use support::*;
+
+const SETTERS: usize = 4;
+const SWITCHERS: usize = 2;
+
+/// xorshift64*: small, seeded, good enough for kill timing.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn env_num(name: &str) -> Option<u64> {
+    std::env::var(name).ok().map(|v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+    })
+}
+
+fn spawn(w: &World, args: &[&str]) -> Child {
+    let mut all = vec!["-c", "lock.timeout=10s"];
+    all.extend_from_slice(args);
+    let mut cmd = w.strata_command("", &all);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.spawn().expect("start strata")
+}
+
+/// Temp files in `dir` (what a killed writer leaves behind).
+fn temps(dir: &std::path::Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".tmp"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn killed_set_and_use_writers_never_corrupt_state() {
+    let seed = env_num("STRATA_CRASH_SEED").unwrap_or_else(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(u64::from(std::process::id()));
+        h.finish() | 1
+    });
+    let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(30) as usize;
+    let how = format!(
+        "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} cargo test --test crash_state"
+    );
+    eprintln!("crash_state: {trials} trials x {SETTERS} set + {SWITCHERS} use writers; {how}");
+    let mut rng = Rng(seed);
+    let w = World::new().env("STRATA_SESSION", "race");
+    for name in ["red", "blue"] {
+        w.strata(&["context", "create", name]).success();
+    }
+    let session_file = w.state_dir().join("sessions/race.toml");
+    let current = w.state_dir().join("current-context");
+    let mut must_have: BTreeSet<String> = BTreeSet::new();
+    let (mut killed, mut completed) = (0, 0);
+    for trial in 0..trials {
+        let mut writers: Vec<(Option<String>, Child)> = Vec::new();
+        for j in 0..SETTERS {
+            let key = format!("K{trial}_{j}");
+            let arg = format!("{key}=value {trial} {j}");
+            writers.push((Some(key), spawn(&w, &["set", &arg])));
+        }
+        for j in 0..SWITCHERS {
+            let name = if (trial + j) % 2 == 0 { "red" } else { "blue" };
+            writers.push((None, spawn(&w, &["context", "use", name])));
+        }
+        std::thread::sleep(Duration::from_micros(rng.below(10_000)));
+        for (_, child) in writers.iter_mut() {
+            if rng.below(3) != 0 {
+                let _ = child.kill();
+            }
+        }
+        for (key, child) in writers {
+            let out = child.wait_with_output().unwrap();
+            match out.status.code() {
+                Some(0) => {
+                    completed += 1;
+                    if let Some(k) = key {
+                        must_have.insert(k);
+                    }
+                }
+                None => killed += 1,
+                Some(c) => panic!(
+                    "trial {trial}: a writer failed with exit {c}: {} ({how})",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            }
+        }
+        // The session file always parses and holds every completed set.
+        if let Ok(bytes) = fs::read(&session_file) {
+            let s = Session::parse(&session_file, &bytes)
+                .unwrap_or_else(|e| panic!("trial {trial}: torn session file: {e} ({how})"));
+            for k in &must_have {
+                assert!(
+                    s.env.contains_key(k),
+                    "trial {trial}: {k} was set (exit 0) but is missing ({how})"
+                );
+            }
+        } else {
+            assert!(
+                must_have.is_empty(),
+                "trial {trial}: completed sets but no session file ({how})"
+            );
+        }
+        // The selection is whole: one of the two names, or (before any use completed) absent.
+        if let Ok(text) = fs::read_to_string(&current) {
+            assert!(
+                text == "red\n" || text == "blue\n",
+                "trial {trial}: torn current-context {text:?} ({how})"
+            );
+        }
+    }
+    eprintln!("crash_state: {completed} writers completed, {killed} killed");
+
+    // No lock is held by a dead writer, and the next writes clear what killed writers left.
+    let out = w.strata(&["-c", "lock.timeout=5s", "set", "LAST=1"]);
+    out.success();
+    let out = w.strata(&["-c", "lock.timeout=5s", "context", "use", "red"]);
+    out.success();
+    assert_eq!(
+        temps(&w.state_dir().join("sessions")),
+        Vec::<String>::new(),
+        "{how}"
+    );
+    assert_eq!(temps(&w.state_dir()), Vec::<String>::new(), "{how}");
+    let show = w.strata(&["session", "show", "--json"]);
+    let env = show.json()["env"].clone();
+    for k in &must_have {
+        assert!(env.get(k).is_some(), "{k} lost\n{}", show.describe());
+    }
+}
