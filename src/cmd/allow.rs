@@ -57,26 +57,28 @@ fn targets(ctx: &Ctx, path: Option<&Path>) -> Result<Vec<PathBuf>> {
 
 /// `strata allow [PATH]`.
 pub fn allow(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
-    let settings = ctx.base_settings()?;
     for file in targets(ctx, path)? {
-        let canonical = std::fs::canonicalize(&file)
-            .with_context(|| format!("cannot resolve {}", tilde(&file)))?;
-        let bytes =
-            std::fs::read(&file).with_context(|| format!("cannot read {}", tilde(&file)))?;
-        validate(ctx, &file, &canonical).with_context(|| {
-            format!(
-                "not allowing {}: fix the error, then run strata allow again",
-                tilde(&file)
-            )
-        })?;
-        trust::record(
-            &ctx.dirs,
-            &canonical,
-            &Decision::Allow(sha256_hex(&bytes)),
-            settings.lock,
-        )?;
-        eprintln!("strata: allowed {}", tilde(&file));
+        allow_file(ctx, &file, "fix the error, then run strata allow again")?;
     }
+    Ok(())
+}
+
+/// Validate `file` and, if it is valid, record the hash of exactly the bytes validated.
+/// `fix` says what to do when it is not.
+pub fn allow_file(ctx: &Ctx, file: &Path, fix: &str) -> Result<()> {
+    let settings = ctx.base_settings()?;
+    let canonical =
+        std::fs::canonicalize(file).with_context(|| format!("cannot resolve {}", tilde(file)))?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", tilde(file)))?;
+    validate(ctx, file, &canonical)
+        .with_context(|| format!("not allowing {}: {fix}", tilde(file)))?;
+    trust::record(
+        &ctx.dirs,
+        &canonical,
+        &Decision::Allow(sha256_hex(&bytes)),
+        settings.lock,
+    )?;
+    eprintln!("strata: allowed {}", tilde(file));
     Ok(())
 }
 

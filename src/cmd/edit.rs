@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use super::Ctx;
 use crate::display::tilde;
 use crate::layers::DIR_FILES;
-use crate::store::trust::{self, Decision, sha256_hex};
 
 const TEMPLATE: &str = "# strata: variables for this directory and everything below it.\n# See `strata --help`; run `strata status` to see what applies.\n\n[env]\n# NAME = \"value\"\n";
 
@@ -27,23 +26,7 @@ pub fn run(ctx: &Ctx, local: bool) -> Result<()> {
             .with_context(|| format!("cannot create {}", tilde(&file)))?;
     }
     open_editor(&file)?;
-    let canonical = std::fs::canonicalize(&file)?;
-    let bytes = std::fs::read(&file)?;
-    super::allow::validate(ctx, &file, &canonical).with_context(|| {
-        format!(
-            "{} was saved but not allowed: fix it and run strata edit again",
-            tilde(&file)
-        )
-    })?;
-    let settings = ctx.base_settings()?;
-    trust::record(
-        &ctx.dirs,
-        &canonical,
-        &Decision::Allow(sha256_hex(&bytes)),
-        settings.lock,
-    )?;
-    eprintln!("strata: allowed {}", tilde(&file));
-    Ok(())
+    super::allow::allow_file(ctx, &file, "fix it and run strata edit again")
 }
 
 /// Open `file` in `$VISUAL`, else `$EDITOR`, else `vi`, and wait; an editor that fails is an

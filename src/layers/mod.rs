@@ -771,12 +771,7 @@ mod tests {
         fn new() -> W {
             let tmp = tempfile::tempdir().unwrap();
             let root = fs::canonicalize(tmp.path()).unwrap();
-            let dirs = Dirs {
-                config: root.join("cfg"),
-                state: root.join("state"),
-                data: root.join("data"),
-                system_config: root.join("etc/config.toml"),
-            };
+            let dirs = Dirs::under(&root);
             W {
                 _tmp: tmp,
                 root,
@@ -942,7 +937,7 @@ mod tests {
         let w = W::new();
         w.file("etc/config.toml", "[env]\nS = \"sys\"\nG = \"sys\"\n");
         w.file(
-            "cfg/config.toml",
+            "config/config.toml",
             "[env]\nG = \"global\"\n[settings]\ntrust.paths = [\"~/nowhere\"]\n",
         );
         w.file("p/.strata.toml", "[env]\nG = \"dir\"\n");
@@ -954,7 +949,7 @@ mod tests {
             "untrusted dir file is skipped"
         );
         w.file(
-            "cfg/config.toml",
+            "config/config.toml",
             &format!("[settings]\ntrust.paths = [\"{}\"]\n", w.root.display()),
         );
         let e = w.eval("p", &[]).unwrap();

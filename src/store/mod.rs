@@ -78,6 +78,17 @@ impl Dirs {
         })
     }
 
+    /// Everything under one directory (`config/`, `state/`, `data/`, `etc/config.toml`): for
+    /// tests and tools that need an isolated strata.
+    pub fn under(root: &Path) -> Dirs {
+        Dirs {
+            config: root.join("config"),
+            state: root.join("state"),
+            data: root.join("data"),
+            system_config: root.join("etc/config.toml"),
+        }
+    }
+
     /// The user's global config file.
     pub fn global_config(&self) -> PathBuf {
         self.config.join("config.toml")

@@ -320,12 +320,7 @@ mod tests {
     use super::*;
 
     fn dirs(tmp: &std::path::Path) -> Dirs {
-        Dirs {
-            config: tmp.join("c"),
-            state: tmp.join("s"),
-            data: tmp.join("d"),
-            system_config: tmp.join("etc.toml"),
-        }
+        Dirs::under(tmp)
     }
 
     #[test]

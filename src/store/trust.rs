@@ -153,13 +153,8 @@ pub fn list(dirs: &Dirs) -> Result<Vec<Record>> {
 mod tests {
     use super::*;
 
-    fn dirs(tmp: &Path) -> Dirs {
-        Dirs {
-            config: tmp.join("c"),
-            state: tmp.join("s"),
-            data: tmp.join("d"),
-            system_config: tmp.join("etc.toml"),
-        }
+    fn dirs(tmp: &std::path::Path) -> Dirs {
+        Dirs::under(tmp)
     }
 
     #[test]
