@@ -23,7 +23,7 @@ pub fn answer_if_asked() {
 
 /// Print the registration script for `shell`.
 pub fn run(shell: Shell) -> Result<()> {
-    let bin = std::env::current_exe().context("cannot find the strata binary's own path")?;
+    let bin = super::hook::own_path()?;
     let bin = bin.to_string_lossy();
     let mut out = std::io::stdout().lock();
     let completer: &dyn EnvCompleter = match shell {

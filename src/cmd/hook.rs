@@ -31,9 +31,22 @@ pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> Stri
         .replace("@SESSION@", &shell.quote(session.as_bytes()))
 }
 
+/// This binary's path. When it was replaced while running (an upgrade), Linux reports
+/// `PATH (deleted)`; the new binary at PATH is the one the hook should call.
+pub fn own_path() -> Result<std::path::PathBuf> {
+    let bin = std::env::current_exe().context("cannot find the strata binary's own path")?;
+    if let Some(s) = bin.to_str()
+        && let Some(orig) = s.strip_suffix(" (deleted)")
+        && Path::new(orig).is_file()
+    {
+        return Ok(orig.into());
+    }
+    Ok(bin)
+}
+
 /// Print the hook (and write the BASH_ENV file when asked).
 pub fn run(ctx: &Ctx, shell: Shell, env_file: Option<&Path>) -> Result<()> {
-    let bin = std::env::current_exe().context("cannot find the strata binary's own path")?;
+    let bin = own_path()?;
     let bin = bin.as_os_str().as_bytes();
     if let Some(path) = env_file {
         write_env_file(path, bin)?;
