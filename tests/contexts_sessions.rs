@@ -432,3 +432,20 @@ fn set_dir_and_global_edit_files_in_place() {
         .code_is(1)
         .stderr_contains("session values only");
 }
+
+#[test]
+fn status_names_the_context_and_what_chose_it() {
+    let w = contexts().env("STRATA_SESSION", "st");
+    w.strata(&["use", "prod"]).success();
+    let out = w.strata(&["status"]);
+    out.success()
+        .stdout_contains("context    prod (chosen by global selection");
+    let out = w.strata_env(&[("STRATA_CONTEXT", "dev")], &["status", "--json"]);
+    let json = out.json();
+    assert_eq!(json["context"]["name"], serde_json::json!("dev"));
+    assert_eq!(
+        json["context"]["chosen_by"],
+        serde_json::json!("STRATA_CONTEXT")
+    );
+    assert_eq!(json["session"], serde_json::json!("st"));
+}

@@ -53,7 +53,9 @@ pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
             "files": files,
             "error": eval.as_ref().err().map(|e| e.to_string()),
             "session": session.as_ref().map(|s| s.to_string_lossy()),
-            "context": serde_json::Value::Null,
+            "context": eval.as_ref().ok().and_then(|e| e.context.as_ref()).map(|c| {
+                serde_json::json!({"name": c.name, "chosen_by": c.source.to_string()})
+            }),
             "hook": state_text,
             "managed": managed,
             "config_dir": ctx.dirs.config.to_string_lossy(),
@@ -81,7 +83,10 @@ pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
         }
         Err(e) => println!("error      {e}"),
     }
-    println!("context    none");
+    match eval.as_ref().ok().and_then(|e| e.context.as_ref()) {
+        Some(c) => println!("context    {} (chosen by {})", c.name, c.source),
+        None => println!("context    none"),
+    }
     match &session {
         Some(s) => println!("session    {}", s.to_string_lossy()),
         None => println!("session    none"),
