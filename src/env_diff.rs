@@ -14,15 +14,19 @@
 //! A state that does not decode, or whose checksum does not match, is treated as absent: strata
 //! starts over from the environment as it finds it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// The current environment, by name.
-pub type Env = HashMap<OsString, OsString>;
+/// A map that keeps insertion order (the order layers assigned things) with fast lookups.
+pub type Ordered<V> = indexmap::IndexMap<String, V, rustc_hash::FxBuildHasher>;
+
+/// The current environment, by name (hashed with FxHash: short keys, no untrusted input that
+/// could aim at collisions beyond the user's own environment).
+pub type Env = HashMap<OsString, OsString, rustc_hash::FxBuildHasher>;
 
 /// The variable that carries the state.
 pub const STATE_VAR: &str = "STRATA_STATE";
@@ -588,16 +592,16 @@ pub struct ListEdit {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Target {
     /// Plain variables: `Some` to set, `None` to unset.
-    pub vars: BTreeMap<String, Option<OsString>>,
+    pub vars: Ordered<Option<OsString>>,
     /// Entry-wise list edits, for variables not also set outright in `vars`.
-    pub lists: BTreeMap<String, ListEdit>,
+    pub lists: Ordered<ListEdit>,
 }
 
 /// The result of applying a target to a base environment.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
     /// Every variable strata manages now or managed before, with its new value.
-    pub values: BTreeMap<String, Option<OsString>>,
+    pub values: Ordered<Option<OsString>>,
     /// Restore records for the new state.
     pub vars: Vec<VarRecord>,
     /// List records for the new state.
@@ -720,7 +724,7 @@ pub enum Change {
 }
 
 /// The changes that move `current` to `values`.
-pub fn changes(current: &Env, values: &BTreeMap<String, Option<OsString>>) -> Vec<Change> {
+pub fn changes(current: &Env, values: &Ordered<Option<OsString>>) -> Vec<Change> {
     let mut out = Vec::new();
     for (name, new) in values {
         let cur = current.get(OsStr::new(name));
@@ -736,22 +740,22 @@ pub fn changes(current: &Env, values: &BTreeMap<String, Option<OsString>>) -> Ve
 
 /// The `+FOO ~PATH -OLD` summary of a set of changes.
 pub fn summary(changes: &[Change]) -> String {
+    let mut names: Vec<(u8, &str)> = changes
+        .iter()
+        .map(|c| match c {
+            Change::Added(n, _) => (0, n.as_str()),
+            Change::Changed(n, _) => (1, n.as_str()),
+            Change::Removed(n) => (2, n.as_str()),
+        })
+        .collect();
+    names.sort_unstable();
     let mut out = String::new();
-    for (sign, want) in [('+', 0), ('~', 1), ('-', 2)] {
-        for c in changes {
-            let (kind, name) = match c {
-                Change::Added(n, _) => (0, n),
-                Change::Changed(n, _) => (1, n),
-                Change::Removed(n) => (2, n),
-            };
-            if kind == want {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push(sign);
-                out.push_str(name);
-            }
+    for (kind, name) in names {
+        if !out.is_empty() {
+            out.push(' ');
         }
+        out.push(['+', '~', '-'][usize::from(kind)]);
+        out.push_str(name);
     }
     out
 }

@@ -18,7 +18,8 @@ pub fn run(ctx: &Ctx, format: EnvFormat) -> Result<()> {
     for w in &eval.warnings {
         eprintln!("strata: {w}");
     }
-    let applied = apply(&base, &eval.target, None, &base);
+    let mut applied = apply(&base, &eval.target, None, &base);
+    applied.values.sort_unstable_keys();
     let mut out = Vec::new();
     match format {
         EnvFormat::Json => {

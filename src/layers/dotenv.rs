@@ -7,7 +7,6 @@
 //! loaders. Errors name the file and line.
 
 use anyhow::{Result, anyhow};
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
@@ -70,7 +69,7 @@ pub fn parse(
         line: 1,
     };
     let mut out: Vec<Assignment> = Vec::new();
-    let mut defined: HashMap<String, OsString> = HashMap::new();
+    let mut defined: rustc_hash::FxHashMap<String, OsString> = Default::default();
     let err = |line: usize, msg: String| anyhow!("{}:{line}: {msg}", tilde(path));
     loop {
         // Skip blank lines and comments.
@@ -107,7 +106,7 @@ pub fn parse(
             return Err(err(line, format!("invalid variable name {key:?}")));
         }
         c.skip_blank();
-        let expand = |raw: &[u8], defined: &HashMap<String, OsString>| {
+        let expand = |raw: &[u8], defined: &rustc_hash::FxHashMap<String, OsString>| {
             expand(raw, &|n: &str| {
                 defined.get(n).cloned().or_else(|| lookup(n))
             })

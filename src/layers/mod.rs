@@ -13,7 +13,7 @@ pub mod file;
 pub mod interp;
 
 use anyhow::{Result, anyhow, bail};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -440,7 +440,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         }
     }
     // Prepends: innermost layer first; appends: outermost first.
-    let mut lists: BTreeMap<String, ListEdit> = BTreeMap::new();
+    let mut lists: crate::env_diff::Ordered<ListEdit> = Default::default();
     for (var, prepend, _) in merge.lists.iter().rev() {
         lists
             .entry(var.clone())

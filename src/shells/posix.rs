@@ -17,12 +17,11 @@ pub fn quote(value: &[u8]) -> String {
     {
         let mut out = String::with_capacity(text.len() + 2);
         out.push('\'');
-        for c in text.chars() {
-            if c == '\'' {
+        for (i, part) in text.split('\'').enumerate() {
+            if i > 0 {
                 out.push_str("'\\''");
-            } else {
-                out.push(c);
             }
+            out.push_str(part);
         }
         out.push('\'');
         return out;
