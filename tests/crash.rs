@@ -10,7 +10,6 @@
 mod support;
 
 use std::fs;
-use std::hash::{BuildHasher, Hasher};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -22,39 +21,6 @@ use support::*;
 const DEFAULT_TRIALS: usize = 40;
 const WRITERS: usize = 4;
 const PROJECTS: usize = 2;
-
-/// xorshift64*: small, seeded, good enough for kill timing.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn env_num(name: &str, default: u64) -> Option<u64> {
-    match std::env::var(name) {
-        Ok(v) => Some(
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name}={v:?} is not a number")),
-        ),
-        Err(_) => (default > 0).then_some(default),
-    }
-}
-
-fn seed() -> u64 {
-    env_num("STRATA_CRASH_SEED", 0).unwrap_or_else(|| {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(std::process::id() as u64);
-        h.finish() | 1
-    })
-}
 
 /// What a trust record says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +116,8 @@ fn spawn_writer(w: &World, verb: &str, target: &str) -> Child {
 
 #[test]
 fn killed_allow_writers_never_corrupt_the_store() {
-    let seed = seed();
-    let trials = env_num("STRATA_CRASH_TRIALS", DEFAULT_TRIALS as u64).unwrap() as usize;
+    let seed = crash_seed();
+    let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(DEFAULT_TRIALS as u64) as usize;
     let how = format!(
         "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} \
          cargo test --test crash"

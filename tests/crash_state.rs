@@ -21,28 +21,6 @@ use support::*;
 const SETTERS: usize = 4;
 const SWITCHERS: usize = 2;
 
-/// xorshift64*: small, seeded, good enough for kill timing.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn env_num(name: &str) -> Option<u64> {
-    std::env::var(name).ok().map(|v| {
-        v.parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
-    })
-}
-
 fn spawn(w: &World, args: &[&str]) -> Child {
     let mut all = vec!["-c", "lock.timeout=10s"];
     all.extend_from_slice(args);
@@ -65,12 +43,7 @@ fn temps(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn killed_set_and_use_writers_never_corrupt_state() {
-    let seed = env_num("STRATA_CRASH_SEED").unwrap_or_else(|| {
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(u64::from(std::process::id()));
-        h.finish() | 1
-    });
+    let seed = crash_seed();
     let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(30) as usize;
     let how = format!(
         "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} cargo test --test crash_state"

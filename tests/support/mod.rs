@@ -1245,3 +1245,41 @@ pub fn read_or_empty(path: &Path) -> Vec<u8> {
 pub fn bytes_of(p: &Path) -> Vec<u8> {
     p.as_os_str().to_os_string().into_vec()
 }
+
+// ---- seeded randomness for the crash trials ----
+
+/// xorshift64*: small, seeded, good enough for kill timing.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A number from the environment variable `name`, if set (a test failure if it is not one).
+pub fn env_num(name: &str) -> Option<u64> {
+    std::env::var(name).ok().map(|v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+    })
+}
+
+/// `STRATA_CRASH_SEED`, else a fresh random seed (printed by the tests on failure).
+pub fn crash_seed() -> u64 {
+    env_num("STRATA_CRASH_SEED").unwrap_or_else(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(u64::from(std::process::id()));
+        h.finish() | 1
+    })
+}
