@@ -91,24 +91,8 @@ pub fn set_current(dirs: &Dirs, name: Option<&str>, policy: LockPolicy) -> Resul
 
 /// Every context name, sorted.
 pub fn list(dirs: &Dirs) -> Result<Vec<String>> {
-    let dir = dirs.contexts_dir();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => bail!("cannot read {}: {e}", tilde(&dir)),
-    };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| {
-            let n = e.file_name().into_string().ok()?;
-            let stem = n.strip_suffix(".toml")?;
-            validate_name("context", stem)
-                .ok()
-                .map(|()| stem.to_string())
-        })
-        .collect();
-    names.sort();
-    Ok(names)
+    let files = super::named_toml_files(&dirs.contexts_dir(), "context")?;
+    Ok(files.into_iter().map(|(name, _)| name).collect())
 }
 
 #[cfg(test)]

@@ -188,6 +188,31 @@ pub fn check_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The entries of `dir`; none when it does not exist yet, an error naming it otherwise.
+pub fn entries(dir: &Path) -> Result<Vec<fs::DirEntry>> {
+    match fs::read_dir(dir) {
+        Ok(e) => Ok(e.flatten().collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => bail!("cannot read {}: {e}", tilde(dir)),
+    }
+}
+
+/// The `<name>.toml` files of `dir` whose name is a valid context/session name (`what`),
+/// sorted by name.
+pub fn named_toml_files(dir: &Path, what: &str) -> Result<Vec<(String, fs::DirEntry)>> {
+    let mut out: Vec<(String, fs::DirEntry)> = entries(dir)?
+        .into_iter()
+        .filter_map(|e| {
+            let file = e.file_name().into_string().ok()?;
+            let name = file.strip_suffix(".toml")?;
+            contexts::validate_name(what, name).ok()?;
+            Some((name.to_string(), e))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// An exclusive lock on `FILE.lock`, released when dropped.
 pub struct Lock {
     _file: File,

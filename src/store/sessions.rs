@@ -16,7 +16,7 @@
 //! Every change is a read-modify-write under the file's lock, so concurrent `strata set`
 //! processes never lose an update.
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -251,27 +251,14 @@ pub struct Listed {
 
 /// Every session, sorted by id.
 pub fn list(dirs: &Dirs) -> Result<Vec<Listed>> {
-    let dir = dirs.sessions_dir();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => bail!("cannot read {}: {e}", tilde(&dir)),
-    };
-    let mut out: Vec<Listed> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let id = name.strip_suffix(".toml")?;
-            validate_name("session", id).ok()?;
+    let files = super::named_toml_files(&dirs.sessions_dir(), "session")?;
+    Ok(files
+        .into_iter()
+        .filter_map(|(id, e)| {
             let modified = e.metadata().ok()?.modified().ok()?;
-            Some(Listed {
-                id: id.to_string(),
-                modified,
-            })
+            Some(Listed { id, modified })
         })
-        .collect();
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(out)
+        .collect())
 }
 
 /// Remove sessions nobody wrote to for `ttl`, and hook stamps and stored values as old; returns the ids

@@ -127,14 +127,8 @@ pub fn record(
 
 /// Every record in the trust directory, sorted by path.
 pub fn list(dirs: &Dirs) -> Result<Vec<Record>> {
-    let dir = dirs.trust_dir();
-    let entries = match fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => bail!("cannot read {}: {e}", crate::display::tilde(&dir)),
-    };
     let mut out = Vec::new();
-    for entry in entries.flatten() {
+    for entry in super::entries(&dirs.trust_dir())? {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
