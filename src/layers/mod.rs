@@ -270,11 +270,6 @@ impl Canonical {
     }
 }
 
-/// The directory itself, then each parent up to the root.
-fn ancestors(cwd: &Path) -> impl Iterator<Item = &Path> {
-    cwd.ancestors()
-}
-
 /// The message for a skipped directory file.
 pub fn untrusted_message(path: &Path, state: FileState) -> String {
     match state {
@@ -329,7 +324,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     let mut skipped: Vec<FileReport> = Vec::new();
     let mut nearest = None;
     let mut canon = Canonical::default();
-    'dirs: for dir in ancestors(req.cwd) {
+    'dirs: for dir in req.cwd.ancestors() {
         let mut stop = false;
         let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
         for (name, kind) in DIR_FILES.iter().zip([Kind::Dir, Kind::DirLocal]) {
@@ -372,7 +367,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         }
         found.extend(here.into_iter().rev());
         if stop {
-            for above in ancestors(dir).skip(1) {
+            for above in dir.ancestors().skip(1) {
                 for name in DIR_FILES {
                     let path = above.join(name);
                     if path.exists() {
@@ -642,19 +637,13 @@ impl Merge {
             let env = &self.env;
             let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
             for a in assigned {
-                if file::valid_name(&a.name) && !reserved(&a.name) {
-                    self.assign(
-                        &a.name,
-                        &path,
-                        Pos {
-                            line: a.line,
-                            col: 1,
-                        },
-                        Action::Dotenv(a.value),
-                    );
-                } else {
-                    bail!("{}:{}: {} cannot be set here", tilde(&path), a.line, a.name);
-                }
+                file::check_settable(&a.name)
+                    .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
+                let pos = Pos {
+                    line: a.line,
+                    col: 1,
+                };
+                self.assign(&a.name, &path, pos, Action::Dotenv(a.value));
             }
         }
         // [env], then the section of the active context.
@@ -715,10 +704,6 @@ impl Merge {
         }
         Ok(())
     }
-}
-
-fn reserved(name: &str) -> bool {
-    name.starts_with("STRATA_") || matches!(name, "PWD" | "OLDPWD" | "SHLVL" | "_")
 }
 
 /// A path entry relative to a file's directory; `~/` means the home directory.
@@ -1053,8 +1038,16 @@ mod tests {
         w.allow("p/.strata.toml");
         let err = w.eval("p", &[]).unwrap_err().to_string();
         assert!(
-            err.contains("STRATA_TRUST_PATHS cannot be set here"),
+            err.contains(
+                ".env:1: STRATA_TRUST_PATHS is managed by the shell or by strata and cannot be set here"
+            ),
             "{err}"
         );
+        // Variables the shell owns are refused too, as in [env]: `export UID=…` fails in bash.
+        w.file("q/.env", "A=1\nUID=5\n");
+        w.file("q/.strata.toml", "[dotenv]\nfiles = [\".env\"]\n");
+        w.allow("q/.strata.toml");
+        let err = w.eval("q", &[]).unwrap_err().to_string();
+        assert!(err.contains(".env:2: UID is managed by the shell"), "{err}");
     }
 }
