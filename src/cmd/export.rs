@@ -261,7 +261,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         Ok(e) => e,
         Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
     };
-    let mut applied = apply(&base, &eval.target, state.as_ref(), &ex.current);
+    let applied = apply(&base, &eval.target, state.as_ref(), &ex.current);
     let diff = changes(&ex.current, &applied.values);
     let new_state = State {
         cwd: cwd.into_os_string(),
@@ -318,13 +318,14 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         &ex.session.to_string_lossy(),
         None,
     );
-    applied.values.clear();
-    applied.values.insert(
-        PROMPT_VAR.into(),
-        (!shown.is_empty()).then(|| OsString::from(shown)),
-    );
+    let prompt_value = (!shown.is_empty()).then(|| OsString::from(shown));
     let mut all = diff;
-    all.extend(changes(&ex.current, &applied.values));
+    all.extend(changes(
+        &ex.current,
+        &[(PROMPT_VAR.to_string(), prompt_value)]
+            .into_iter()
+            .collect(),
+    ));
     ex.emit(&all, &new_state);
     Ok(())
 }
