@@ -40,7 +40,7 @@ r_cmd() {
     true) CMD=(/bin/true) ;;
     strata | direnv) CMD=("$2" export bash) ;;
     mise) CMD=("$2" hook-env -s bash) ;;
-    shadowenv) CMD=("$2" hook "${__shadowenv_data-}") ;;
+    shadowenv) CMD=("$2" hook --shellpid "$$") ;;
     strata-ctxlist) CMD=("$2" context list) ;;
     strata-gc) CMD=("$2" session gc) ;;
     *) r_fail "unknown tool $1" ;;

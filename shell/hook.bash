@@ -2,25 +2,26 @@
 #
 # On every prompt, __strata_hook decides with builtins only whether anything can have changed
 # since the last `strata export`: the same $PWD, STRATA_CONTEXT and STRATA_SESSION, and no
-# watched file or directory newer than this shell's stamp file (which
-# strata dates a little in the past, so an edit in the same clock tick is never missed). Only
-# then does it skip running strata. The user's $? is preserved.
+# watched file or directory newer than this shell's stamp file (which strata dates a little in
+# the past, so an edit in the same clock tick is never missed). Only then does it skip running
+# strata. Each export redefines the hook with that test spelled out. The user's $? is preserved.
 
 __strata_bin=@STRATA_BIN@
 __strata_stamp=@STAMP_DIR@/$$
 [[ -n ${STRATA_SESSION-} ]] || export STRATA_SESSION=@SESSION@
 
+# Runs strata and applies what it prints. That output also redefines __strata_hook (from
+# shell/fresh.sh) with the test that lets the next prompts skip strata.
+__strata_export() {
+  local __strata_out
+  __strata_out=$("$__strata_bin" export bash --hook --stamp "$__strata_stamp")
+  eval "$__strata_out"
+}
+
+# Until the first export, every prompt asks strata.
 __strata_hook() {
-  local __strata_status=$?
-  # One compound test: cheap enough for every prompt. Anything it cannot decide runs strata.
-  if [[ ${__strata_fast-0} != 1 || ${__strata_pwd-} != "$PWD" ||
-    ${__strata_ctx-} != "${STRATA_CONTEXT-}" || ${__strata_ses-} != "${STRATA_SESSION-}" ]] ||
-    { ((${__strata_deadline:-0} > 0)) && ! { [[ -n ${EPOCHSECONDS-} ]] && ((EPOCHSECONDS < __strata_deadline)); }; } ||
-    __strata_changed; then
-    local __strata_out
-    __strata_out=$("$__strata_bin" export bash --hook --stamp "$__strata_stamp")
-    eval "$__strata_out"
-  fi
+  __strata_status=$?
+  __strata_export
   return "$__strata_status"
 }
 

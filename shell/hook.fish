@@ -2,18 +2,17 @@
 #
 # Runs before each prompt and whenever $PWD changes. It decides with builtins only whether
 # anything can have changed since the last `strata export` (same $PWD, STRATA_CONTEXT and
-# STRATA_SESSION, and no watched path newer than this shell's stamp file: `__strata_changed`,
-# which strata defines) and only otherwise runs strata. The user's $status is preserved.
+# STRATA_SESSION, and no watched path newer than this shell's stamp file: `__strata_fresh`,
+# which each export redefines) and only otherwise runs strata. The user's $status is preserved.
 
 set -g __strata_bin @STRATA_BIN@
 set -g __strata_stamp @STAMP_DIR@/$fish_pid
 test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
 
+# Succeeds when strata need not run. Each export redefines it (from shell/fresh.fish) with the
+# test spelled out; until the first one, every prompt asks strata.
 function __strata_fresh
-    test "$__strata_fast" = 1; or return 1
-    test "$__strata_pwd" = "$PWD"; or return 1
-    test "$__strata_ctx" = "$STRATA_CONTEXT"; and test "$__strata_ses" = "$STRATA_SESSION"; or return 1
-    not __strata_changed
+    false
 end
 
 function __strata_hook --on-event fish_prompt --on-variable PWD

@@ -26,7 +26,7 @@ use crate::env_diff::{
 use crate::layers;
 use crate::prompt;
 use crate::settings::Log;
-use crate::shells::{Script, Shell};
+use crate::shells::{Fresh, Script, Shell};
 use crate::store::Dirs;
 
 /// What [`fast`] made of the command line.
@@ -81,6 +81,11 @@ pub fn fast(args: &[OsString]) -> Option<Fast> {
         return Some(full);
     };
     let started = SystemTime::now();
+    // Stamped before anything is read: a change made after this point is newer than the stamp
+    // or expires it (see `store::announce`).
+    if hook && let Some(stamp) = &stamp {
+        touch_stamp(stamp, started);
+    }
     let Ok(cwd) = super::logical_cwd() else {
         return Some(full);
     };
@@ -101,12 +106,9 @@ pub fn fast(args: &[OsString]) -> Option<Fast> {
         let Ok(state) = State::decode(&raw) else {
             return Some(full);
         };
-        if let Some(stamp) = &stamp {
-            touch_stamp(stamp, started);
-        }
         let mut script = Script::new(shell);
         let dirs = crate::store::Dirs::from_env().ok();
-        sync_vars(&mut script, &state, dirs.as_ref());
+        sync_vars(&mut script, &state, dirs.as_ref(), stamp.as_deref());
         let _ = std::io::stdout().write_all(script.finish().as_bytes());
     }
     Some(Fast::Done)
@@ -146,45 +148,114 @@ fn touch_stamp(stamp: &Path, started: SystemTime) {
     );
 }
 
-/// The hook's bookkeeping: what it compares on the next prompt, and the paths it tests with
-/// `-nt` against its stamp: each watched file that exists, and the nearest existing directory
-/// of each (where a new file would appear). Files strata writes itself (under the state and
-/// data directories) are always replaced by a rename, so their directory alone tells.
-fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>) {
-    let mut paths: Vec<&Path> = Vec::new();
-    let mut dirs_owned: Vec<PathBuf> = Vec::new();
-    let own = |p: &Path| dirs.is_some_and(|d| p.starts_with(&d.state) || p.starts_with(&d.data));
-    for w in &state.watch {
-        if !matches!(w.stamp, Stamp::Absent) && !own(&w.path) && !paths.contains(&w.path.as_path())
-        {
-            paths.push(&w.path);
-        }
-        if let Some(dir) = w.path.ancestors().skip(1).find(|d| d.is_dir())
-            && !dirs_owned.iter().any(|d| d == dir)
-        {
-            dirs_owned.push(dir.to_path_buf());
-        }
-    }
-    for d in &dirs_owned {
-        if !paths.contains(&d.as_path()) {
-            paths.push(d);
-        }
-    }
-    script.define_newer_check(
-        "__strata_changed",
-        paths.iter().map(|p| p.as_os_str().as_bytes()),
-        "__strata_stamp",
-    );
-    script.copy_local("__strata_pwd", "PWD");
-    script.copy_local("__strata_ctx", "STRATA_CONTEXT");
-    script.copy_local("__strata_ses", "STRATA_SESSION");
-    // fish has no clock builtin: while a value is due to expire, its hook always asks strata.
+/// The hook's bookkeeping: the test that lets its next prompts skip strata ([`Fresh`]).
+///
+/// - strata's own files (the reload marker) are left out: every change to them expires the
+///   stamp instead (`store::announce`).
+/// - Each watched path that exists must not be newer than the stamp, and neither may the
+///   directory holding it, where a rename or a deletion shows.
+/// - Each watched path that does not exist must not appear: covered by its directory when that is
+///   tested anyway, else `-e` (one `stat`), or its nearest directory when two or more would share
+///   it.
+/// - When `$PWD` is the physical directory, paths near it are written relative to it, which
+///   costs the shell fewer lookups per test (only when `$PWD` is unchanged does the test apply).
+fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Option<&Path>) {
     let fast = !state.slow_hook && (script.shell() != Shell::Fish || state.deadline.is_none());
-    script.set_local("__strata_fast", if fast { b"1" } else { b"0" });
-    if script.shell() != Shell::Fish {
-        let deadline = state.deadline.unwrap_or(0).to_string();
-        script.set_local("__strata_deadline", deadline.as_bytes());
+    // Without a stamp file (a hand-made `export --hook`) there is nothing to test against.
+    if !fast || stamp.is_none() {
+        script.define_fresh(None);
+        return;
     }
+    let own = |p: &Path| dirs.is_some_and(|d| p.starts_with(&d.state) || p.starts_with(&d.data));
+    let mut newer: Vec<PathBuf> = Vec::new();
+    let mut tested_dirs: Vec<PathBuf> = Vec::new();
+    let mut absent: Vec<&Path> = Vec::new();
+    for w in state.watch.iter().filter(|w| !own(&w.path)) {
+        if matches!(w.stamp, Stamp::Absent) {
+            absent.push(&w.path);
+            continue;
+        }
+        push_new(&mut newer, &w.path);
+        if let Some(dir) = w.path.parent() {
+            push_new(&mut tested_dirs, dir);
+        }
+    }
+    let mut groups: Vec<(PathBuf, Vec<&Path>)> = Vec::new();
+    for path in absent {
+        let Some(dir) = path.ancestors().skip(1).find(|d| d.is_dir()) else {
+            continue;
+        };
+        if tested_dirs.iter().any(|d| d == dir) {
+            continue;
+        }
+        match groups.iter_mut().find(|(d, _)| d == dir) {
+            Some((_, paths)) => paths.push(path),
+            None => groups.push((dir.to_path_buf(), vec![path])),
+        }
+    }
+    let mut gone: Vec<PathBuf> = Vec::new();
+    for (dir, paths) in groups {
+        match paths.as_slice() {
+            [one] => gone.push(one.to_path_buf()),
+            _ => push_new(&mut tested_dirs, &dir),
+        }
+    }
+    let cwd = Path::new(&state.cwd);
+    if newer.is_empty() && tested_dirs.is_empty() {
+        // A stamp expired by `store::announce` must fail at least one test.
+        tested_dirs.push(cwd.to_path_buf());
+    }
+    for d in tested_dirs {
+        push_new(&mut newer, &d);
+    }
+    if std::env::current_dir().is_ok_and(|p| p == cwd) {
+        for p in newer.iter_mut().chain(gone.iter_mut()) {
+            if let Some(r) = relative(cwd, p) {
+                *p = r;
+            }
+        }
+    }
+    script.define_fresh(Some(&Fresh {
+        cwd: state.cwd.as_bytes(),
+        context: state.context.as_bytes(),
+        session: state.session.as_bytes(),
+        newer: newer.iter().map(|p| p.as_os_str().as_bytes()).collect(),
+        absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
+        deadline: state.deadline,
+    }));
+}
+
+fn push_new(list: &mut Vec<PathBuf>, path: &Path) {
+    if !list.iter().any(|p| p == path) {
+        list.push(path.to_path_buf());
+    }
+}
+
+/// `path` relative to `cwd` (a physical directory, so `..` is its parent), when that takes
+/// fewer lookups to resolve than the absolute path; `./` keeps it from looking like an option.
+fn relative(cwd: &Path, path: &Path) -> Option<PathBuf> {
+    use std::path::Component::{Normal, RootDir};
+    let plain =
+        |p: &Path| p.is_absolute() && p.components().all(|c| matches!(c, RootDir | Normal(_)));
+    if !plain(cwd) || !plain(path) {
+        return None;
+    }
+    let here: Vec<_> = cwd.components().skip(1).collect();
+    let there: Vec<_> = path.components().skip(1).collect();
+    let common = here.iter().zip(&there).take_while(|(a, b)| a == b).count();
+    let ups = here.len() - common;
+    let rest = &there[common..];
+    if ups.max(1) + rest.len() >= there.len() {
+        return None;
+    }
+    let mut out = PathBuf::from(if ups == 0 { "." } else { ".." });
+    for _ in 1..ups {
+        out.push("..");
+    }
+    for c in rest {
+        out.push(c);
+    }
+    Some(out)
 }
 
 /// The stamps of `paths` now; files modified at or after `racy_after` are recorded as racy.
@@ -218,12 +289,17 @@ fn notice_hash(warnings: &[String]) -> Option<u64> {
 
 /// The full `strata export`.
 pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
+    let started = SystemTime::now();
+    // Stamped before anything is read, as in `fast`.
+    if hook && let Some(stamp) = stamp {
+        touch_stamp(stamp, started);
+    }
     let mut ex = Export {
         dirs: &ctx.dirs,
         format,
         hook,
         stamp,
-        started: SystemTime::now(),
+        started,
         current: current_env(),
         context: std::env::var_os("STRATA_CONTEXT").unwrap_or_default(),
         session: std::env::var_os("STRATA_SESSION").unwrap_or_default(),
@@ -449,10 +525,7 @@ impl Export<'_> {
                     script.set(STATE_VAR, encoded.as_bytes());
                 }
                 if self.hook {
-                    sync_vars(&mut script, state, Some(self.dirs));
-                    if let Some(stamp) = self.stamp {
-                        touch_stamp(stamp, self.started);
-                    }
+                    sync_vars(&mut script, state, Some(self.dirs), self.stamp);
                 }
                 script.finish()
             }
@@ -466,5 +539,37 @@ fn print_messages(messages: &[String]) {
     let mut err = std::io::stderr().lock();
     for m in messages {
         let _ = writeln!(err, "strata: {m}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use std::path::{Path, PathBuf};
+
+    fn rel(cwd: &str, path: &str) -> Option<PathBuf> {
+        relative(Path::new(cwd), Path::new(path))
+    }
+
+    #[test]
+    fn relative_only_when_it_takes_fewer_lookups() {
+        assert_eq!(rel("/a/b/c/d", "/a/b/c/d"), Some(".".into()));
+        assert_eq!(
+            rel("/a/b/c/d", "/a/b/c/d/.strata.toml"),
+            Some("./.strata.toml".into())
+        );
+        assert_eq!(
+            rel("/a/b/c/d", "/a/b/c/.strata.toml"),
+            Some("../.strata.toml".into())
+        );
+        assert_eq!(rel("/a/b/c/d/e", "/a/b/c"), Some("../..".into()));
+        assert_eq!(rel("/a/b/c/d", "/a/b"), None);
+        // ../../../x is three lookups, /a/x two.
+        assert_eq!(rel("/a/b/c/d", "/a/x"), None);
+        assert_eq!(rel("/a/b/c/d", "/etc"), None);
+        assert_eq!(rel("/a", "/a"), None);
+        // Anything not plain stays absolute.
+        assert_eq!(rel("/a/b/c/d", "/a/b/c/../c/x"), None);
+        assert_eq!(rel("/a/b/../b/c", "/a/b/c"), None);
     }
 }

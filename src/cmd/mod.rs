@@ -196,10 +196,17 @@ pub fn spill_value(dirs: &Dirs, bytes: &[u8]) -> Option<String> {
 
 /// `$PWD` if it is an absolute path to the current directory, else `getcwd()`.
 pub fn logical_cwd() -> Result<PathBuf> {
+    let pwd = std::env::var_os("PWD").map(PathBuf::from);
+    // The usual case, one syscall: $PWD is the physical path.
+    if let Ok(physical) = std::env::current_dir()
+        && pwd.as_ref() == Some(&physical)
+    {
+        return Ok(physical);
+    }
     let dot = std::fs::metadata(".").map_err(|_| {
         anyhow::anyhow!("the current directory no longer exists (cd somewhere else)")
     })?;
-    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from)
+    if let Some(pwd) = pwd
         && pwd.is_absolute()
         && let Ok(m) = std::fs::metadata(&pwd)
         && m.dev() == dot.dev()

@@ -13,9 +13,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     let mut gone = 0;
     for rec in trust::list(&ctx.dirs)? {
         if !rec.path.exists() {
-            let file = trust::record_path(&ctx.dirs, &rec.path);
-            crate::store::update(&file, settings.lock, |_| Ok((None, ())))?;
-            let _ = std::fs::remove_file(crate::store::lock_path(&file));
+            trust::forget(&ctx.dirs, &rec.path, settings.lock)?;
             eprintln!("strata: forgot {} (deleted)", tilde(&rec.path));
             gone += 1;
         }

@@ -218,15 +218,33 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 /// Canonical paths of the files found up a directory chain, sharing the work: a directory's
 /// canonical path is its parent's plus its name unless it is a symlink (one `lstat`), where
 /// `realpath` would `readlink` every component of every file again (310 calls at depth 20).
-#[derive(Default)]
-struct Canonical {
+/// When the cwd is the physical one (`getcwd` gives the same path), each of its ancestors is
+/// already canonical and costs nothing.
+struct Canonical<'a> {
+    cwd: &'a Path,
+    physical: Option<bool>,
     dirs: HashMap<PathBuf, PathBuf>,
 }
 
-impl Canonical {
+impl<'a> Canonical<'a> {
+    fn new(cwd: &'a Path) -> Canonical<'a> {
+        Canonical {
+            cwd,
+            physical: None,
+            dirs: HashMap::default(),
+        }
+    }
+
     fn dir(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
         if let Some(c) = self.dirs.get(dir) {
             return Ok(c.clone());
+        }
+        if self.cwd.starts_with(dir)
+            && *self
+                .physical
+                .get_or_insert_with(|| std::env::current_dir().is_ok_and(|p| p == self.cwd))
+        {
+            return Ok(dir.to_path_buf());
         }
         let simple = dir.is_absolute()
             && dir.components().all(|c| {
@@ -292,6 +310,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     for dir in [&req.dirs.config, &req.dirs.state, &req.dirs.data] {
         crate::store::check_if_present(dir)?;
     }
+    // strata's own files (trust records, the session, the context selection) are not watched
+    // one by one: every command that writes them touches the reload marker.
     watch.extend([
         req.dirs.system_config.clone(),
         req.dirs.global_config(),
@@ -323,7 +343,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     let mut found: Vec<(LayerFile, FileReport)> = Vec::new();
     let mut skipped: Vec<FileReport> = Vec::new();
     let mut nearest = None;
-    let mut canon = Canonical::default();
+    let mut canon = Canonical::new(req.cwd);
+    let mut records: Option<trust::RecordIndex> = None;
     'dirs: for dir in req.cwd.ancestors() {
         let mut stop = false;
         let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
@@ -331,13 +352,28 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
             let path = dir.join(name);
             watch.push(path.clone());
             let Some(bytes) = read_optional(&path)? else {
+                // A file that appears here later changes the environment only if it is
+                // trusted on arrival: a decision recorded for its path, or a trust.paths
+                // prefix. Only then is the place watched (and always in the cwd itself, so a
+                // new file there is reported at once). Anything else shows at the next change.
+                if dir != req.cwd {
+                    let recorded =
+                        records.get_or_insert_with(|| trust::RecordIndex::read(req.dirs));
+                    let may_apply = canon.dir(dir).map_or(true, |d| {
+                        let c = d.join(name);
+                        trusting.trust_paths.iter().any(|p| c.starts_with(p))
+                            || recorded.may_have(&c)
+                    });
+                    if !may_apply {
+                        watch.pop();
+                    }
+                }
                 continue;
             };
             nearest.get_or_insert_with(|| dir.to_path_buf());
             let canonical = canon
                 .file(&path)
                 .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?;
-            watch.push(trust::record_path(req.dirs, &canonical));
             let standing = if req.assume_trusted == Some(canonical.as_path()) {
                 Standing::Trusted
             } else {
@@ -394,7 +430,6 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         Some(id) => {
             validate_name("session", id)?;
             let path = req.dirs.session_file(id);
-            watch.push(path.clone());
             match read_optional(&path)? {
                 Some(bytes) => Some((path.clone(), Session::parse(&path, &bytes)?)),
                 None => None,
@@ -407,7 +442,6 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         warnings.extend(choosing.apply_file(f.kind, &f.path, &f.settings)?);
     }
     choosing.apply_flags(req.flags)?;
-    watch.push(req.dirs.current_context_file());
     let chosen: Option<(String, ContextSource)> = if let Some(c) = req.context_flag {
         Some((c.to_string(), ContextSource::Flag))
     } else if let Some(c) = req.context_env {
@@ -882,7 +916,8 @@ mod tests {
             w.root.join("real/deep/x/.strata.local.toml"),
         )
         .unwrap();
-        let mut c = Canonical::default();
+        let cwd = w.root.join("link/x");
+        let mut c = Canonical::new(&cwd);
         for p in [
             w.root.join("link/x/.strata.toml"),
             w.root.join("real/deep/x/.strata.toml"),

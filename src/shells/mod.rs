@@ -49,6 +49,96 @@ pub(crate) fn is_plain(value: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b"_-./:,+@".contains(&b))
 }
 
+const FRESH_POSIX: &str = include_str!("../../shell/fresh.sh");
+const FRESH_FISH: &str = include_str!("../../shell/fresh.fish");
+
+/// What lets the hook skip strata at a prompt, decided with builtins only: the place the last
+/// export was computed for, the paths that must not be newer than the shell's stamp file
+/// (`$__strata_stamp`, which strata dates just before it reads anything; a variable is cheaper
+/// for bash than the same path written out), the paths that must still not exist, and the earliest expiry.
+#[derive(Debug, Default)]
+pub struct Fresh<'a> {
+    /// `$PWD` as the export saw it.
+    pub cwd: &'a [u8],
+    /// `STRATA_CONTEXT` as the export saw it (empty when unset).
+    pub context: &'a [u8],
+    /// `STRATA_SESSION` as the export saw it (empty when unset).
+    pub session: &'a [u8],
+    /// Files and directories whose modification would matter.
+    pub newer: Vec<&'a [u8]>,
+    /// Paths whose appearance would matter.
+    pub absent: Vec<&'a [u8]>,
+    /// Unix time at which a session value expires (bash and zsh only).
+    pub deadline: Option<i64>,
+}
+
+impl Fresh<'_> {
+    /// The test as one compound command for `shell`.
+    fn test(&self, shell: Shell) -> String {
+        // The right side of `==` in [[ ]] is a pattern unless quoted: always quote it. (fish's
+        // `test =` compares strings.)
+        let lit = |v: &[u8]| {
+            let q = shell.quote(v);
+            if is_plain(v) && shell != Shell::Fish {
+                format!("'{q}'")
+            } else {
+                q
+            }
+        };
+        let stamp = match shell {
+            Shell::Bash | Shell::Zsh => "$__strata_stamp",
+            Shell::Fish => "\"$__strata_stamp\"",
+        };
+        let mut parts = Vec::with_capacity(4 + self.newer.len() + self.absent.len());
+        match shell {
+            Shell::Bash | Shell::Zsh => {
+                parts.push(format!("$PWD == {}", lit(self.cwd)));
+                parts.push(format!("${{STRATA_CONTEXT-}} == {}", lit(self.context)));
+                parts.push(format!("${{STRATA_SESSION-}} == {}", lit(self.session)));
+                if shell == Shell::Zsh && !self.newer.is_empty() {
+                    // zsh's `a -nt b` is false when b is missing; bash's is true, like fish's.
+                    parts.push(format!("-e {stamp}"));
+                }
+                parts.extend(
+                    self.newer
+                        .iter()
+                        .map(|p| format!("! {} -nt {stamp}", shell.quote(p))),
+                );
+                parts.extend(
+                    self.absent
+                        .iter()
+                        .map(|p| format!("! -e {}", shell.quote(p))),
+                );
+                let mut test = format!("[[ {} ]]", parts.join(" && "));
+                if let Some(d) = self.deadline {
+                    test.push_str(&format!(" && (( ${{EPOCHSECONDS:-{d}}} < {d} ))"));
+                }
+                test
+            }
+            Shell::Fish => {
+                if self.deadline.is_some() {
+                    // fish has no clock builtin: while a value is due to expire, always ask.
+                    return "false".to_string();
+                }
+                parts.push(format!("\"$PWD\" = {}", lit(self.cwd)));
+                parts.push(format!("\"$STRATA_CONTEXT\" = {}", lit(self.context)));
+                parts.push(format!("\"$STRATA_SESSION\" = {}", lit(self.session)));
+                parts.extend(
+                    self.newer
+                        .iter()
+                        .map(|p| format!("! {} -nt {stamp}", shell.quote(p))),
+                );
+                parts.extend(
+                    self.absent
+                        .iter()
+                        .map(|p| format!("! -e {}", shell.quote(p))),
+                );
+                format!("test {}", parts.join(" -a "))
+            }
+        }
+    }
+}
+
 /// Accumulates statements for one shell.
 #[derive(Debug)]
 pub struct Script {
@@ -92,51 +182,20 @@ impl Script {
         }
     }
 
-    /// Define function `name` to succeed when any of `paths` is newer than the file named by
-    /// variable `stamp`: one compound test, so a prompt pays one builtin per path and no loop.
-    pub fn define_newer_check<'a>(
-        &mut self,
-        name: &str,
-        paths: impl IntoIterator<Item = &'a [u8]>,
-        stamp: &str,
-    ) {
-        let tests: Vec<String> = paths
-            .into_iter()
-            .map(|p| match self.shell {
-                Shell::Bash | Shell::Zsh => format!("{} -nt ${stamp}", self.shell.quote(p)),
-                Shell::Fish => format!("{} -nt \"${stamp}\"", self.shell.quote(p)),
-            })
-            .collect();
-        match (self.shell, tests.is_empty()) {
-            (_, true) if self.shell == Shell::Fish => {
-                self.line(format_args!("function {name}; false; end;"))
-            }
-            (_, true) => self.line(format_args!("{name}() {{ false; }};")),
-            (Shell::Fish, false) => self.line(format_args!(
-                "function {name}; test {}; end;",
-                tests.join(" -o ")
-            )),
-            (_, false) => self.line(format_args!(
-                "{name}() {{ [[ {} ]]; }};",
-                tests.join(" || ")
-            )),
-        }
-    }
-
-    /// Set a shell-local variable to the current value of another variable (empty if unset).
-    pub fn copy_local(&mut self, name: &str, from: &str) {
-        match self.shell {
-            Shell::Bash | Shell::Zsh => self.line(format_args!("{name}=\"${{{from}-}}\";")),
-            Shell::Fish => self.line(format_args!("set -g {name} \"${from}\";")),
-        }
-    }
-
-    /// Set a shell-local variable to a literal value.
-    pub fn set_local(&mut self, name: &str, value: &[u8]) {
-        let q = self.shell.quote(value);
-        match self.shell {
-            Shell::Bash | Shell::Zsh => self.line(format_args!("{name}={q};")),
-            Shell::Fish => self.line(format_args!("set -g {name} {q};")),
+    /// Define the hook's freshness test from `fresh` (bash and zsh: the whole `__strata_hook`;
+    /// fish: `__strata_fresh`). `None`: no test, every prompt asks strata.
+    pub fn define_fresh(&mut self, fresh: Option<&Fresh<'_>>) {
+        let test = match fresh {
+            None => "false".to_string(),
+            Some(f) => f.test(self.shell),
+        };
+        let template = match self.shell {
+            Shell::Bash | Shell::Zsh => FRESH_POSIX,
+            Shell::Fish => FRESH_FISH,
+        };
+        for line in template.lines().filter(|l| !l.starts_with('#')) {
+            self.out.push_str(&line.replace("@FRESH@", &test));
+            self.out.push('\n');
         }
     }
 

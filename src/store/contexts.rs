@@ -79,14 +79,16 @@ pub fn set_current(dirs: &Dirs, name: Option<&str>, policy: LockPolicy) -> Resul
         let text = old.map(|o| format!("{o}\n")).unwrap_or_default();
         super::replace_locked(&dirs.previous_context_file(), text.as_bytes())?;
     }
+    super::announce(dirs)?;
     match name {
-        Some(n) => super::replace_locked(&target, format!("{n}\n").as_bytes()),
+        Some(n) => super::replace_locked(&target, format!("{n}\n").as_bytes())?,
         None => match std::fs::remove_file(&target) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => bail!("cannot remove {}: {e}", tilde(&target)),
         },
     }
+    super::announce(dirs)
 }
 
 /// Every context name, sorted.

@@ -115,6 +115,58 @@ impl Dirs {
     }
 }
 
+/// Tell every shell that strata's own state changed. Trust records, session files and the
+/// context selection are not watched one by one: instead every writer calls this, before its
+/// write and after it, which
+/// - touches the reload marker, which every evaluation watches (so `strata export` sees it), and
+/// - dates every hook stamp back to 1970, so each hook's next prompt runs strata (a hook stamps
+///   before it reads anything, so a stamp written after this saw the write).
+pub fn announce(dirs: &Dirs) -> Result<()> {
+    ensure_private_dir(&dirs.state)?;
+    let marker = dirs.reload_marker();
+    let touch = || -> std::io::Result<()> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&marker)?
+            .set_modified(std::time::SystemTime::now())
+    };
+    touch().with_context(|| {
+        format!(
+            "cannot touch {} (shells will not notice this change until you run 'strata reload')",
+            tilde(&marker)
+        )
+    })?;
+    for entry in entries(&dirs.stamp_dir())? {
+        expire_stamp(&entry.path());
+    }
+    Ok(())
+}
+
+/// Date a hook stamp back to the epoch (not following a symlink), so its hook asks strata.
+fn expire_stamp(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return;
+    };
+    let epoch = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `c` is a valid NUL-terminated path and `times` points to two timespecs.
+    unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            [epoch, epoch].as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        );
+    }
+}
+
 /// How long to wait for a lock, from the `lock.*` settings.
 #[derive(Debug, Clone, Copy)]
 pub struct LockPolicy {

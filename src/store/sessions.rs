@@ -217,7 +217,8 @@ pub fn modify<T>(
     ensure_private_dir(&dirs.state)?;
     ensure_private_dir(&dirs.sessions_dir())?;
     let path = dirs.session_file(id);
-    update(&path, policy, |current| {
+    super::announce(dirs)?;
+    let out = update(&path, policy, |current| {
         let mut session = match current {
             Some(bytes) => Session::parse(&path, &bytes)?,
             None => Session::default(),
@@ -225,7 +226,9 @@ pub fn modify<T>(
         session.prune(now());
         let out = f(&mut session)?;
         Ok((Some(session.render(id)?), out))
-    })
+    })?;
+    super::announce(dirs)?;
+    Ok(out)
 }
 
 /// Delete session `id`'s file; true if it existed.
@@ -235,8 +238,10 @@ pub fn end(dirs: &Dirs, id: &str, policy: LockPolicy) -> Result<bool> {
     if !path.exists() {
         return Ok(false);
     }
+    super::announce(dirs)?;
     update(&path, policy, |_| Ok((None, ())))?;
     let _ = std::fs::remove_file(super::lock_path(&path));
+    super::announce(dirs)?;
     Ok(true)
 }
 

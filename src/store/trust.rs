@@ -86,6 +86,31 @@ pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
     (rec.path == canonical).then_some(rec.decision)
 }
 
+/// Which canonical paths have a record, from one listing of the trust directory rather than
+/// a lookup per path. When the directory cannot be listed, every path may have one.
+pub struct RecordIndex(Option<std::collections::HashSet<std::ffi::OsString>>);
+
+impl RecordIndex {
+    /// List the trust directory (a missing one holds no records).
+    pub fn read(dirs: &Dirs) -> RecordIndex {
+        RecordIndex(
+            super::entries(&dirs.trust_dir())
+                .ok()
+                .map(|e| e.iter().map(|e| e.file_name()).collect()),
+        )
+    }
+
+    /// Whether `canonical` may have a record.
+    pub fn may_have(&self, canonical: &Path) -> bool {
+        self.0.as_ref().is_none_or(|names| {
+            !names.is_empty()
+                && names.contains(std::ffi::OsStr::new(&sha256_hex(
+                    canonical.as_os_str().as_bytes(),
+                )))
+        })
+    }
+}
+
 /// Decide a file's standing from its canonical path and content.
 pub fn standing(
     dirs: &Dirs,
@@ -122,7 +147,18 @@ pub fn record(
     }
     body.extend_from_slice(canonical.as_os_str().as_bytes());
     body.push(b'\n');
-    write_atomic(&record_path(dirs, canonical), &body, policy)
+    super::announce(dirs)?;
+    write_atomic(&record_path(dirs, canonical), &body, policy)?;
+    super::announce(dirs)
+}
+
+/// Forget the decision for `canonical`.
+pub fn forget(dirs: &Dirs, canonical: &Path, policy: LockPolicy) -> Result<()> {
+    let file = record_path(dirs, canonical);
+    super::announce(dirs)?;
+    super::update(&file, policy, |_| Ok((None, ())))?;
+    let _ = fs::remove_file(super::lock_path(&file));
+    super::announce(dirs)
 }
 
 /// Every record in the trust directory, sorted by path.
