@@ -179,6 +179,80 @@ per_shell! {
         r.assert_unset("other-session", "S");
     }
 
+    fn an_allowed_file_that_comes_back_in_an_ancestor_is_seen(sh) {
+        // Nothing trusts a/ by prefix, but its file has a trust record: a/ stays watched
+        // while the file is gone, so the same file moved back applies at the next prompt.
+        let w = World::new().dir_config("a", "[env]\nA = \"1\"\n").allow("a").mkdir("a/b/c");
+        let file = sh.quote_path(&w.path("a/.strata.toml"));
+        let away = sh.quote_path(&w.path("a.toml.bak"));
+        let r = w.run_shell(sh, &[
+            cd("a/b/c"), prompt(), raw("sleep 2.2"), prompt(), snap("start"),
+            raw(format!("command mv {file} {away}")), prompt(), snap("gone"),
+            raw("sleep 2.2"), prompt(),
+            raw(format!("command mv {away} {file}")), prompt(), snap("back"),
+        ]);
+        r.assert_set("start", "A", "1");
+        r.assert_unset("gone", "A");
+        r.assert_set("back", "A", "1");
+    }
+
+    fn a_new_file_in_the_cwd_is_reported_at_once(sh) {
+        let w = World::new().mkdir("p");
+        let r = w.run_shell(sh, &[
+            cd("p"), prompt(), raw("sleep 2.2"), prompt(),
+            mark("idle"), prompt(),
+            mark("new"), write("p/.strata.toml", "[env]\nP = \"p\"\n"), prompt(),
+            mark("end"),
+        ]);
+        let idle = String::from_utf8_lossy(r.stderr_at("idle")).into_owned();
+        let new = String::from_utf8_lossy(r.stderr_at("new")).into_owned();
+        assert!(idle.is_empty(), "[{}] {idle}", sh.name());
+        assert!(new.contains(".strata.toml is not allowed"), "[{}] {new}", sh.name());
+    }
+
+    fn a_symlinked_cwd_sees_edits_too(sh) {
+        // $PWD names the project through a symlink: the hook tests absolute paths there.
+        let w = World::new().trust_work().dir_config("real/p", "[env]\nV = \"one\"\n").symlink("link", "real");
+        let file = w.path("real/p/.strata.toml");
+        let r = w.run_shell(sh, &[
+            cd("link/p"), prompt(), raw("sleep 2.2"), prompt(), snap("one"),
+            raw(format!("printf '%s\\n' '[env]' 'V = \"two\"' > {}", sh.quote_path(&file))),
+            prompt(), snap("two"),
+        ]);
+        r.assert_set("one", "V", "one");
+        r.assert_set("two", "V", "two");
+        r.assert_set("two", "PWD", &w.path_str("link/p"));
+    }
+
+    fn reload_and_a_missing_stamp_make_the_next_prompt_ask_strata(sh) {
+        let w = World::new().dir_config("a", "[env]\nA = \"1\"\n").allow("a");
+        let setup = vec![
+            format!("cd {}", sh.quote_path(&w.path("a"))),
+            sh.prompt().to_string(),
+            "sleep 2.2".to_string(),
+            sh.prompt().to_string(),
+        ];
+        let exports = |after: Vec<String>| {
+            spawns_after_marker(&w, sh, &setup, &after)
+                .into_iter()
+                .filter(|l| l.contains("execve(") && l.contains("\"export\""))
+                .count()
+        };
+        let idle = exports(vec![sh.prompt().to_string(), sh.prompt().to_string()]);
+        assert_eq!(idle, 0, "[{}] a no-op prompt ran strata", sh.name());
+        let reload = exports(vec![
+            "strata reload".to_string(),
+            sh.prompt().to_string(),
+            sh.prompt().to_string(),
+        ]);
+        assert!(reload >= 1, "[{}] the prompt after 'strata reload' did not ask strata", sh.name());
+        let stamp = exports(vec![
+            "command rm -f $__strata_stamp".to_string(),
+            sh.prompt().to_string(),
+        ]);
+        assert_eq!(stamp, 1, "[{}] the prompt after the stamp went missing did not ask strata", sh.name());
+    }
+
     fn fast_path_can_be_turned_off(sh) {
         let w = World::new()
             .dir_config("a", "[env]\nA = \"1\"\n")
