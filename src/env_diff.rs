@@ -191,6 +191,14 @@ fn enc(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn dec(field: &[u8]) -> Result<Vec<u8>, Corrupt> {
+    dec_cow(field).map(std::borrow::Cow::into_owned)
+}
+
+/// [`dec`] without a copy when nothing is escaped (the usual case on the hot path).
+fn dec_cow(field: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Corrupt> {
+    if !field.contains(&b'%') {
+        return Ok(std::borrow::Cow::Borrowed(field));
+    }
     let mut out = Vec::with_capacity(field.len());
     let mut i = 0;
     while i < field.len() {
@@ -204,7 +212,7 @@ fn dec(field: &[u8]) -> Result<Vec<u8>, Corrupt> {
             i += 1;
         }
     }
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 fn num<T: std::str::FromStr>(field: &[u8]) -> Result<T, Corrupt> {
@@ -479,22 +487,23 @@ pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8]) -> boo
         let ok = match tag {
             b"c=" => {
                 seen_header += 1;
-                dec(val).is_ok_and(|v| v == cwd)
+                dec_cow(val).is_ok_and(|v| *v == *cwd)
             }
             b"x=" => {
                 seen_header += 1;
-                dec(val).is_ok_and(|v| v == context)
+                dec_cow(val).is_ok_and(|v| *v == *context)
             }
             b"s=" => {
                 seen_header += 1;
-                dec(val).is_ok_and(|v| v == session)
+                dec_cow(val).is_ok_and(|v| *v == *session)
             }
             b"d=" => num::<i64>(val).is_ok_and(|d| crate::store::sessions::now() < d),
             b"w=" => {
                 let Some(comma) = val.iter().position(|&b| b == b',') else {
                     return false;
                 };
-                let (Ok(path), Ok(stamp)) = (dec(&val[..comma]), decode_stamp(&val[comma + 1..]))
+                let (Ok(path), Ok(stamp)) =
+                    (dec_cow(&val[..comma]), decode_stamp(&val[comma + 1..]))
                 else {
                     return false;
                 };

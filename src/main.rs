@@ -4,21 +4,40 @@
 //! usage). The no-op `strata export` is answered before any of that, because it runs at
 //! prompts and must cost no more than starting the process.
 
+// No Rust runtime start-up: it would install a stack-overflow handler, probe fds 0-2 and
+// ignore SIGPIPE, a dozen system calls on a path that runs at prompts. The C `main` below takes
+// the arguments itself (on musl, std only learns them from its own start-up).
+#![no_main]
+
 use clap::Parser;
+use std::ffi::{CStr, OsString, c_char, c_int};
+use std::os::unix::ffi::OsStringExt;
 use strata_env::{cli, cmd};
 
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
-fn main() {
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    let args: Vec<OsString> = (0..usize::try_from(argc).unwrap_or(0))
+        // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`.
+        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) })
+        .map(|a| OsString::from_vec(a.to_bytes().to_vec()))
+        .collect();
+    run(args);
+    // Without std's start-up there is no clean-up either: flush what is buffered.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    0
+}
+
+fn run(args: Vec<OsString>) {
     // Like other Unix tools, end quietly when the reader of our output goes away
     // (`strata config list | head`), instead of panicking on a failed print.
     // SAFETY: setting a signal's disposition to the default is always sound.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let result = match cmd::export::fast(&args) {
         // The prompt's own call: answered without building the command-line parser.
         Some(cmd::export::Fast::Done) => return,
@@ -29,7 +48,7 @@ fn main() {
         }) => cmd::Ctx::from_env()
             .and_then(|ctx| cmd::export::run(&ctx, format, hook, stamp.as_deref())),
         None => {
-            cmd::completions::answer_if_asked();
+            cmd::completions::answer_if_asked(&args);
             cmd::run(cli::Cli::parse_from(args))
         }
     };

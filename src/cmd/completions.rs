@@ -15,10 +15,15 @@ use crate::shells::Shell;
 pub const COMPLETE_VAR: &str = "STRATA_COMPLETE";
 
 /// Answer a completion request and exit, when the shell made one; otherwise return.
-pub fn answer_if_asked() {
-    clap_complete::CompleteEnv::with_factory(Cli::command)
+pub fn answer_if_asked(args: &[std::ffi::OsString]) {
+    let asked = clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
-        .complete();
+        .try_complete(args.iter().cloned(), std::env::current_dir().ok().as_deref());
+    match asked {
+        Ok(true) => std::process::exit(0),
+        Ok(false) => {}
+        Err(e) => e.exit(),
+    }
 }
 
 /// Print the registration script for `shell`.
