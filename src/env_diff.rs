@@ -14,7 +14,7 @@
 //! A state that does not decode, or whose checksum does not match, is treated as absent: strata
 //! starts over from the environment as it finds it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
@@ -26,7 +26,7 @@ pub type Ordered<V> = indexmap::IndexMap<String, V, rustc_hash::FxBuildHasher>;
 
 /// The current environment, by name (hashed with FxHash: short keys, no untrusted input that
 /// could aim at collisions beyond the user's own environment).
-pub type Env = HashMap<OsString, OsString, rustc_hash::FxBuildHasher>;
+pub type Env = HashMap<OsString, OsString>;
 
 /// The variable that carries the state.
 pub const STATE_VAR: &str = "STRATA_STATE";
@@ -653,7 +653,7 @@ pub fn apply(base: &Env, target: &Target, previously: Option<&State>, current: &
         let before = base.get(OsStr::new(name));
         let mut rest = before.map(|v| split_list(v)).unwrap_or_default();
         let mut added = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut take = |entry: &OsString, rest: &mut Vec<OsString>, original: &[OsString]| {
             if !seen.insert(entry.clone()) {
                 return false;

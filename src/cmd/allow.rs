@@ -98,7 +98,10 @@ pub fn validate(ctx: &Ctx, file: &Path, canonical: &Path) -> Result<()> {
     let state = current_state(&current).ok().flatten();
     let base = base_env(&current, state.as_ref());
     let dir = file.parent().unwrap_or(Path::new("/"));
-    layers::evaluate(&ctx.request(dir, &base, Some(canonical)), &mut Vec::new())?;
+    layers::evaluate(
+        &ctx.request(dir, &base, Some(canonical)),
+        &mut layers::Watch::default(),
+    )?;
     Ok(())
 }
 

@@ -18,7 +18,10 @@ pub const COMPLETE_VAR: &str = "STRATA_COMPLETE";
 pub fn answer_if_asked(args: &[std::ffi::OsString]) {
     let asked = clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
-        .try_complete(args.iter().cloned(), std::env::current_dir().ok().as_deref());
+        .try_complete(
+            args.iter().cloned(),
+            std::env::current_dir().ok().as_deref(),
+        );
     match asked {
         Ok(true) => std::process::exit(0),
         Ok(false) => {}

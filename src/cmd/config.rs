@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, command: ConfigCommand) -> Result<()> {
 /// The settings in effect here (every layer, environment and flags).
 fn effective(ctx: &Ctx) -> Result<Settings> {
     let cwd = ctx.cwd()?;
-    Ok(ctx.evaluate(&cwd, &mut Vec::new())?.1.settings)
+    Ok(ctx.evaluate(&cwd, &mut Default::default())?.1.settings)
 }
 
 fn check_key(key: &str) -> Result<()> {

@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<()> {
 /// made without directory files (flag, env, session, global selection).
 pub fn active(ctx: &Ctx) -> Option<ActiveContext> {
     if let Ok(cwd) = ctx.cwd()
-        && let Ok((_, eval)) = ctx.evaluate(&cwd, &mut Vec::new())
+        && let Ok((_, eval)) = ctx.evaluate(&cwd, &mut Default::default())
     {
         return eval.context;
     }

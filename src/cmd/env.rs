@@ -14,7 +14,7 @@ use crate::shells::Shell;
 /// Print the environment strata resolves at the working directory.
 pub fn run(ctx: &Ctx, format: EnvFormat) -> Result<()> {
     let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     for w in &eval.warnings {
         eprintln!("strata: {w}");
     }

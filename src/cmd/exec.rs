@@ -14,7 +14,7 @@ use crate::env_diff::{STATE_VAR, apply};
 /// Replace this process with `command`.
 pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {
     let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     for w in &eval.warnings {
         eprintln!("strata: {w}");
     }

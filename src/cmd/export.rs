@@ -20,8 +20,8 @@ use super::{Ctx, current_env, current_state};
 use crate::cli::ExportFormat;
 use crate::display::tilde;
 use crate::env_diff::{
-    self, Change, Env, PromptInfo, RACY_WINDOW, STATE_VAR, Stamp, State, Watched, apply, base_env,
-    changes, fnv1a,
+    self, Change, Env, PromptInfo, RACY_WINDOW, STATE_VAR, Stamp, State, apply, base_env, changes,
+    fnv1a,
 };
 use crate::layers;
 use crate::prompt;
@@ -210,7 +210,7 @@ fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Opt
     }
     if std::env::current_dir().is_ok_and(|p| p == cwd) {
         for p in newer.iter_mut().chain(gone.iter_mut()) {
-            if let Some(r) = relative(cwd, p) {
+            if let Some(r) = layers::relative(cwd, p) {
                 *p = r;
             }
         }
@@ -229,44 +229,6 @@ fn push_new(list: &mut Vec<PathBuf>, path: &Path) {
     if !list.iter().any(|p| p == path) {
         list.push(path.to_path_buf());
     }
-}
-
-/// `path` relative to `cwd` (a physical directory, so `..` is its parent), when that takes
-/// fewer lookups to resolve than the absolute path; `./` keeps it from looking like an option.
-fn relative(cwd: &Path, path: &Path) -> Option<PathBuf> {
-    use std::path::Component::{Normal, RootDir};
-    let plain =
-        |p: &Path| p.is_absolute() && p.components().all(|c| matches!(c, RootDir | Normal(_)));
-    if !plain(cwd) || !plain(path) {
-        return None;
-    }
-    let here: Vec<_> = cwd.components().skip(1).collect();
-    let there: Vec<_> = path.components().skip(1).collect();
-    let common = here.iter().zip(&there).take_while(|(a, b)| a == b).count();
-    let ups = here.len() - common;
-    let rest = &there[common..];
-    if ups.max(1) + rest.len() >= there.len() {
-        return None;
-    }
-    let mut out = PathBuf::from(if ups == 0 { "." } else { ".." });
-    for _ in 1..ups {
-        out.push("..");
-    }
-    for c in rest {
-        out.push(c);
-    }
-    Some(out)
-}
-
-/// The stamps of `paths` now; files modified at or after `racy_after` are recorded as racy.
-fn stamps(paths: &[PathBuf], racy_after: SystemTime) -> Vec<Watched> {
-    paths
-        .iter()
-        .map(|p| Watched {
-            path: p.clone(),
-            stamp: Stamp::of(p, Some(racy_after)),
-        })
-        .collect()
 }
 
 /// One run of the full path: what it was asked and what it found at the start.
@@ -317,7 +279,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     };
     let cwd = match ctx.cwd() {
         Ok(c) => c,
-        Err(e) => return ex.fail(state, e.to_string(), Vec::new(), OsString::new()),
+        Err(e) => return ex.fail(state, e.to_string(), Default::default(), OsString::new()),
     };
     if !hook
         && let Some(raw) = ex.current.get(OsStr::new(STATE_VAR))
@@ -331,7 +293,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         return Ok(());
     }
     let base = base_env(&ex.current, state.as_ref());
-    let mut watch = Vec::new();
+    let mut watch = layers::Watch::default();
     let request = ctx.request(&cwd, &base, None);
     let eval = match layers::evaluate(&request, &mut watch) {
         Ok(e) => e,
@@ -343,7 +305,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         cwd: cwd.into_os_string(),
         context: ex.context.clone(),
         session: ex.session.clone(),
-        watch: stamps(&watch, ex.racy_after()),
+        watch: watch.stamps(ex.racy_after()),
         vars: applied.vars,
         lists: applied.lists,
         notice: notice_hash(&eval.warnings),
@@ -403,6 +365,9 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             .collect(),
     ));
     ex.emit(&all, &new_state);
+    // The process ends here: freeing these thousands of small allocations one by one would
+    // cost a tenth of the run.
+    std::mem::forget((state, base, watch, eval, applied.values, all, new_state));
     Ok(())
 }
 
@@ -454,7 +419,7 @@ impl Export<'_> {
         mut self,
         state: Option<State>,
         error: String,
-        watch: Vec<PathBuf>,
+        watch: layers::Watch,
         cwd: OsString,
     ) -> Result<()> {
         let hash = fnv1a(error.as_bytes());
@@ -466,7 +431,7 @@ impl Export<'_> {
             cwd,
             context: self.context.clone(),
             session: self.session.clone(),
-            watch: stamps(&watch, self.racy_after()),
+            watch: watch.stamps(self.racy_after()),
             vars: old.vars,
             lists: old.lists,
             notice: Some(hash),
@@ -532,6 +497,9 @@ impl Export<'_> {
         };
         let _ = std::io::stdout().write_all(out.as_bytes());
         print_messages(&self.messages);
+        // As at the end of `run`: the process is about to end.
+        std::mem::forget(out);
+        std::mem::forget(self);
     }
 }
 
@@ -539,37 +507,5 @@ fn print_messages(messages: &[String]) {
     let mut err = std::io::stderr().lock();
     for m in messages {
         let _ = writeln!(err, "strata: {m}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::relative;
-    use std::path::{Path, PathBuf};
-
-    fn rel(cwd: &str, path: &str) -> Option<PathBuf> {
-        relative(Path::new(cwd), Path::new(path))
-    }
-
-    #[test]
-    fn relative_only_when_it_takes_fewer_lookups() {
-        assert_eq!(rel("/a/b/c/d", "/a/b/c/d"), Some(".".into()));
-        assert_eq!(
-            rel("/a/b/c/d", "/a/b/c/d/.strata.toml"),
-            Some("./.strata.toml".into())
-        );
-        assert_eq!(
-            rel("/a/b/c/d", "/a/b/c/.strata.toml"),
-            Some("../.strata.toml".into())
-        );
-        assert_eq!(rel("/a/b/c/d/e", "/a/b/c"), Some("../..".into()));
-        assert_eq!(rel("/a/b/c/d", "/a/b"), None);
-        // ../../../x is three lookups, /a/x two.
-        assert_eq!(rel("/a/b/c/d", "/a/x"), None);
-        assert_eq!(rel("/a/b/c/d", "/etc"), None);
-        assert_eq!(rel("/a", "/a"), None);
-        // Anything not plain stays absolute.
-        assert_eq!(rel("/a/b/c/d", "/a/b/c/../c/x"), None);
-        assert_eq!(rel("/a/b/../b/c", "/a/b/c"), None);
     }
 }

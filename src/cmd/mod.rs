@@ -150,7 +150,7 @@ impl Ctx {
     }
 
     /// Evaluate the layers at `cwd` against the environment as it would be without strata.
-    pub fn evaluate(&self, cwd: &Path, watch: &mut Vec<PathBuf>) -> Result<(Env, Evaluation)> {
+    pub fn evaluate(&self, cwd: &Path, watch: &mut layers::Watch) -> Result<(Env, Evaluation)> {
         let current = current_env();
         let state = current_state(&current).ok().flatten();
         let base = base_env(&current, state.as_ref());

@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, format: Option<&str>, shell: PromptShell) -> Result<()> {
     let (info, color_mode) = match from_state.and_then(|raw| State::decode(&raw).ok()) {
         Some(state) => (state.prompt, ColorMode::Auto),
         None => {
-            let (_, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+            let (_, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
             (super::export::prompt_info(&eval), eval.settings.color)
         }
     };

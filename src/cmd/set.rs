@@ -222,7 +222,7 @@ pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()>
 /// `strata get NAME`: the value the shell would have here.
 pub fn get(ctx: &Ctx, name: &str) -> Result<()> {
     let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     let applied = apply(&base, &eval.target, None, &base);
     let value = match applied.values.get(name) {
         Some(v) => v.clone(),

@@ -14,7 +14,7 @@ pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
     let cwd = ctx.cwd()?;
     let current = current_env();
     let state = current_state(&current);
-    let (_, eval) = match ctx.evaluate(&cwd, &mut Vec::new()) {
+    let (_, eval) = match ctx.evaluate(&cwd, &mut Default::default()) {
         Ok(r) => (Some(r.0), Ok(r.1)),
         Err(e) => (None, Err(e)),
     };

@@ -11,7 +11,7 @@ use crate::layers::{Action, FileState};
 /// Explain one variable.
 pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
     let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Vec::new())?;
+    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     let steps: Vec<_> = eval.assignments.iter().filter(|a| a.var == var).collect();
     let applied = apply(&base, &eval.target, None, &base);
     let result = applied

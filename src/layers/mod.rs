@@ -11,9 +11,12 @@
 pub mod dotenv;
 pub mod file;
 pub mod interp;
+mod watch;
+
+pub use watch::{Watch, read_file, relative};
 
 use anyhow::{Result, anyhow, bail};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -221,17 +224,16 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 /// When the cwd is the physical one (`getcwd` gives the same path), each of its ancestors is
 /// already canonical and costs nothing.
 struct Canonical<'a> {
-    cwd: &'a Path,
-    physical: Option<bool>,
-    dirs: HashMap<PathBuf, PathBuf>,
+    /// The physical cwd, if the cwd is one.
+    physical: Option<&'a Path>,
+    dirs: rustc_hash::FxHashMap<PathBuf, PathBuf>,
 }
 
 impl<'a> Canonical<'a> {
-    fn new(cwd: &'a Path) -> Canonical<'a> {
+    fn new(physical: Option<&'a Path>) -> Canonical<'a> {
         Canonical {
-            cwd,
-            physical: None,
-            dirs: HashMap::default(),
+            physical,
+            dirs: Default::default(),
         }
     }
 
@@ -239,11 +241,7 @@ impl<'a> Canonical<'a> {
         if let Some(c) = self.dirs.get(dir) {
             return Ok(c.clone());
         }
-        if self.cwd.starts_with(dir)
-            && *self
-                .physical
-                .get_or_insert_with(|| std::env::current_dir().is_ok_and(|p| p == self.cwd))
-        {
+        if self.physical.is_some_and(|cwd| cwd.starts_with(dir)) {
             return Ok(dir.to_path_buf());
         }
         let simple = dir.is_absolute()
@@ -306,17 +304,13 @@ pub fn untrusted_message(path: &Path, state: FileState) -> String {
 /// Evaluate the layer stack for `req`. Every path looked at (files that exist or could
 /// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
 /// knows what to watch for the fix.
-pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluation> {
+pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     for dir in [&req.dirs.config, &req.dirs.state, &req.dirs.data] {
         crate::store::check_if_present(dir)?;
     }
     // strata's own files (trust records, the session, the context selection) are not watched
     // one by one: every command that writes them touches the reload marker.
-    watch.extend([
-        req.dirs.system_config.clone(),
-        req.dirs.global_config(),
-        req.dirs.reload_marker(),
-    ]);
+    watch.push(req.dirs.reload_marker());
     let mut settings = Settings::default();
     let mut layers: Vec<LayerFile> = Vec::new();
     let mut reports: Vec<FileReport> = Vec::new();
@@ -324,7 +318,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
         (&req.dirs.system_config, Kind::System),
         (&req.dirs.global_config(), Kind::Global),
     ] {
-        if let Some(f) = read_layer(path, kind)? {
+        let read = watch.read(path)?;
+        if let Some(f) = read.map(|b| file::parse(path, kind, &b)).transpose()? {
             settings.apply_file(kind, path, &f.settings)?;
             reports.push(FileReport {
                 path: path.clone(),
@@ -343,15 +338,16 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     let mut found: Vec<(LayerFile, FileReport)> = Vec::new();
     let mut skipped: Vec<FileReport> = Vec::new();
     let mut nearest = None;
-    let mut canon = Canonical::new(req.cwd);
+    let physical = std::env::current_dir().is_ok_and(|p| p == req.cwd);
+    let mut canon = Canonical::new(physical.then_some(req.cwd));
+    watch.set_near(physical.then(|| req.cwd.to_path_buf()));
     let mut records: Option<trust::RecordIndex> = None;
     'dirs: for dir in req.cwd.ancestors() {
         let mut stop = false;
         let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
         for (name, kind) in DIR_FILES.iter().zip([Kind::Dir, Kind::DirLocal]) {
             let path = dir.join(name);
-            watch.push(path.clone());
-            let Some(bytes) = read_optional(&path)? else {
+            let Some(bytes) = watch.read(&path)? else {
                 // A file that appears here later changes the environment only if it is
                 // trusted on arrival: a decision recorded for its path, or a trust.paths
                 // prefix. Only then is the place watched (and always in the cwd itself, so a
@@ -463,8 +459,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     if let Some((name, source)) = chosen {
         validate_name("context", &name).map_err(|e| anyhow!("{e} (from {source})"))?;
         let path = req.dirs.context_file(&name);
-        watch.push(path.clone());
-        let Some(bytes) = read_optional(&path)? else {
+        let Some(bytes) = watch.read(&path)? else {
             bail!(
                 "context {name:?} does not exist (chosen by {source}); create it with 'strata context create {name}', or see 'strata context list'"
             );
@@ -543,8 +538,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Vec<PathBuf>) -> Result<Evaluatio
     }
     target.lists = lists;
 
-    let mut seen = std::collections::HashSet::new();
-    watch.retain(|p| seen.insert(p.clone()));
+    watch.dedup();
     Ok(Evaluation {
         target,
         files: reports,
@@ -642,7 +636,7 @@ impl Merge {
         f: &LayerFile,
         dotenv_default: bool,
         active_context: Option<&str>,
-        watch: &mut Vec<PathBuf>,
+        watch: &mut Watch,
     ) -> Result<()> {
         let dir = f.dir().to_path_buf();
         // dotenv files first; [env] of the same file wins over them.
@@ -656,8 +650,7 @@ impl Merge {
         }
         for (text, pos, listed) in dotenvs {
             let path = resolve_path(&dir, OsStr::new(&text));
-            watch.push(path.clone());
-            let Some(bytes) = read_optional(&path)? else {
+            let Some(bytes) = watch.read(&path)? else {
                 if listed {
                     self.warnings.push(format!(
                         "{}:{}: dotenv file {} not found (skipped)",
@@ -891,7 +884,7 @@ mod tests {
                     context_env: None,
                     session: None,
                 },
-                &mut Vec::new(),
+                &mut Watch::default(),
             )
         }
     }
@@ -916,8 +909,7 @@ mod tests {
             w.root.join("real/deep/x/.strata.local.toml"),
         )
         .unwrap();
-        let cwd = w.root.join("link/x");
-        let mut c = Canonical::new(&cwd);
+        let mut c = Canonical::new(None);
         for p in [
             w.root.join("link/x/.strata.toml"),
             w.root.join("real/deep/x/.strata.toml"),

@@ -186,8 +186,9 @@ impl Default for LockPolicy {
 }
 
 fn euid() -> u32 {
+    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    *EUID.get_or_init(|| unsafe { libc::geteuid() })
 }
 
 /// Create `dir` (and missing parents) with mode 0700, then check that it is safe to keep state
@@ -208,16 +209,20 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 /// reading what strata keeps there (trust records, contexts, sessions): a directory someone
 /// else can write to could hold records that trust an attacker's file.
 pub fn check_if_present(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        check_private_dir(dir)
-    } else {
-        Ok(())
+    match fs::metadata(dir) {
+        Ok(meta) => check_private_meta(dir, &meta),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", tilde(dir))),
     }
 }
 
 /// Refuse a directory that another user could write to or that belongs to another user.
 pub fn check_private_dir(dir: &Path) -> Result<()> {
     let meta = fs::metadata(dir).with_context(|| format!("cannot read {}", tilde(dir)))?;
+    check_private_meta(dir, &meta)
+}
+
+fn check_private_meta(dir: &Path, meta: &fs::Metadata) -> Result<()> {
     if !meta.is_dir() {
         bail!("{} is not a directory", tilde(dir));
     }

@@ -81,14 +81,14 @@ fn parse_record(bytes: &[u8]) -> Option<Record> {
 /// The recorded decision for `canonical`, if any. An unreadable or corrupt record counts as no
 /// decision (the file is then untrusted, the safe side).
 pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
-    let bytes = fs::read(record_path(dirs, canonical)).ok()?;
+    let bytes = crate::layers::read_file(&record_path(dirs, canonical)).ok()??;
     let rec = parse_record(&bytes)?;
     (rec.path == canonical).then_some(rec.decision)
 }
 
 /// Which canonical paths have a record, from one listing of the trust directory rather than
 /// a lookup per path. When the directory cannot be listed, every path may have one.
-pub struct RecordIndex(Option<std::collections::HashSet<std::ffi::OsString>>);
+pub struct RecordIndex(Option<rustc_hash::FxHashSet<std::ffi::OsString>>);
 
 impl RecordIndex {
     /// List the trust directory (a missing one holds no records).

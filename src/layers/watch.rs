@@ -1,0 +1,223 @@
+//! What an evaluation looked at: every file it read or could have read, with the identity
+//! each had when it was read, so that `strata export` can later tell with one `stat` per path
+//! whether the environment must be computed again.
+
+use anyhow::Result;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::display::tilde;
+use crate::env_diff::{Stamp, Watched};
+
+/// The watched paths of one evaluation, in the order they were looked at.
+#[derive(Debug, Default)]
+pub struct Watch {
+    entries: Vec<(PathBuf, Option<Stamp>)>,
+    /// The physical working directory, when the process runs in it: files near it are opened
+    /// by a relative path, which is fewer components for the kernel to walk.
+    near: Option<PathBuf>,
+}
+
+impl Watch {
+    /// Open files near `cwd` (the working directory, when it is the physical one) by a
+    /// relative path.
+    pub fn set_near(&mut self, cwd: Option<PathBuf>) {
+        self.near = cwd;
+    }
+
+    /// Watch `path`, whose identity is taken when the stamps are.
+    pub fn push(&mut self, path: PathBuf) {
+        self.entries.push((path, None));
+    }
+
+    /// Forget the path pushed last.
+    pub fn pop(&mut self) {
+        self.entries.pop();
+    }
+
+    /// The paths, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.entries.iter().map(|(p, _)| p.as_path())
+    }
+
+    /// Watch `path` and read it: its bytes, `None` when it does not exist; any other failure
+    /// is an error naming it. The identity recorded is the one of the bytes returned.
+    pub fn read(&mut self, path: &Path) -> Result<Option<Vec<u8>>> {
+        self.entries.push((path.to_path_buf(), None));
+        let near = self.near.as_deref().and_then(|cwd| relative(cwd, path));
+        let (bytes, stamp) = match read_with_stamp(near.as_deref().unwrap_or(path)) {
+            Ok(Some((bytes, stamp))) => (Some(bytes), stamp),
+            Ok(None) => (None, Stamp::Absent),
+            Err(e) => return Err(read_error(path, e)),
+        };
+        if let Some(last) = self.entries.last_mut() {
+            last.1 = Some(stamp);
+        }
+        Ok(bytes)
+    }
+
+    /// Drop repeated paths, keeping the first.
+    pub fn dedup(&mut self) {
+        let mut seen = rustc_hash::FxHashSet::default();
+        self.entries.retain(|(p, _)| seen.insert(p.clone()));
+    }
+
+    /// Each path's identity: as read, or from a `stat` now. A file modified at or after
+    /// `racy_after` is recorded as racy (always changed), since a later edit in the same clock
+    /// tick would keep its timestamp.
+    pub fn stamps(&self, racy_after: SystemTime) -> Vec<Watched> {
+        let racy_sec = racy_after
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let racy_nsec = racy_after
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::from(d.subsec_nanos()));
+        self.entries
+            .iter()
+            .map(|(path, known)| {
+                let stamp = match known {
+                    Some(Stamp::Present { sec, nsec, .. })
+                        if (*sec, *nsec) >= (racy_sec, racy_nsec) =>
+                    {
+                        Stamp::Racy
+                    }
+                    Some(s) => *s,
+                    None => Stamp::of(path, Some(racy_after)),
+                };
+                Watched {
+                    path: path.clone(),
+                    stamp,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The file's bytes, `None` when it does not exist: one `open`, `fstat`, `read` and `close`
+/// for a small file (`std::fs::read` reads once more to see the end).
+pub fn read_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    Ok(read_with_stamp(path)?.map(|(bytes, _)| bytes))
+}
+
+/// The file's bytes and identity, `None` when it does not exist.
+fn read_with_stamp(path: &Path) -> std::io::Result<Option<(Vec<u8>, Stamp)>> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    let size = usize::try_from(meta.size()).unwrap_or(0);
+    let mut bytes = vec![0u8; size + 1];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            bytes.resize(len + 8192, 0);
+        }
+        let n = match file.read(&mut bytes[len..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n;
+        // A regular file that gave less than asked for is at its end (on Linux), which saves
+        // the read that would return 0; one that grew since the fstat is read on.
+        if n == 0 || (meta.is_file() && len < bytes.len()) {
+            break;
+        }
+    }
+    bytes.truncate(len);
+    let stamp = Stamp::Present {
+        dev: meta.dev(),
+        ino: meta.ino(),
+        size: meta.size(),
+        sec: meta.mtime(),
+        nsec: meta.mtime_nsec(),
+    };
+    Ok(Some((bytes, stamp)))
+}
+
+fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::IsADirectory => anyhow::anyhow!(
+            "{} is a directory, not a file; remove or rename it",
+            tilde(path)
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot read {}: permission denied (fix its permissions, or remove it)",
+            tilde(path)
+        ),
+        _ => anyhow::anyhow!("cannot read {}: {e}", tilde(path)),
+    }
+}
+
+/// `path` relative to `cwd` (a physical directory, so `..` is its parent), when that takes
+/// fewer lookups to resolve than the absolute path; `./` keeps it from looking like an option.
+pub fn relative(cwd: &Path, path: &Path) -> Option<PathBuf> {
+    use std::path::Component::{Normal, RootDir};
+    let plain =
+        |p: &Path| p.is_absolute() && p.components().all(|c| matches!(c, RootDir | Normal(_)));
+    if !plain(cwd) || !plain(path) {
+        return None;
+    }
+    let here: Vec<_> = cwd.components().skip(1).collect();
+    let there: Vec<_> = path.components().skip(1).collect();
+    let common = here.iter().zip(&there).take_while(|(a, b)| a == b).count();
+    let ups = here.len() - common;
+    let rest = &there[common..];
+    if ups.max(1) + rest.len() >= there.len() {
+        return None;
+    }
+    let mut out = PathBuf::from(if ups == 0 { "." } else { ".." });
+    for _ in 1..ups {
+        out.push("..");
+    }
+    for c in rest {
+        out.push(c);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use std::path::{Path, PathBuf};
+
+    fn rel(cwd: &str, path: &str) -> Option<PathBuf> {
+        relative(Path::new(cwd), Path::new(path))
+    }
+
+    #[test]
+    fn relative_only_when_it_takes_fewer_lookups() {
+        assert_eq!(rel("/a/b/c/d", "/a/b/c/d"), Some(".".into()));
+        assert_eq!(
+            rel("/a/b/c/d", "/a/b/c/d/.strata.toml"),
+            Some("./.strata.toml".into())
+        );
+        assert_eq!(
+            rel("/a/b/c/d", "/a/b/c/.strata.toml"),
+            Some("../.strata.toml".into())
+        );
+        assert_eq!(rel("/a/b/c/d/e", "/a/b/c"), Some("../..".into()));
+        assert_eq!(rel("/a/b/c/d", "/a/b"), None);
+        // ../../../x is three lookups, /a/x two.
+        assert_eq!(rel("/a/b/c/d", "/a/x"), None);
+        assert_eq!(rel("/a/b/c/d", "/etc"), None);
+        assert_eq!(rel("/a", "/a"), None);
+        // Anything not plain stays absolute.
+        assert_eq!(rel("/a/b/c/d", "/a/b/c/../c/x"), None);
+        assert_eq!(rel("/a/b/../b/c", "/a/b/c"), None);
+    }
+}
