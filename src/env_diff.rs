@@ -179,6 +179,11 @@ pub struct PromptInfo {
 pub struct Corrupt;
 
 fn enc(out: &mut Vec<u8>, bytes: &[u8]) {
+    let plain = |b: u8| b > b' ' && b < 0x7f && !matches!(b, b'%' | b';' | b',');
+    if bytes.iter().all(|&b| plain(b)) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     for &b in bytes {
         if b <= b' ' || b >= 0x7f || matches!(b, b'%' | b';' | b',') {
             out.push(b'%');
@@ -187,6 +192,15 @@ fn enc(out: &mut Vec<u8>, bytes: &[u8]) {
         } else {
             out.push(b);
         }
+    }
+}
+
+/// `h` in lowercase hex without leading zeros, as `{h:x}` writes it (without the formatter,
+/// which costs more than the rest of a record).
+fn push_hex(out: &mut Vec<u8>, h: u64) {
+    let digits = (64 - h.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        out.push(b"0123456789abcdef"[((h >> (i * 4)) & 15) as usize]);
     }
 }
 
@@ -308,10 +322,7 @@ impl State {
             enc(&mut out, v.name.as_bytes());
             out.push(b',');
             match v.set_hash {
-                Some(h) => {
-                    use std::io::Write;
-                    let _ = write!(out, "{h:x}");
-                }
+                Some(h) => push_hex(&mut out, h),
                 None => out.push(b'-'),
             }
             out.push(b',');
@@ -772,6 +783,25 @@ pub fn summary(changes: &[Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_matches_the_formatter() {
+        for h in [
+            0u64,
+            1,
+            15,
+            16,
+            255,
+            0xdead_beef,
+            u64::MAX,
+            1 << 63,
+            0x0100_0000_01b3,
+        ] {
+            let mut out = Vec::new();
+            push_hex(&mut out, h);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{h:x}"));
+        }
+    }
 
     fn env(pairs: &[(&str, &[u8])]) -> Env {
         pairs

@@ -69,7 +69,8 @@ pub fn parse(
         line: 1,
     };
     let mut out: Vec<Assignment> = Vec::new();
-    let mut defined: rustc_hash::FxHashMap<String, OsString> = Default::default();
+    // Keys defined so far, by name: their index in `out`.
+    let mut defined: rustc_hash::FxHashMap<String, usize> = Default::default();
     let err = |line: usize, msg: String| anyhow!("{}:{line}: {msg}", tilde(path));
     loop {
         // Skip blank lines and comments.
@@ -94,7 +95,7 @@ pub fn parse(
             c.skip_blank();
             key_bytes = read_word(&mut c);
         }
-        let key = String::from_utf8_lossy(&key_bytes).into_owned();
+        let key = String::from_utf8_lossy(key_bytes).into_owned();
         c.skip_blank();
         if c.bump() != Some(b'=') {
             return Err(err(
@@ -106,9 +107,12 @@ pub fn parse(
             return Err(err(line, format!("invalid variable name {key:?}")));
         }
         c.skip_blank();
-        let expand = |raw: &[u8], defined: &rustc_hash::FxHashMap<String, OsString>| {
+        let expand = |raw: &[u8], defined: &rustc_hash::FxHashMap<String, usize>| {
             expand(raw, &|n: &str| {
-                defined.get(n).cloned().or_else(|| lookup(n))
+                defined
+                    .get(n)
+                    .map(|&i| out[i].value.clone())
+                    .or_else(|| lookup(n))
             })
             .map_err(|msg| err(line, format!("{key}: {msg}")))
         };
@@ -170,7 +174,7 @@ pub fn parse(
                 expand(cut.trim_ascii(), &defined)?
             }
         };
-        defined.insert(key.clone(), value.clone());
+        defined.insert(key.clone(), out.len());
         out.push(Assignment {
             name: key,
             value,
@@ -180,12 +184,12 @@ pub fn parse(
     Ok(out)
 }
 
-fn read_word(c: &mut Cursor<'_>) -> Vec<u8> {
+fn read_word<'a>(c: &mut Cursor<'a>) -> &'a [u8] {
     let start = c.i;
     while matches!(c.peek(), Some(b) if !matches!(b, b'=' | b' ' | b'\t' | b'\n' | b'\r')) {
         c.bump();
     }
-    c.s[start..c.i].to_vec()
+    &c.s[start..c.i]
 }
 
 /// Expand `$VAR`, `${VAR}`, `${VAR:-default}`; `\$` is a literal `$`. Fails when the value
@@ -197,6 +201,9 @@ fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsStr
             super::interp::MAX_VALUE / 1024
         )
     };
+    if !raw.contains(&b'$') {
+        return Ok(OsString::from_vec(raw.to_vec()));
+    }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {

@@ -568,7 +568,8 @@ impl Merge {
     /// `path` as a shared pointer, reusing the previous one for runs of the same file.
     fn shared(&mut self, path: &Path) -> std::rc::Rc<Path> {
         match &self.last_path {
-            Some(p) if **p == *path => p.clone(),
+            // Bytes, not Path's component-wise comparison: this runs for every assignment.
+            Some(p) if p.as_os_str() == path.as_os_str() => p.clone(),
             _ => {
                 let p: std::rc::Rc<Path> = std::rc::Rc::from(path);
                 self.last_path = Some(p.clone());

@@ -8,10 +8,20 @@
 
 /// `value` as one fish word.
 pub fn quote(value: &[u8]) -> String {
+    let mut out = String::new();
+    push(&mut out, value);
+    out
+}
+
+/// Append `value` as one fish word to `out`.
+pub fn push(out: &mut String, value: &[u8]) {
     if super::is_plain(value) {
-        return String::from_utf8(value.to_vec()).unwrap_or_default();
+        // Plain bytes are ASCII.
+        out.push_str(std::str::from_utf8(value).unwrap_or_default());
+        return;
     }
-    let mut out = String::with_capacity(value.len() + 2);
+    let start = out.len();
+    out.reserve(value.len() + 2);
     let mut quoted = false;
     for &b in value {
         let printable = (0x20..0x7f).contains(&b);
@@ -26,17 +36,16 @@ pub fn quote(value: &[u8]) -> String {
             b'\\' => out.push_str("\\\\"),
             b'\'' => out.push_str("\\'"),
             0x20..0x7f => out.push(b as char),
-            0x00..0x80 => push_hex(&mut out, 'x', b),
-            _ => push_hex(&mut out, 'X', b),
+            0x00..0x80 => push_hex(out, 'x', b),
+            _ => push_hex(out, 'X', b),
         }
     }
     if quoted {
         out.push('\'');
     }
-    if out.is_empty() {
+    if out.len() == start {
         out.push_str("''");
     }
-    out
 }
 
 fn push_hex(out: &mut String, letter: char, b: u8) {

@@ -39,6 +39,14 @@ impl Shell {
             Shell::Fish => fish::quote(value),
         }
     }
+
+    /// `value` quoted as one word for this shell, appended to `out`.
+    pub fn push_quoted(self, out: &mut String, value: &[u8]) {
+        match self {
+            Shell::Bash | Shell::Zsh => posix::push(out, value),
+            Shell::Fish => fish::push(out, value),
+        }
+    }
 }
 
 /// Bytes that never need quoting in any supported shell.
@@ -162,7 +170,6 @@ impl Script {
 
     /// Export `name` with `value`.
     pub fn set(&mut self, name: &str, value: &[u8]) {
-        let q = self.shell.quote(value);
         self.out.push_str(match self.shell {
             Shell::Bash | Shell::Zsh => "export ",
             Shell::Fish => "set -gx ",
@@ -170,7 +177,7 @@ impl Script {
         self.out.push_str(name);
         self.out
             .push(if self.shell == Shell::Fish { ' ' } else { '=' });
-        self.out.push_str(&q);
+        self.shell.push_quoted(&mut self.out, value);
         self.out.push_str(";\n");
     }
 

@@ -6,16 +6,24 @@
 
 /// `value` as one bash/zsh word.
 pub fn quote(value: &[u8]) -> String {
+    let mut out = String::new();
+    push(&mut out, value);
+    out
+}
+
+/// Append `value` as one bash/zsh word to `out`.
+pub fn push(out: &mut String, value: &[u8]) {
     if super::is_plain(value) {
-        // SAFETY of the unwrap: plain bytes are ASCII.
-        return String::from_utf8(value.to_vec()).unwrap_or_default();
+        // Plain bytes are ASCII.
+        out.push_str(std::str::from_utf8(value).unwrap_or_default());
+        return;
     }
     let no_c0 = !value.iter().any(|&b| b < 0x20 || b == 0x7f);
     if no_c0
         && let Ok(text) = std::str::from_utf8(value)
         && (text.is_ascii() || !text.chars().any(char::is_control))
     {
-        let mut out = String::with_capacity(text.len() + 2);
+        out.reserve(text.len() + 2);
         out.push('\'');
         for (i, part) in text.split('\'').enumerate() {
             if i > 0 {
@@ -24,9 +32,9 @@ pub fn quote(value: &[u8]) -> String {
             out.push_str(part);
         }
         out.push('\'');
-        return out;
+        return;
     }
-    let mut out = String::with_capacity(value.len() * 2 + 3);
+    out.reserve(value.len() * 2 + 3);
     out.push_str("$'");
     for chunk in value.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -38,18 +46,17 @@ pub fn quote(value: &[u8]) -> String {
                 c if c.is_control() => {
                     let mut buf = [0u8; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
-                        push_hex(&mut out, b);
+                        push_hex(out, b);
                     }
                 }
                 c => out.push(c),
             }
         }
         for &b in chunk.invalid() {
-            push_hex(&mut out, b);
+            push_hex(out, b);
         }
     }
     out.push('\'');
-    out
 }
 
 fn push_hex(out: &mut String, b: u8) {
