@@ -81,25 +81,41 @@ mod musl_alloc {
 
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
-    let args: Vec<OsString> = (0..usize::try_from(argc).unwrap_or(0))
-        // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`.
-        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) })
-        .map(|a| OsString::from_vec(a.to_bytes().to_vec()))
-        .collect();
-    run(args);
-    // Without std's start-up there is no clean-up either: flush what is buffered.
-    let _ = std::io::Write::flush(&mut std::io::stdout());
-    0
-}
-
-fn run(args: Vec<OsString>) {
+    let argc = usize::try_from(argc).unwrap_or(0);
+    // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`, which live
+    // as long as the process.
+    let arg = |i: usize| unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes();
     // Like other Unix tools, end quietly when the reader of our output goes away
     // (`strata config list | head`), instead of panicking on a failed print.
     // SAFETY: setting a signal's disposition to the default is always sound.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let result = match cmd::export::fast(&args) {
+    // The prompt's own call is answered from the arguments as they are, without a heap.
+    let mut few: [&[u8]; 6] = [&[]; 6];
+    let fast = if argc <= few.len() {
+        for (i, slot) in few.iter_mut().enumerate().take(argc) {
+            *slot = arg(i);
+        }
+        cmd::export::fast(&few[..argc])
+    } else {
+        None
+    };
+    if matches!(fast, Some(cmd::export::Fast::Done)) {
+        // It flushed what it printed; touching stdout here would set up its buffer.
+        return 0;
+    }
+    let args: Vec<OsString> = (0..argc)
+        .map(|i| OsString::from_vec(arg(i).to_vec()))
+        .collect();
+    run(fast, args);
+    // Without std's start-up there is no clean-up either: flush what is buffered.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    0
+}
+
+fn run(fast: Option<cmd::export::Fast>, args: Vec<OsString>) {
+    let result = match fast {
         // The prompt's own call: answered without building the command-line parser.
         Some(cmd::export::Fast::Done) => return,
         Some(cmd::export::Fast::Full {

@@ -47,14 +47,14 @@ pub enum Fast {
 /// The hot path, before any argument parsing: handles `strata export SHELL [--hook]
 /// [--stamp FILE]`. When nothing changed it answers and returns [`Fast::Done`]; otherwise it
 /// returns the parsed arguments for the full path. `None`: any other command line, for clap.
-pub fn fast(args: &[OsString]) -> Option<Fast> {
-    let [_, cmd, shell, rest @ ..] = args else {
+///
+/// Without the hook it allocates nothing at all (the environment is read in place, the cwd
+/// into a buffer on the stack), so a no-op run never sets up a heap.
+pub fn fast(args: &[&[u8]]) -> Option<Fast> {
+    let [_, b"export", shell, rest @ ..] = args else {
         return None;
     };
-    if cmd != "export" {
-        return None;
-    }
-    let (shell, format) = match shell.as_bytes() {
+    let (shell, format) = match *shell {
         b"json" => (None, ExportFormat::Json),
         name => {
             let sh = Shell::from_name(OsStr::from_bytes(name))?;
@@ -68,50 +68,78 @@ pub fn fast(args: &[OsString]) -> Option<Fast> {
     };
     let (hook, stamp) = match rest {
         [] => (false, None),
-        [h] if h == "--hook" => (true, None),
-        [h, s, p] if h == "--hook" && s == "--stamp" => (true, Some(PathBuf::from(p))),
+        [b"--hook"] => (true, None),
+        [b"--hook", b"--stamp", p] => (true, Some(Path::new(OsStr::from_bytes(p)))),
         _ => return None,
     };
-    let full = Fast::Full {
-        format,
-        hook,
-        stamp: stamp.clone(),
+    let full = || {
+        Some(Fast::Full {
+            format,
+            hook,
+            stamp: stamp.map(Path::to_path_buf),
+        })
     };
-    let Some(raw) = std::env::var_os(STATE_VAR) else {
-        return Some(full);
+    let Some(raw) = env_bytes(c"STRATA_STATE") else {
+        return full();
     };
     let started = SystemTime::now();
     // Stamped before anything is read: a change made after this point is newer than the stamp
     // or expires it (see `store::announce`).
-    if hook && let Some(stamp) = &stamp {
+    if hook && let Some(stamp) = stamp {
         touch_stamp(stamp, started);
     }
-    let Ok(cwd) = super::logical_cwd() else {
-        return Some(full);
+    let mut buf = [0u8; 4096];
+    let same = |cwd: &[u8]| {
+        env_diff::unchanged(
+            OsStr::from_bytes(raw),
+            cwd,
+            env_bytes(c"STRATA_CONTEXT").unwrap_or_default(),
+            env_bytes(c"STRATA_SESSION").unwrap_or_default(),
+        )
     };
-    let same = env_diff::unchanged(
-        &raw,
-        cwd.as_os_str().as_bytes(),
-        std::env::var_os("STRATA_CONTEXT")
-            .unwrap_or_default()
-            .as_bytes(),
-        std::env::var_os("STRATA_SESSION")
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    if !same {
-        return Some(full);
+    let unchanged = match (physical_cwd(&mut buf), env_bytes(c"PWD")) {
+        (Some(cwd), Some(pwd)) if cwd == pwd => same(cwd),
+        _ => match super::logical_cwd() {
+            Ok(cwd) => same(cwd.as_os_str().as_bytes()),
+            Err(_) => return full(),
+        },
+    };
+    if !unchanged {
+        return full();
     }
     if hook && let Some(shell) = shell {
-        let Ok(state) = State::decode(&raw) else {
-            return Some(full);
+        let Ok(state) = State::decode(OsStr::from_bytes(raw)) else {
+            return full();
         };
         let mut script = Script::new(shell);
         let dirs = crate::store::Dirs::from_env().ok();
-        sync_vars(&mut script, &state, dirs.as_ref(), stamp.as_deref());
-        let _ = std::io::stdout().write_all(script.finish().as_bytes());
+        sync_vars(&mut script, &state, dirs.as_ref(), stamp);
+        let mut out = std::io::stdout();
+        let _ = out.write_all(script.finish().as_bytes());
+        let _ = out.flush();
     }
     Some(Fast::Done)
+}
+
+/// An environment variable's bytes, read in place (no copy, no allocation).
+fn env_bytes(name: &std::ffi::CStr) -> Option<&'static [u8]> {
+    // SAFETY: getenv returns NULL or a NUL-terminated string in the environment block, which
+    // nothing changes while strata runs (it never calls setenv).
+    unsafe {
+        let p = libc::getenv(name.as_ptr());
+        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes())
+    }
+}
+
+/// `getcwd` into `buf`.
+fn physical_cwd(buf: &mut [u8]) -> Option<&[u8]> {
+    // SAFETY: getcwd writes at most `buf.len()` bytes, NUL included, or fails with NULL.
+    let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
+    if p.is_null() {
+        return None;
+    }
+    let len = buf.iter().position(|&b| b == 0)?;
+    Some(&buf[..len])
 }
 
 /// Date the hook's stamp file to just before this evaluation started, creating it if needed.
