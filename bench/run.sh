@@ -224,11 +224,13 @@ if [[ $BUILD -eq 1 ]]; then
     # start (about 0.1 ms of a load here). With gold, the prompt path's functions are placed
     # side by side (bench/hot-functions.txt, from bench/order.sh). As in the README.
     target_args=(--target x86_64-unknown-linux-musl) outdir=$REPO/target/x86_64-unknown-linux-musl/release
-    flags="-C relocation-model=static${flags:+ $flags}"
+    # sha2's soft backend: the default one asks CPUID for SHA-NI at start, and CPUID is a
+    # trap to the hypervisor on a VM (about 20 µs of a load here, more than the hashing).
+    flags="-C relocation-model=static --cfg sha2_backend=\"soft\"${flags:+ $flags}"
     if command -v ld.gold >/dev/null; then
       order=$REPO/bench/hot-functions.txt
       fresh=$(mktemp /var/tmp/strata-hot-functions.XXXXXX)
-      if [[ $HAVE_VG -eq 1 ]] && bash "$REPO/bench/order.sh" "$fresh" >&2; then
+      if [[ $HAVE_VG -eq 1 ]] && RUSTFLAGS=$flags bash "$REPO/bench/order.sh" "$fresh" >&2; then
         order=$fresh   # made for this commit (the file in the repo may be older)
       fi
       flags+=" -C link-arg=-fuse-ld=gold -C link-arg=-Wl,--section-ordering-file=$order"

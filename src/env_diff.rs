@@ -282,7 +282,11 @@ impl State {
     /// may store it elsewhere and return an id to record instead (`STRATA_STATE` must stay well
     /// under Linux's 128 KiB limit for one environment string).
     pub fn encode_with(&self, spill: &dyn Fn(&[u8]) -> Option<String>) -> OsString {
-        let mut out = b"1".to_vec();
+        // Sized once: regrowing a buffer of this size copies it and touches fresh pages.
+        let mut out = Vec::with_capacity(
+            256 + 64 * self.watch.len() + 48 * self.vars.len() + 64 * self.lists.len(),
+        );
+        out.push(b'1');
         let rec = |out: &mut Vec<u8>, tag: &[u8]| {
             out.push(b';');
             out.extend_from_slice(tag);

@@ -507,7 +507,14 @@ impl Export<'_> {
                     ExportFormat::Fish => Shell::Fish,
                     _ => Shell::Bash,
                 };
-                let mut script = Script::new(shell);
+                let size: usize = diff
+                    .iter()
+                    .map(|c| match c {
+                        Change::Added(n, v) | Change::Changed(n, v) => n.len() + v.len() + 16,
+                        Change::Removed(n) => n.len() + 8,
+                    })
+                    .sum();
+                let mut script = Script::with_capacity(shell, size + encoded.len() + 1024);
                 for c in diff {
                     match c {
                         Change::Added(n, v) | Change::Changed(n, v) => script.set(n, v.as_bytes()),

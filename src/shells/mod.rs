@@ -157,9 +157,14 @@ pub struct Script {
 impl Script {
     /// An empty script for `shell`.
     pub fn new(shell: Shell) -> Script {
+        Script::with_capacity(shell, 0)
+    }
+
+    /// An empty script for `shell` with room for `bytes` of code.
+    pub fn with_capacity(shell: Shell, bytes: usize) -> Script {
         Script {
             shell,
-            out: String::new(),
+            out: String::with_capacity(bytes),
         }
     }
 
