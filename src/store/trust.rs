@@ -88,26 +88,66 @@ pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
 
 /// Which canonical paths have a record, from one listing of the trust directory rather than
 /// a lookup per path. When the directory cannot be listed, every path may have one.
-pub struct RecordIndex(Option<rustc_hash::FxHashSet<std::ffi::OsString>>);
+pub struct RecordIndex(Option<rustc_hash::FxHashSet<[u8; 64]>>);
 
 impl RecordIndex {
     /// List the trust directory (a missing one holds no records).
     pub fn read(dirs: &Dirs) -> RecordIndex {
-        RecordIndex(
-            super::entries(&dirs.trust_dir())
-                .ok()
-                .map(|e| e.iter().map(|e| e.file_name()).collect()),
-        )
+        RecordIndex(record_names(&dirs.trust_dir()).ok())
     }
 
     /// Whether `canonical` may have a record.
     pub fn may_have(&self, canonical: &Path) -> bool {
         self.0.as_ref().is_none_or(|names| {
             !names.is_empty()
-                && names.contains(std::ffi::OsStr::new(&sha256_hex(
-                    canonical.as_os_str().as_bytes(),
-                )))
+                && <[u8; 64]>::try_from(sha256_hex(canonical.as_os_str().as_bytes()).as_bytes())
+                    .is_ok_and(|name| names.contains(&name))
         })
+    }
+}
+
+/// The names of the record files in `dir` (64 hex digits), from `getdents64` into one buffer
+/// on the stack: `read_dir` goes through musl's `opendir`, which sets up musl's own heap and
+/// reads 2 KiB at a time, a dozen system calls for a directory of a few dozen records.
+fn record_names(dir: &Path) -> std::io::Result<rustc_hash::FxHashSet<[u8; 64]>> {
+    use std::os::fd::AsRawFd;
+    let mut names = rustc_hash::FxHashSet::default();
+    let f = match fs::File::open(dir) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+        Err(e) => return Err(e),
+    };
+    let mut buf = [0u8; 16384];
+    loop {
+        // SAFETY: getdents64 writes at most `buf.len()` bytes of records into `buf`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                f.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        let Ok(n) = usize::try_from(n) else {
+            return Err(std::io::Error::last_os_error());
+        };
+        if n == 0 {
+            return Ok(names);
+        }
+        // Each record: inode (8 bytes), offset (8), its length (2), type (1), NUL-ended name.
+        let mut at = 0;
+        while at + 19 <= n {
+            let len = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
+            if len < 19 || at + len > n {
+                break;
+            }
+            let name = &buf[at + 19..at + len];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if let Ok(name) = <[u8; 64]>::try_from(name) {
+                names.insert(name);
+            }
+            at += len;
+        }
     }
 }
 
@@ -211,6 +251,26 @@ mod tests {
         let all = list(&d).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].decision, Decision::Deny);
+    }
+
+    #[test]
+    fn record_index_knows_recorded_paths() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let a = tmp.path().join("a/.strata.toml");
+        assert!(
+            !RecordIndex::read(&d).may_have(&a),
+            "no trust directory yet"
+        );
+        record(&d, &a, &Decision::Deny, LockPolicy::default()).unwrap();
+        for i in 0..300 {
+            let p = tmp.path().join(format!("many/{i}/.strata.toml"));
+            record(&d, &p, &Decision::Deny, LockPolicy::default()).unwrap();
+        }
+        let index = RecordIndex::read(&d);
+        assert!(index.may_have(&a));
+        assert!(index.may_have(&tmp.path().join("many/299/.strata.toml")));
+        assert!(!index.may_have(&tmp.path().join("b/.strata.toml")));
     }
 
     #[test]
