@@ -738,24 +738,24 @@ pub fn apply(base: &Env, target: &Target, previously: Option<&State>, current: &
 
 /// One variable's change from the current environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub enum Change<'a> {
     /// Newly set.
-    Added(String, OsString),
+    Added(&'a str, &'a OsStr),
     /// Set to a different value.
-    Changed(String, OsString),
+    Changed(&'a str, &'a OsStr),
     /// Removed.
-    Removed(String),
+    Removed(&'a str),
 }
 
-/// The changes that move `current` to `values`.
-pub fn changes(current: &Env, values: &Ordered<Option<OsString>>) -> Vec<Change> {
-    let mut out = Vec::new();
+/// The changes that move `current` to `values` (borrowed from `values`).
+pub fn changes<'a>(current: &Env, values: &'a Ordered<Option<OsString>>) -> Vec<Change<'a>> {
+    let mut out = Vec::with_capacity(values.len());
     for (name, new) in values {
         let cur = current.get(OsStr::new(name));
         match (cur, new) {
-            (None, Some(v)) => out.push(Change::Added(name.clone(), v.clone())),
-            (Some(c), Some(v)) if c != v => out.push(Change::Changed(name.clone(), v.clone())),
-            (Some(_), None) => out.push(Change::Removed(name.clone())),
+            (None, Some(v)) => out.push(Change::Added(name, v)),
+            (Some(c), Some(v)) if c != v => out.push(Change::Changed(name, v)),
+            (Some(_), None) => out.push(Change::Removed(name)),
             _ => {}
         }
     }
@@ -767,9 +767,9 @@ pub fn summary(changes: &[Change]) -> String {
     let mut names: Vec<(u8, &str)> = changes
         .iter()
         .map(|c| match c {
-            Change::Added(n, _) => (0, n.as_str()),
-            Change::Changed(n, _) => (1, n.as_str()),
-            Change::Removed(n) => (2, n.as_str()),
+            Change::Added(n, _) => (0, *n),
+            Change::Changed(n, _) => (1, *n),
+            Change::Removed(n) => (2, *n),
         })
         .collect();
     names.sort_unstable();
@@ -977,9 +977,9 @@ mod tests {
     #[test]
     fn summary_orders_added_changed_removed() {
         let ch = vec![
-            Change::Removed("OLD".into()),
-            Change::Changed("PATH".into(), os(b"")),
-            Change::Added("FOO".into(), os(b"")),
+            Change::Removed("OLD"),
+            Change::Changed("PATH", OsStr::new("")),
+            Change::Added("FOO", OsStr::new("")),
         ];
         assert_eq!(summary(&ch), "+FOO ~PATH -OLD");
     }

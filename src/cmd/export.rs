@@ -385,17 +385,15 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         None,
     );
     let prompt_value = (!shown.is_empty()).then(|| OsString::from(shown));
+    let prompt_values: env_diff::Ordered<Option<OsString>> =
+        [(PROMPT_VAR.to_string(), prompt_value)].into_iter().collect();
     let mut all = diff;
-    all.extend(changes(
-        &ex.current,
-        &[(PROMPT_VAR.to_string(), prompt_value)]
-            .into_iter()
-            .collect(),
-    ));
+    all.extend(changes(&ex.current, &prompt_values));
     ex.emit(&all, &new_state);
     // The process ends here: freeing these thousands of small allocations one by one would
     // cost a tenth of the run.
-    std::mem::forget((state, base, watch, eval, applied.values, all, new_state));
+    std::mem::forget((all, state, base, watch, eval, new_state));
+    std::mem::forget(applied.values);
     Ok(())
 }
 
@@ -491,7 +489,7 @@ impl Export<'_> {
                         ),
                         Change::Removed(n) => (n, serde_json::Value::Null),
                     };
-                    map.insert(name.clone(), value);
+                    map.insert(name.to_string(), value);
                 }
                 if state_changed {
                     map.insert(
