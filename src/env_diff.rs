@@ -639,30 +639,30 @@ pub struct Applied {
 /// set a variable to the same value (or put the same entries in a list), the variable keeps
 /// its value in `current`, so a change the user made since (a value, an entry added in front)
 /// stands until the configuration itself changes.
-pub fn apply(base: &Env, target: &Target, previously: Option<&State>, current: &Env) -> Applied {
+pub fn apply(base: &Env, target: Target, previously: Option<&State>, current: &Env) -> Applied {
     let mut out = Applied::default();
     let old_vars: HashMap<&str, &VarRecord> = previously
         .map(|s| s.vars.iter().map(|v| (v.name.as_str(), v)).collect())
         .unwrap_or_default();
-    for (name, val) in &target.vars {
+    for (name, val) in target.vars {
         if let Some(old) = old_vars.get(name.as_str())
             && old.set_hash == hash_of(val.as_ref())
         {
             out.vars.push((*old).clone());
-            out.values
-                .insert(name.clone(), current.get(OsStr::new(name)).cloned());
+            let cur = current.get(OsStr::new(&name)).cloned();
+            out.values.insert(name, cur);
             continue;
         }
-        let prev = base.get(OsStr::new(name)).cloned();
+        let prev = base.get(OsStr::new(&name)).cloned();
         out.vars.push(VarRecord {
             name: name.clone(),
             set_hash: hash_of(val.as_ref()),
             prev,
         });
-        out.values.insert(name.clone(), val.clone());
+        out.values.insert(name, val);
     }
     for (name, edit) in &target.lists {
-        if target.vars.contains_key(name) {
+        if out.values.contains_key(name) {
             continue;
         }
         let before = base.get(OsStr::new(name));
@@ -908,7 +908,7 @@ mod tests {
                 append: vec![os(b"/z")],
             },
         );
-        let applied = apply(&base, &target, None, &base);
+        let applied = apply(&base, target.clone(), None, &base);
         assert_eq!(
             applied.values["PATH"],
             Some(os(b"/p/bin:/opt/x:/usr/bin:/bin:/z")),
@@ -941,7 +941,7 @@ mod tests {
                 append: vec![],
             },
         );
-        let applied = apply(&base, &target, None, &base);
+        let applied = apply(&base, target.clone(), None, &base);
         let st = State {
             vars: applied.vars,
             lists: applied.lists,
@@ -964,7 +964,7 @@ mod tests {
                 append: vec![],
             },
         );
-        let applied = apply(&base, &target, None, &base);
+        let applied = apply(&base, target.clone(), None, &base);
         assert_eq!(applied.values["PYTHONPATH"], Some(os(b"/a")));
         let st = State {
             lists: applied.lists,

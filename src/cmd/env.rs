@@ -18,7 +18,7 @@ pub fn run(ctx: &Ctx, format: EnvFormat) -> Result<()> {
     for w in &eval.warnings {
         eprintln!("strata: {w}");
     }
-    let mut applied = apply(&base, &eval.target, None, &base);
+    let mut applied = apply(&base, eval.target.clone(), None, &base);
     applied.values.sort_unstable_keys();
     let mut out = Vec::new();
     match format {

@@ -18,7 +18,7 @@ pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {
     for w in &eval.warnings {
         eprintln!("strata: {w}");
     }
-    let applied = apply(&base, &eval.target, None, &base);
+    let applied = apply(&base, eval.target.clone(), None, &base);
     let Some((program, args)) = command.split_first() else {
         bail!("no command given: strata exec -- CMD ARGS…");
     };

@@ -323,11 +323,16 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     let base = base_env(&ex.current, state.as_ref());
     let mut watch = layers::Watch::default();
     let request = ctx.request(&cwd, &base, None);
-    let eval = match layers::evaluate(&request, &mut watch) {
+    let mut eval = match layers::evaluate(&request, &mut watch) {
         Ok(e) => e,
         Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
     };
-    let applied = apply(&base, &eval.target, state.as_ref(), &ex.current);
+    let applied = apply(
+        &base,
+        std::mem::take(&mut eval.target),
+        state.as_ref(),
+        &ex.current,
+    );
     let diff = changes(&ex.current, &applied.values);
     let new_state = State {
         cwd: cwd.into_os_string(),
@@ -386,7 +391,9 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     );
     let prompt_value = (!shown.is_empty()).then(|| OsString::from(shown));
     let prompt_values: env_diff::Ordered<Option<OsString>> =
-        [(PROMPT_VAR.to_string(), prompt_value)].into_iter().collect();
+        [(PROMPT_VAR.to_string(), prompt_value)]
+            .into_iter()
+            .collect();
     let mut all = diff;
     all.extend(changes(&ex.current, &prompt_values));
     ex.emit(&all, &new_state);

@@ -223,7 +223,7 @@ pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()>
 pub fn get(ctx: &Ctx, name: &str) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
-    let applied = apply(&base, &eval.target, None, &base);
+    let applied = apply(&base, eval.target.clone(), None, &base);
     let value = match applied.values.get(name) {
         Some(v) => v.clone(),
         None => base.get(OsStr::new(name)).cloned(),

@@ -13,7 +13,7 @@ pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     let steps: Vec<_> = eval.assignments.iter().filter(|a| a.var == var).collect();
-    let applied = apply(&base, &eval.target, None, &base);
+    let applied = apply(&base, eval.target.clone(), None, &base);
     let result = applied
         .values
         .get(var)

@@ -69,8 +69,8 @@ pub fn parse(
         line: 1,
     };
     let mut out: Vec<Assignment> = Vec::new();
-    // Keys defined so far, by name: their index in `out`.
-    let mut defined: rustc_hash::FxHashMap<String, usize> = Default::default();
+    // Keys defined so far, by name (borrowed from `bytes`): their index in `out`.
+    let mut defined: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let err = |line: usize, msg: String| anyhow!("{}:{line}: {msg}", tilde(path));
     loop {
         // Skip blank lines and comments.
@@ -107,7 +107,7 @@ pub fn parse(
             return Err(err(line, format!("invalid variable name {key:?}")));
         }
         c.skip_blank();
-        let expand = |raw: &[u8], defined: &rustc_hash::FxHashMap<String, usize>| {
+        let expand = |raw: &[u8], defined: &rustc_hash::FxHashMap<&str, usize>| {
             expand(raw, &|n: &str| {
                 defined
                     .get(n)
@@ -174,7 +174,9 @@ pub fn parse(
                 expand(cut.trim_ascii(), &defined)?
             }
         };
-        defined.insert(key.clone(), out.len());
+        if let Ok(name) = std::str::from_utf8(key_bytes) {
+            defined.insert(name, out.len());
+        }
         out.push(Assignment {
             name: key,
             value,

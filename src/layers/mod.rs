@@ -515,9 +515,10 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
             && !target.vars.contains_key(&a.var)
         {
+            // Moved out: the merged environment is not needed after this.
             target
                 .vars
-                .insert(a.var.clone(), merge.env.get(OsStr::new(&a.var)).cloned());
+                .insert(a.var.clone(), merge.env.remove(OsStr::new(&a.var)));
         }
     }
     // Prepends: innermost layer first; appends: outermost first.
