@@ -229,6 +229,12 @@ struct Canonical<'a> {
     dirs: rustc_hash::FxHashMap<PathBuf, PathBuf>,
 }
 
+/// Whether `dir` is `path` or one of its ancestors, by the bytes (both absolute and plain).
+fn is_ancestor(dir: &Path, path: &Path) -> bool {
+    let (d, p) = (dir.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+    d == b"/" || (p.starts_with(d) && matches!(p.get(d.len()), None | Some(b'/')))
+}
+
 impl<'a> Canonical<'a> {
     fn new(physical: Option<&'a Path>) -> Canonical<'a> {
         Canonical {
@@ -241,7 +247,7 @@ impl<'a> Canonical<'a> {
         if let Some(c) = self.dirs.get(dir) {
             return Ok(c.clone());
         }
-        if self.physical.is_some_and(|cwd| cwd.starts_with(dir)) {
+        if self.physical.is_some_and(|cwd| is_ancestor(dir, cwd)) {
             return Ok(dir.to_path_buf());
         }
         let simple = dir.is_absolute()

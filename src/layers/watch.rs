@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use std::io::Read;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -60,8 +61,21 @@ impl Watch {
 
     /// Drop repeated paths, keeping the first.
     pub fn dedup(&mut self) {
+        use std::hash::BuildHasher;
+        // By the bytes: hashing a Path walks its components.
+        let hasher = rustc_hash::FxBuildHasher;
         let mut seen = rustc_hash::FxHashSet::default();
-        self.entries.retain(|(p, _)| seen.insert(p.clone()));
+        let mut kept: Vec<(PathBuf, Option<Stamp>)> = Vec::with_capacity(self.entries.len());
+        for (path, stamp) in std::mem::take(&mut self.entries) {
+            let bytes = path.as_os_str().as_bytes();
+            if !seen.insert(hasher.hash_one(bytes))
+                && kept.iter().any(|(p, _)| p.as_os_str().as_bytes() == bytes)
+            {
+                continue;
+            }
+            kept.push((path, stamp));
+        }
+        self.entries = kept;
     }
 
     /// Each path's identity: as read, or from a `stat` now. A file modified at or after
@@ -165,29 +179,56 @@ fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
 
 /// `path` relative to `cwd` (a physical directory, so `..` is its parent), when that takes
 /// fewer lookups to resolve than the absolute path; `./` keeps it from looking like an option.
+/// Works on the bytes (it runs for every file an evaluation looks at).
 pub fn relative(cwd: &Path, path: &Path) -> Option<PathBuf> {
-    use std::path::Component::{Normal, RootDir};
-    let plain =
-        |p: &Path| p.is_absolute() && p.components().all(|c| matches!(c, RootDir | Normal(_)));
-    if !plain(cwd) || !plain(path) {
+    let (here, there) = (cwd.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+    // Segments of a plain absolute path: no empty, `.` or `..` ones ("/" has none).
+    let segments = |p: &[u8]| -> Option<usize> {
+        let rest = p.strip_prefix(b"/")?;
+        if rest.is_empty() {
+            return Some(0);
+        }
+        let mut n = 0;
+        for s in rest.split(|&b| b == b'/') {
+            if s.is_empty() || s == b"." || s == b".." {
+                return None;
+            }
+            n += 1;
+        }
+        Some(n)
+    };
+    let (here_n, there_n) = (segments(here)?, segments(there)?);
+    // The common leading segments, and where they end in `there`.
+    let (mut common, mut end) = (0, 0);
+    let (mut h, mut t) = (
+        here[1..].split(|&b| b == b'/'),
+        there[1..].split(|&b| b == b'/'),
+    );
+    while common < here_n.min(there_n) {
+        match (h.next(), t.next()) {
+            (Some(a), Some(b)) if a == b => {
+                common += 1;
+                end += 1 + b.len();
+            }
+            _ => break,
+        }
+    }
+    let ups = here_n - common;
+    let rest = there_n - common;
+    if ups.max(1) + rest >= there_n {
         return None;
     }
-    let here: Vec<_> = cwd.components().skip(1).collect();
-    let there: Vec<_> = path.components().skip(1).collect();
-    let common = here.iter().zip(&there).take_while(|(a, b)| a == b).count();
-    let ups = here.len() - common;
-    let rest = &there[common..];
-    if ups.max(1) + rest.len() >= there.len() {
-        return None;
+    let mut out: Vec<u8> = Vec::with_capacity(3 * ups + there.len() - end + 2);
+    if ups == 0 {
+        out.push(b'.');
+    } else {
+        out.extend_from_slice(b"..");
+        for _ in 1..ups {
+            out.extend_from_slice(b"/..");
+        }
     }
-    let mut out = PathBuf::from(if ups == 0 { "." } else { ".." });
-    for _ in 1..ups {
-        out.push("..");
-    }
-    for c in rest {
-        out.push(c);
-    }
-    Some(out)
+    out.extend_from_slice(&there[end..]);
+    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
 }
 
 #[cfg(test)]
@@ -219,5 +260,14 @@ mod tests {
         // Anything not plain stays absolute.
         assert_eq!(rel("/a/b/c/d", "/a/b/c/../c/x"), None);
         assert_eq!(rel("/a/b/../b/c", "/a/b/c"), None);
+        assert_eq!(rel("/a/b/c/d", "/a/b/c/d/e/f"), Some("./e/f".into()));
+        assert_eq!(rel("/a/bb/c/d", "/a/b/c/.env"), None);
+        assert_eq!(
+            rel("/a/b/c/d/e/f/g", "/a/b/c/d/x/.env"),
+            Some("../../../x/.env".into())
+        );
+        assert_eq!(rel("/a/b/c/d/e", "/a/b/x/.env"), None);
+        assert_eq!(rel("/a//b/c/d", "/a/b/c/.env"), None);
+        assert_eq!(rel("/", "/a"), None);
     }
 }
