@@ -276,6 +276,15 @@ impl<'a> Canonical<'a> {
         Ok(resolved)
     }
 
+    /// The canonical path of a file in a directory of the chain that is known not to be a
+    /// symlink itself.
+    fn not_a_link(&mut self, path: &Path) -> std::io::Result<PathBuf> {
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => Ok(self.dir(parent)?.join(name)),
+            _ => std::fs::canonicalize(path),
+        }
+    }
+
     /// The canonical path of an existing file in a directory of the chain.
     fn file(&mut self, path: &Path) -> std::io::Result<PathBuf> {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
@@ -373,9 +382,12 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
                 continue;
             };
             nearest.get_or_insert_with(|| dir.to_path_buf());
-            let canonical = canon
-                .file(&path)
-                .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?;
+            let canonical = if watch.last_was_link() {
+                canon.file(&path)
+            } else {
+                canon.not_a_link(&path)
+            }
+            .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?;
             let standing = if req.assume_trusted == Some(canonical.as_path()) {
                 Standing::Trusted
             } else {

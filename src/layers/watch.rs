@@ -16,6 +16,8 @@ use crate::env_diff::{Stamp, Watched};
 #[derive(Debug, Default)]
 pub struct Watch {
     entries: Vec<(PathBuf, Option<Stamp>)>,
+    /// The last file read was reached through a symlink (its last component is one).
+    last_was_link: bool,
     /// The physical working directory, when the process runs in it: files near it are opened
     /// by a relative path, which is fewer components for the kernel to walk.
     near: Option<PathBuf>,
@@ -49,7 +51,10 @@ impl Watch {
         self.entries.push((path.to_path_buf(), None));
         let near = self.near.as_deref().and_then(|cwd| relative(cwd, path));
         let (bytes, stamp) = match read_with_stamp(near.as_deref().unwrap_or(path)) {
-            Ok(Some((bytes, stamp))) => (Some(bytes), stamp),
+            Ok(Some((bytes, stamp, link))) => {
+                self.last_was_link = link;
+                (Some(bytes), stamp)
+            }
             Ok(None) => (None, Stamp::Absent),
             Err(e) => return Err(read_error(path, e)),
         };
@@ -57,6 +62,11 @@ impl Watch {
             last.1 = Some(stamp);
         }
         Ok(bytes)
+    }
+
+    /// Whether the last file [`Watch::read`] returned is a symlink itself.
+    pub fn last_was_link(&self) -> bool {
+        self.last_was_link
     }
 
     /// Drop repeated paths, keeping the first.
@@ -112,23 +122,30 @@ impl Watch {
 /// The file's bytes, `None` when it does not exist: one `open`, `fstat`, `read` and `close`
 /// for a small file (`std::fs::read` reads once more to see the end).
 pub fn read_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    Ok(read_with_stamp(path)?.map(|(bytes, _)| bytes))
+    Ok(read_with_stamp(path)?.map(|(bytes, _, _)| bytes))
 }
 
-/// The file's bytes and identity, `None` when it does not exist.
-fn read_with_stamp(path: &Path) -> std::io::Result<Option<(Vec<u8>, Stamp)>> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(e),
+/// The file's bytes and identity, `None` when it does not exist, and whether the path's last
+/// component is a symlink. Opened without following one first (which also tells that, where
+/// canonicalising would `lstat`), by the raw `openat` (musl's `open` adds an `fcntl`).
+fn read_with_stamp(path: &Path) -> std::io::Result<Option<(Vec<u8>, Stamp, bool)>> {
+    use rustix::fs::{Mode, OFlags};
+    let open = |flags| {
+        rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::CLOEXEC | flags,
+            Mode::empty(),
+        )
     };
+    let (fd, link) = match open(OFlags::NOFOLLOW) {
+        Ok(fd) => (fd, false),
+        Err(rustix::io::Errno::LOOP) => match open(OFlags::empty()) {
+            Ok(fd) => (fd, true),
+            Err(e) => return absent_or(e),
+        },
+        Err(e) => return absent_or(e),
+    };
+    let mut file = std::fs::File::from(fd);
     let meta = file.metadata()?;
     if meta.is_dir() {
         return Err(std::io::ErrorKind::IsADirectory.into());
@@ -160,7 +177,14 @@ fn read_with_stamp(path: &Path) -> std::io::Result<Option<(Vec<u8>, Stamp)>> {
         sec: meta.mtime(),
         nsec: meta.mtime_nsec(),
     };
-    Ok(Some((bytes, stamp)))
+    Ok(Some((bytes, stamp, link)))
+}
+
+fn absent_or<T>(e: rustix::io::Errno) -> std::io::Result<Option<T>> {
+    match e {
+        rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR => Ok(None),
+        e => Err(e.into()),
+    }
 }
 
 fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
