@@ -544,8 +544,15 @@ impl Export<'_> {
 }
 
 fn print_messages(messages: &[String]) {
-    let mut err = std::io::stderr().lock();
-    for m in messages {
-        let _ = writeln!(err, "strata: {m}");
+    if messages.is_empty() {
+        return;
     }
+    // One write: stderr is unbuffered, and `writeln!` would make three per line.
+    let mut text = String::new();
+    for m in messages {
+        text.push_str("strata: ");
+        text.push_str(m);
+        text.push('\n');
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }

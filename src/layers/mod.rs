@@ -519,6 +519,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     for f in &layers {
         merge.layer(f, settings.dotenv_default, active, watch)?;
     }
+    // Parsed files are done with: what follows reuses their memory instead of fresh pages.
+    drop(layers);
     let mut deadline = None;
     if let Some((path, s)) = &session {
         for (name, value) in s.values(now) {

@@ -81,7 +81,7 @@ fn parse_record(bytes: &[u8]) -> Option<Record> {
 /// The recorded decision for `canonical`, if any. An unreadable or corrupt record counts as no
 /// decision (the file is then untrusted, the safe side).
 pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
-    let bytes = crate::layers::read_file(&record_path(dirs, canonical)).ok()??;
+    let bytes = read_small(&record_path(dirs, canonical))?;
     let rec = parse_record(&bytes)?;
     (rec.path == canonical).then_some(rec.decision)
 }
@@ -149,6 +149,31 @@ fn record_names(dir: &Path) -> std::io::Result<rustc_hash::FxHashSet<[u8; 64]>> 
             at += len;
         }
     }
+}
+
+/// A record's bytes (a few hundred at most): one `read` into the stack, no `fstat`. `None`
+/// when missing, unreadable or implausibly long.
+fn read_small(path: &Path) -> Option<Vec<u8>> {
+    use rustix::fs::{Mode, OFlags};
+    use std::io::Read;
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let mut f = fs::File::from(fd);
+    let mut buf = [0u8; 4096];
+    let mut len = 0;
+    loop {
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+        // A regular file that gave less than asked for is at its end (on Linux).
+        if len < buf.len() {
+            break;
+        }
+        return None;
+    }
+    Some(buf[..len].to_vec())
 }
 
 /// Decide a file's standing from its canonical path and content.
