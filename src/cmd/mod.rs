@@ -198,10 +198,10 @@ pub fn spill_value(dirs: &Dirs, bytes: &[u8]) -> Option<String> {
 pub fn logical_cwd() -> Result<PathBuf> {
     let pwd = std::env::var_os("PWD").map(PathBuf::from);
     // The usual case, one syscall: $PWD is the physical path.
-    if let Ok(physical) = std::env::current_dir()
-        && pwd.as_ref() == Some(&physical)
+    if let Some(physical) = crate::layers::physical_cwd()
+        && pwd.as_deref() == Some(physical)
     {
-        return Ok(physical);
+        return Ok(physical.to_path_buf());
     }
     let dot = std::fs::metadata(".").map_err(|_| {
         anyhow::anyhow!("the current directory no longer exists (cd somewhere else)")

@@ -68,7 +68,8 @@ pub fn parse(
         i: 0,
         line: 1,
     };
-    let mut out: Vec<Assignment> = Vec::new();
+    let mut out: Vec<Assignment> =
+        Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count() + 1);
     // Keys defined so far, by name (borrowed from `bytes`): their index in `out`.
     let mut defined: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let err = |line: usize, msg: String| anyhow!("{}:{line}: {msg}", tilde(path));

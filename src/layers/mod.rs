@@ -316,6 +316,13 @@ pub fn untrusted_message(path: &Path, state: FileState) -> String {
     }
 }
 
+/// The process's working directory as `getcwd` gives it, asked once (strata never changes
+/// directory).
+pub fn physical_cwd() -> Option<&'static Path> {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
+}
+
 /// Evaluate the layer stack for `req`. Every path looked at (files that exist or could
 /// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
 /// knows what to watch for the fix.
@@ -353,7 +360,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     let mut found: Vec<(LayerFile, FileReport)> = Vec::new();
     let mut skipped: Vec<FileReport> = Vec::new();
     let mut nearest = None;
-    let physical = std::env::current_dir().is_ok_and(|p| p == req.cwd);
+    let physical = physical_cwd() == Some(req.cwd);
     let mut canon = Canonical::new(physical.then_some(req.cwd));
     watch.set_near(physical.then(|| req.cwd.to_path_buf()));
     let mut records: Option<trust::RecordIndex> = None;
