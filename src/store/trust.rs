@@ -88,22 +88,57 @@ pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
 
 /// Which canonical paths have a record, from one listing of the trust directory rather than
 /// a lookup per path. When the directory cannot be listed, every path may have one.
-pub struct RecordIndex(Option<rustc_hash::FxHashSet<[u8; 64]>>);
+pub struct RecordIndex {
+    names: Option<rustc_hash::FxHashSet<[u8; 64]>>,
+    /// The hash state after the last directory asked about (with its `/`): both file names of
+    /// a directory share it.
+    dir: Option<(Vec<u8>, Sha256)>,
+}
 
 impl RecordIndex {
     /// List the trust directory (a missing one holds no records).
     pub fn read(dirs: &Dirs) -> RecordIndex {
-        RecordIndex(record_names(&dirs.trust_dir()).ok())
+        RecordIndex {
+            names: record_names(&dirs.trust_dir()).ok(),
+            dir: None,
+        }
     }
 
     /// Whether `canonical` may have a record.
-    pub fn may_have(&self, canonical: &Path) -> bool {
-        self.0.as_ref().is_none_or(|names| {
-            !names.is_empty()
-                && <[u8; 64]>::try_from(sha256_hex(canonical.as_os_str().as_bytes()).as_bytes())
-                    .is_ok_and(|name| names.contains(&name))
-        })
+    pub fn may_have(&mut self, canonical: &Path) -> bool {
+        let Some(names) = &self.names else {
+            return true;
+        };
+        if names.is_empty() {
+            return false;
+        }
+        let bytes = canonical.as_os_str().as_bytes();
+        let cut = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        let (dir, file) = bytes.split_at(cut);
+        let state = match &self.dir {
+            Some((d, state)) if d == dir => state.clone(),
+            _ => {
+                let mut state = Sha256::new();
+                state.update(dir);
+                self.dir = Some((dir.to_vec(), state.clone()));
+                state
+            }
+        };
+        let mut state = state;
+        state.update(file);
+        names.contains(&hex64(&state.finalize()))
     }
+}
+
+/// Lowercase hex of a SHA-256 digest, as the record file names are written.
+fn hex64(digest: &[u8]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in digest.iter().take(32).enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    out
 }
 
 /// The names of the record files in `dir` (64 hex digits), from `getdents64` into one buffer
@@ -292,7 +327,10 @@ mod tests {
             let p = tmp.path().join(format!("many/{i}/.strata.toml"));
             record(&d, &p, &Decision::Deny, LockPolicy::default()).unwrap();
         }
-        let index = RecordIndex::read(&d);
+        let mut index = RecordIndex::read(&d);
+        assert!(index.may_have(&a));
+        // Same directory twice in a row (the shared state), then another.
+        assert!(!index.may_have(&tmp.path().join("a/.strata.local.toml")));
         assert!(index.may_have(&a));
         assert!(index.may_have(&tmp.path().join("many/299/.strata.toml")));
         assert!(!index.may_have(&tmp.path().join("b/.strata.toml")));
