@@ -13,7 +13,7 @@ pub mod file;
 pub mod interp;
 mod watch;
 
-pub use watch::{Watch, read_file, relative};
+pub use watch::{Watch, relative};
 
 use anyhow::{Result, anyhow, bail};
 use rustc_hash::FxHashMap as HashMap;

@@ -119,12 +119,6 @@ impl Watch {
     }
 }
 
-/// The file's bytes, `None` when it does not exist: one `open`, `fstat`, `read` and `close`
-/// for a small file (`std::fs::read` reads once more to see the end).
-pub fn read_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    Ok(read_with_stamp(path)?.map(|(bytes, _, _)| bytes))
-}
-
 /// The file's bytes and identity, `None` when it does not exist, and whether the path's last
 /// component is a symlink. Opened without following one first (which also tells that, where
 /// canonicalising would `lstat`), by the raw `openat` (musl's `open` adds an `fcntl`).

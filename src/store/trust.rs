@@ -50,14 +50,7 @@ pub struct Record {
 
 /// Lowercase hex of the SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    s
+    hex64(&Sha256::digest(bytes)).iter().map(|&b| char::from(b)).collect()
 }
 
 /// The record file for a canonical path.
@@ -311,6 +304,14 @@ mod tests {
         let all = list(&d).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].decision, Decision::Deny);
+    }
+
+    #[test]
+    fn record_names_are_lowercase_sha256_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
