@@ -50,7 +50,10 @@ pub struct Record {
 
 /// Lowercase hex of the SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex64(&Sha256::digest(bytes)).iter().map(|&b| char::from(b)).collect()
+    hex64(&Sha256::digest(bytes))
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
 }
 
 /// The record file for a canonical path.
