@@ -93,57 +93,50 @@ impl Fresh<'_> {
                 q
             }
         };
-        let stamp = match shell {
-            Shell::Bash | Shell::Zsh => "$__strata_stamp",
-            Shell::Fish => "\"$__strata_stamp\"",
+        if shell == Shell::Fish && self.deadline.is_some() {
+            // fish has no clock builtin: while a value is due to expire, always ask.
+            return "false".to_string();
+        }
+        let (vars, eq, and, stamp) = match shell {
+            Shell::Bash | Shell::Zsh => (
+                ["$PWD", "${STRATA_CONTEXT-}", "${STRATA_SESSION-}"],
+                "==",
+                " && ",
+                "$__strata_stamp",
+            ),
+            Shell::Fish => (
+                ["\"$PWD\"", "\"$STRATA_CONTEXT\"", "\"$STRATA_SESSION\""],
+                "=",
+                " -a ",
+                "\"$__strata_stamp\"",
+            ),
         };
         let mut parts = Vec::with_capacity(4 + self.newer.len() + self.absent.len());
-        match shell {
-            Shell::Bash | Shell::Zsh => {
-                parts.push(format!("$PWD == {}", lit(self.cwd)));
-                parts.push(format!("${{STRATA_CONTEXT-}} == {}", lit(self.context)));
-                parts.push(format!("${{STRATA_SESSION-}} == {}", lit(self.session)));
-                if shell == Shell::Zsh && !self.newer.is_empty() {
-                    // zsh's `a -nt b` is false when b is missing; bash's is true, like fish's.
-                    parts.push(format!("-e {stamp}"));
-                }
-                parts.extend(
-                    self.newer
-                        .iter()
-                        .map(|p| format!("! {} -nt {stamp}", shell.quote(p))),
-                );
-                parts.extend(
-                    self.absent
-                        .iter()
-                        .map(|p| format!("! -e {}", shell.quote(p))),
-                );
-                let mut test = format!("[[ {} ]]", parts.join(" && "));
-                if let Some(d) = self.deadline {
-                    test.push_str(&format!(" && (( ${{EPOCHSECONDS:-{d}}} < {d} ))"));
-                }
-                test
-            }
-            Shell::Fish => {
-                if self.deadline.is_some() {
-                    // fish has no clock builtin: while a value is due to expire, always ask.
-                    return "false".to_string();
-                }
-                parts.push(format!("\"$PWD\" = {}", lit(self.cwd)));
-                parts.push(format!("\"$STRATA_CONTEXT\" = {}", lit(self.context)));
-                parts.push(format!("\"$STRATA_SESSION\" = {}", lit(self.session)));
-                parts.extend(
-                    self.newer
-                        .iter()
-                        .map(|p| format!("! {} -nt {stamp}", shell.quote(p))),
-                );
-                parts.extend(
-                    self.absent
-                        .iter()
-                        .map(|p| format!("! -e {}", shell.quote(p))),
-                );
-                format!("test {}", parts.join(" -a "))
-            }
+        for (var, value) in vars.iter().zip([self.cwd, self.context, self.session]) {
+            parts.push(format!("{var} {eq} {}", lit(value)));
         }
+        if shell == Shell::Zsh && !self.newer.is_empty() {
+            // zsh's `a -nt b` is false when b is missing; bash's is true, like fish's.
+            parts.push(format!("-e {stamp}"));
+        }
+        parts.extend(
+            self.newer
+                .iter()
+                .map(|p| format!("! {} -nt {stamp}", shell.quote(p))),
+        );
+        parts.extend(
+            self.absent
+                .iter()
+                .map(|p| format!("! -e {}", shell.quote(p))),
+        );
+        if shell == Shell::Fish {
+            return format!("test {}", parts.join(and));
+        }
+        let mut test = format!("[[ {} ]]", parts.join(and));
+        if let Some(d) = self.deadline {
+            test.push_str(&format!(" && (( ${{EPOCHSECONDS:-{d}}} < {d} ))"));
+        }
+        test
     }
 }
 
