@@ -97,7 +97,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
             env_bytes(c"STRATA_SESSION").unwrap_or_default(),
         )
     };
-    let unchanged = match (physical_cwd(&mut buf), env_bytes(c"PWD")) {
+    let unchanged = match (getcwd_into(&mut buf), env_bytes(c"PWD")) {
         (Some(cwd), Some(pwd)) if cwd == pwd => same(cwd),
         _ => match super::logical_cwd() {
             Ok(cwd) => same(cwd.as_os_str().as_bytes()),
@@ -131,8 +131,9 @@ fn env_bytes(name: &std::ffi::CStr) -> Option<&'static [u8]> {
     }
 }
 
-/// `getcwd` into `buf`.
-fn physical_cwd(buf: &mut [u8]) -> Option<&[u8]> {
+/// `getcwd` into `buf`, without the heap ([`crate::layers::physical_cwd`] caches an owned copy
+/// for the full path).
+fn getcwd_into(buf: &mut [u8]) -> Option<&[u8]> {
     // SAFETY: getcwd writes at most `buf.len()` bytes, NUL included, or fails with NULL.
     let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
     if p.is_null() {
@@ -146,34 +147,14 @@ fn physical_cwd(buf: &mut [u8]) -> Option<&[u8]> {
 /// Failure is harmless: without a stamp the hook simply always runs strata.
 fn touch_stamp(stamp: &Path, started: SystemTime) {
     let when = started.checked_sub(RACY_WINDOW).unwrap_or(started);
-    let open = || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(stamp)
-    };
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = match open() {
-        Ok(f) => f,
-        Err(_) => {
-            let Some(dir) = stamp.parent() else { return };
-            if crate::store::ensure_private_dir(dir).is_err() {
-                return;
-            }
-            match open() {
-                Ok(f) => f,
-                Err(_) => return,
-            }
-        }
-    };
-    let _ = file.set_times(
-        std::fs::FileTimes::new()
-            .set_modified(when)
-            .set_accessed(when),
-    );
+    if crate::store::touch(stamp, when).is_ok() {
+        return;
+    }
+    if let Some(dir) = stamp.parent()
+        && crate::store::ensure_private_dir(dir).is_ok()
+    {
+        let _ = crate::store::touch(stamp, when);
+    }
 }
 
 /// The hook's bookkeeping: the test that lets its next prompts skip strata ([`Fresh`]).

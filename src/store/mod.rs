@@ -124,17 +124,7 @@ impl Dirs {
 pub fn announce(dirs: &Dirs) -> Result<()> {
     ensure_private_dir(&dirs.state)?;
     let marker = dirs.reload_marker();
-    let touch = || -> std::io::Result<()> {
-        OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&marker)?
-            .set_modified(std::time::SystemTime::now())
-    };
-    touch().with_context(|| {
+    touch(&marker, std::time::SystemTime::now()).with_context(|| {
         format!(
             "cannot touch {} (shells will not notice this change until you run 'strata reload')",
             tilde(&marker)
@@ -144,6 +134,19 @@ pub fn announce(dirs: &Dirs) -> Result<()> {
         expire_stamp(&entry.path());
     }
     Ok(())
+}
+
+/// Set `path`'s modification and access times to `when`, creating it (0600) if needed; a
+/// symlink there is refused, not followed.
+pub fn touch(path: &Path, when: std::time::SystemTime) -> std::io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?
+        .set_times(fs::FileTimes::new().set_modified(when).set_accessed(when))
 }
 
 /// Date a hook stamp back to the epoch (not following a symlink), so its hook asks strata.
