@@ -18,12 +18,8 @@ __strata_export() {
   eval "$__strata_out"
 }
 
-# Until the first export, every prompt asks strata.
-__strata_hook() {
-  __strata_status=$?
-  __strata_export
-  return "$__strata_status"
-}
+# Until the first export, every prompt asks strata: shell/fresh.sh with no test.
+@INITIAL_HOOK@
 
 __strata_install() {
   local __strata_c

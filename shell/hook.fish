@@ -10,10 +10,8 @@ set -g __strata_stamp @STAMP_DIR@/$fish_pid
 test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
 
 # Succeeds when strata need not run. Each export redefines it (from shell/fresh.fish) with the
-# test spelled out; until the first one, every prompt asks strata.
-function __strata_fresh
-    false
-end
+# test spelled out; until the first one, every prompt asks strata: fresh.fish with no test.
+@INITIAL_HOOK@
 
 function __strata_hook --on-event fish_prompt --on-variable PWD
     set -l __strata_status $status

@@ -17,12 +17,8 @@ __strata_export() {
   eval "$("$__strata_bin" export zsh --hook --stamp "$__strata_stamp")"
 }
 
-# Until the first export, every prompt asks strata.
-__strata_hook() {
-  __strata_status=$?
-  __strata_export
-  return $__strata_status
-}
+# Until the first export, every prompt asks strata: shell/fresh.sh with no test.
+@INITIAL_HOOK@
 
 typeset -ga precmd_functions chpwd_functions
 if (( ! ${precmd_functions[(Ie)__strata_hook]} )); then

@@ -1,8 +1,8 @@
 //! `strata hook bash|zsh|fish [--env-file PATH]`: print the hook script for an rc file.
 //!
 //! The scripts live in `shell/` as real shell files; placeholders are filled here: the absolute
-//! path of this binary, the directory for the per-shell stamp files, and a fresh session id for
-//! a shell that has none. `--env-file` also writes `shell/env.bash` for `BASH_ENV`.
+//! path of this binary, the directory for the per-shell stamp files, a fresh session id for
+//! a shell that has none, and the hook as it is until the first export (`shell/fresh.*`). `--env-file` also writes `shell/env.bash` for `BASH_ENV`.
 
 use anyhow::{Context as _, Result};
 use std::io::Write;
@@ -25,7 +25,11 @@ pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> Stri
         Shell::Zsh => ZSH,
         Shell::Fish => FISH,
     };
+    // The hook before the first export is the one every export writes, without a test.
+    let mut initial = crate::shells::Script::new(shell);
+    initial.define_fresh(None);
     template
+        .replace("@INITIAL_HOOK@\n", &initial.finish())
         .replace("@STRATA_BIN@", &shell.quote(bin))
         .replace("@STAMP_DIR@", &shell.quote(stamp_dir))
         .replace("@SESSION@", &shell.quote(session.as_bytes()))
