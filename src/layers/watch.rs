@@ -40,11 +40,6 @@ impl Watch {
         self.entries.pop();
     }
 
-    /// The paths, in order.
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.entries.iter().map(|(p, _)| p.as_path())
-    }
-
     /// Watch `path` and read it: its bytes, `None` when it does not exist; any other failure
     /// is an error naming it. The identity recorded is the one of the bytes returned.
     pub fn read(&mut self, path: &Path) -> Result<Option<Vec<u8>>> {
