@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 
 # The release profile itself (symbol hashes depend on it), with the code generation options
 # of the final build (bench/run.sh passes its own) but not its linker options.
-RUSTFLAGS=${RUSTFLAGS-"-C relocation-model=static --cfg sha2_backend=\"soft\""} \
+RUSTFLAGS=${RUSTFLAGS-"-C relocation-model=static"} \
   cargo build --release --quiet --target x86_64-unknown-linux-musl \
   --manifest-path "$REPO/Cargo.toml" --target-dir "$W/target"
 BIN=$W/target/x86_64-unknown-linux-musl/release/strata

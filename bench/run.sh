@@ -224,9 +224,7 @@ if [[ $BUILD -eq 1 ]]; then
     # start (about 0.1 ms of a load here). With gold, the prompt path's functions are placed
     # side by side (bench/hot-functions.txt, from bench/order.sh). As in the README.
     target_args=(--target x86_64-unknown-linux-musl) outdir=$REPO/target/x86_64-unknown-linux-musl/release
-    # sha2's soft backend: the default one asks CPUID for SHA-NI at start, and CPUID is a
-    # trap to the hypervisor on a VM (about 20 µs of a load here, more than the hashing).
-    flags="-C relocation-model=static --cfg sha2_backend=\"soft\"${flags:+ $flags}"
+    flags="-C relocation-model=static${flags:+ $flags}"
     if command -v ld.gold >/dev/null; then
       order=$REPO/bench/hot-functions.txt
       fresh=$(mktemp /var/tmp/strata-hot-functions.XXXXXX)

@@ -12,6 +12,7 @@ pub mod display;
 pub mod env_diff;
 pub mod import;
 pub mod layers;
+mod mem;
 pub mod prompt;
 pub mod settings;
 pub mod shells;

@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::display::tilde;
 use crate::env_diff::{Env, ListEdit, Target};
@@ -143,7 +144,7 @@ pub struct Assignment {
     /// Variable name.
     pub var: String,
     /// The file that did it.
-    pub path: std::rc::Rc<Path>,
+    pub path: Rc<Path>,
     /// Where in that file.
     pub pos: Pos,
     /// What it did.
@@ -519,7 +520,6 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         assignments: Vec::new(),
         lists: Vec::new(),
         warnings: Vec::new(),
-        last_path: None,
         lenient: req.assume_trusted.is_some(),
     };
     let active = context.as_ref().map(|c| c.name.as_str());
@@ -530,8 +530,9 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     drop(layers);
     let mut deadline = None;
     if let Some((path, s)) = &session {
+        let path: Rc<Path> = Rc::from(path.as_path());
         for (name, value) in s.values(now) {
-            merge.assign(&name, path, Pos::default(), Action::Session(value));
+            merge.assign(&name, &path, Pos::default(), Action::Session(value));
         }
         deadline = s.next_expiry(now);
     }
@@ -586,28 +587,13 @@ struct Merge {
     /// Per file, per list variable: (var, prepend, append), in application order.
     lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
     warnings: Vec<String>,
-    /// The file of the previous assignment, shared by the next ones from it.
-    last_path: Option<std::rc::Rc<Path>>,
     /// Unknown variables expand to nothing (validation only).
     lenient: bool,
 }
 
 impl Merge {
-    /// `path` as a shared pointer, reusing the previous one for runs of the same file.
-    fn shared(&mut self, path: &Path) -> std::rc::Rc<Path> {
-        match &self.last_path {
-            // Bytes, not Path's component-wise comparison: this runs for every assignment.
-            Some(p) if p.as_os_str() == path.as_os_str() => p.clone(),
-            _ => {
-                let p: std::rc::Rc<Path> = std::rc::Rc::from(path);
-                self.last_path = Some(p.clone());
-                p
-            }
-        }
-    }
-
-    fn assign(&mut self, var: &str, path: &Path, pos: Pos, action: Action) {
-        let path = self.shared(path);
+    /// Record one assignment by the file `path` (shared by all of that file's assignments).
+    fn assign(&mut self, var: &str, path: &Rc<Path>, pos: Pos, action: Action) {
         match &action {
             Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
                 self.env.insert(var.into(), v.clone());
@@ -619,7 +605,7 @@ impl Merge {
         }
         self.assignments.push(Assignment {
             var: var.to_string(),
-            path,
+            path: path.clone(),
             pos,
             action,
         });
@@ -627,7 +613,13 @@ impl Merge {
 
     /// Resolve and apply one table of `[env]` entries, with forward references to later keys
     /// of the same table and cycle detection.
-    fn env_entries(&mut self, f: &LayerFile, entries: &[EnvEntry], dir: &Path) -> Result<()> {
+    fn env_entries(
+        &mut self,
+        f: &LayerFile,
+        path: &Rc<Path>,
+        entries: &[EnvEntry],
+        dir: &Path,
+    ) -> Result<()> {
         let mut resolver = Resolver {
             path: &f.path,
             entries,
@@ -655,7 +647,7 @@ impl Merge {
                 Some(v) => Action::Set(v),
                 None => Action::Unset,
             };
-            self.assign(&e.name, &f.path, e.pos, action);
+            self.assign(&e.name, path, e.pos, action);
         }
         Ok(())
     }
@@ -668,6 +660,7 @@ impl Merge {
         watch: &mut Watch,
     ) -> Result<()> {
         let dir = f.dir().to_path_buf();
+        let shared: Rc<Path> = Rc::from(f.path.as_path());
         // dotenv files first; [env] of the same file wins over them.
         let mut dotenvs: Vec<(String, Pos, bool)> = f
             .dotenv
@@ -692,6 +685,7 @@ impl Merge {
             };
             let env = &self.env;
             let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
+            let path: Rc<Path> = Rc::from(path);
             for a in assigned {
                 file::check_settable(&a.name)
                     .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
@@ -703,11 +697,11 @@ impl Merge {
             }
         }
         // [env], then the section of the active context.
-        self.env_entries(f, &f.env, &dir)?;
+        self.env_entries(f, &shared, &f.env, &dir)?;
         if let Some(name) = active_context
             && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
         {
-            self.env_entries(f, entries, &dir)?;
+            self.env_entries(f, &shared, entries, &dir)?;
         }
         // List edits.
         for edits in &f.lists {
@@ -747,10 +741,9 @@ impl Merge {
                     } else {
                         Action::Append(entry)
                     };
-                    let path = self.shared(&f.path);
                     self.assignments.push(Assignment {
                         var: edits.var.clone(),
-                        path,
+                        path: shared.clone(),
                         pos: e.pos,
                         action,
                     });
