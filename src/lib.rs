@@ -12,6 +12,7 @@ pub mod display;
 pub mod env_diff;
 pub mod import;
 pub mod layers;
+#[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
 mod mem;
 pub mod prompt;
 pub mod settings;

@@ -12,7 +12,6 @@
 //! overlap that matters. Elsewhere the platform's functions serve.
 
 /// The four functions, their names prefixed by `$p`.
-#[cfg(target_arch = "x86_64")]
 macro_rules! mem_functions {
     ($p:literal) => {
         core::arch::global_asm!(concat!(
@@ -299,13 +298,13 @@ macro_rules! mem_functions {
     };
 }
 
-#[cfg(all(target_arch = "x86_64", target_env = "musl"))]
+#[cfg(target_env = "musl")]
 mem_functions!("");
 
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(test)]
 mem_functions!("strata_");
 
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(test)]
 mod tests {
     use std::ffi::c_void;
 
