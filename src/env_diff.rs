@@ -641,6 +641,9 @@ pub struct Applied {
 /// stands until the configuration itself changes.
 pub fn apply(base: &Env, target: Target, previously: Option<&State>, current: &Env) -> Applied {
     let mut out = Applied::default();
+    let n = target.vars.len() + target.lists.len();
+    out.values.reserve(n);
+    out.vars.reserve(target.vars.len());
     let old_vars: HashMap<&str, &VarRecord> = previously
         .map(|s| s.vars.iter().map(|v| (v.name.as_str(), v)).collect())
         .unwrap_or_default();

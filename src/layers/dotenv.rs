@@ -7,6 +7,7 @@
 //! loaders. Errors name the file and line.
 
 use anyhow::{Result, anyhow};
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
@@ -108,7 +109,7 @@ pub fn parse(
             return Err(err(line, format!("invalid variable name {key:?}")));
         }
         c.skip_blank();
-        let expand = |raw: &[u8], defined: &rustc_hash::FxHashMap<&str, usize>| {
+        let expand = |raw: Cow<[u8]>, defined: &rustc_hash::FxHashMap<&str, usize>| {
             expand(raw, &|n: &str| {
                 defined
                     .get(n)
@@ -121,7 +122,13 @@ pub fn parse(
             Some(q @ (b'\'' | b'"')) => {
                 c.bump();
                 let start_line = c.line;
-                let mut raw = Vec::new();
+                // Sized for the common case, a value without escapes on one line.
+                let mut raw = Vec::with_capacity(
+                    c.s[c.i..]
+                        .iter()
+                        .position(|&b| b == q || b == b'\n')
+                        .unwrap_or(0),
+                );
                 loop {
                     match c.bump() {
                         None => {
@@ -156,7 +163,7 @@ pub fn parse(
                     ));
                 }
                 if q == b'"' {
-                    expand(&raw, &defined)?
+                    expand(Cow::Owned(raw), &defined)?
                 } else {
                     OsString::from_vec(raw)
                 }
@@ -172,7 +179,7 @@ pub fn parse(
                 } else {
                     cut
                 };
-                expand(cut.trim_ascii(), &defined)?
+                expand(Cow::Borrowed(cut.trim_ascii()), &defined)?
             }
         };
         if let Ok(name) = std::str::from_utf8(key_bytes) {
@@ -197,7 +204,7 @@ fn read_word<'a>(c: &mut Cursor<'a>) -> &'a [u8] {
 
 /// Expand `$VAR`, `${VAR}`, `${VAR:-default}`; `\$` is a literal `$`. Fails when the value
 /// grows past [`super::interp::MAX_VALUE`] (a chain of references doubling it, say).
-fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsString, String> {
+fn expand(raw: Cow<[u8]>, lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsString, String> {
     let too_big = || {
         format!(
             "the value grows past {} KiB while expanding variables (no environment variable can be that large)",
@@ -205,7 +212,7 @@ fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsStr
         )
     };
     if !raw.contains(&b'$') {
-        return Ok(OsString::from_vec(raw.to_vec()));
+        return Ok(OsString::from_vec(raw.into_owned()));
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -231,9 +238,8 @@ fn expand(raw: &[u8], lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsStr
                 match (lookup(&name), default) {
                     (Some(v), Some(d)) if v.is_empty() => out.extend_from_slice(d.as_bytes()),
                     (Some(v), _) => out.extend_from_slice(v.as_bytes()),
-                    (None, Some(d)) => {
-                        out.extend_from_slice(expand(d.as_bytes(), lookup)?.as_bytes())
-                    }
+                    (None, Some(d)) => out
+                        .extend_from_slice(expand(Cow::Borrowed(d.as_bytes()), lookup)?.as_bytes()),
                     (None, None) => {}
                 }
                 i += end + 3;

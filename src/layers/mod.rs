@@ -532,13 +532,14 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     if let Some((path, s)) = &session {
         let path: Rc<Path> = Rc::from(path.as_path());
         for (name, value) in s.values(now) {
-            merge.assign(&name, &path, Pos::default(), Action::Session(value));
+            merge.assign(name, &path, Pos::default(), Action::Session(value));
         }
         deadline = s.next_expiry(now);
     }
     warnings.extend(merge.warnings);
 
     let mut target = Target::default();
+    target.vars.reserve(merge.assignments.len());
     for a in &merge.assignments {
         if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
             && !target.vars.contains_key(&a.var)
@@ -593,18 +594,18 @@ struct Merge {
 
 impl Merge {
     /// Record one assignment by the file `path` (shared by all of that file's assignments).
-    fn assign(&mut self, var: &str, path: &Rc<Path>, pos: Pos, action: Action) {
+    fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action) {
         match &action {
             Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
-                self.env.insert(var.into(), v.clone());
+                self.env.insert(var.as_str().into(), v.clone());
             }
             Action::Unset => {
-                self.env.remove(OsStr::new(var));
+                self.env.remove(OsStr::new(&var));
             }
             Action::Prepend(_) | Action::Append(_) => {}
         }
         self.assignments.push(Assignment {
-            var: var.to_string(),
+            var,
             path: path.clone(),
             pos,
             action,
@@ -647,7 +648,7 @@ impl Merge {
                 Some(v) => Action::Set(v),
                 None => Action::Unset,
             };
-            self.assign(&e.name, path, e.pos, action);
+            self.assign(e.name.clone(), path, e.pos, action);
         }
         Ok(())
     }
@@ -693,7 +694,7 @@ impl Merge {
                     line: a.line,
                     col: 1,
                 };
-                self.assign(&a.name, &path, pos, Action::Dotenv(a.value));
+                self.assign(a.name, &path, pos, Action::Dotenv(a.value));
             }
         }
         // [env], then the section of the active context.
