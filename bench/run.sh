@@ -655,7 +655,7 @@ med() { # med CASE TOOL -> median ms, or nothing
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v >= 100) printf "%.0f", v; else if (v >= 10) printf "%.1f", v; else if (v >= 1) printf "%.2f", v; else printf "%.3f", v }'; }
 fmt_x() { # ratio a/b
   awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) { print "?"; exit } r = a / b;
-    if (r >= 10) printf "%.0f×", r; else if (r >= 0.1) printf "%.1f×", r; else printf "%.3f×", r }'
+    if (r >= 10) printf "%.0f×", r; else if (r >= 0.1) printf "%.2f×", r; else printf "%.3f×", r }'
 }
 pad() { # pad TEXT WIDTH: left-aligned, by characters
   local s=$1
