@@ -185,7 +185,7 @@ fn enc(out: &mut Vec<u8>, bytes: &[u8]) {
         return;
     }
     for &b in bytes {
-        if b <= b' ' || b >= 0x7f || matches!(b, b'%' | b';' | b',') {
+        if !plain(b) {
             out.push(b'%');
             out.push(b"0123456789ABCDEF"[usize::from(b >> 4)]);
             out.push(b"0123456789ABCDEF"[usize::from(b & 15)]);

@@ -189,7 +189,9 @@ macro_rules! mem_functions {
             $p,
             "memmove\n",
             ".popsection\n",
-            // ---- memcmp(a: rdi, b: rsi, n: rdx) -> <0, 0, >0; bcmp is the same function
+            // ---- memcmp(a: rdi, b: rsi, n: rdx) -> <0, 0, >0; bcmp is the same function.
+            // The section is named after bcmp: profiles name the shared address so, and
+            // bench/order.sh lists sections by the names profiles give.
             ".pushsection .text.",
             $p,
             "bcmp,\"ax\",@progbits\n",
