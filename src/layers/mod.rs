@@ -364,7 +364,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     let physical = physical_cwd() == Some(req.cwd);
     let mut canon = Canonical::new(physical.then_some(req.cwd));
     watch.set_near(physical.then(|| req.cwd.to_path_buf()));
-    let mut records: Option<trust::RecordIndex> = None;
+    let mut records: Option<trust::RecordProbe> = None;
     'dirs: for dir in req.cwd.ancestors() {
         let mut stop = false;
         let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
@@ -377,7 +377,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
                 // new file there is reported at once). Anything else shows at the next change.
                 if dir != req.cwd {
                     let recorded =
-                        records.get_or_insert_with(|| trust::RecordIndex::read(req.dirs));
+                        records.get_or_insert_with(|| trust::RecordProbe::open(req.dirs));
                     let may_apply = canon.dir(dir).map_or(true, |d| {
                         let c = d.join(name);
                         trusting.trust_paths.iter().any(|p| c.starts_with(p))

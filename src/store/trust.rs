@@ -86,14 +86,14 @@ pub fn lookup(dirs: &Dirs, canonical: &Path) -> Option<Decision> {
 /// `fstatat` on a handle to it costs a fraction of a microsecond, while listing it (ext4
 /// hashes every name of an indexed directory to list it) cost tens and grew with the number
 /// of records.
-pub struct RecordIndex {
-    dir: Probe,
+pub struct RecordProbe {
+    dir: TrustDir,
     /// The hash state after the last directory asked about (with its `/`): both file names of
     /// a directory share it.
     prefix: Option<(Vec<u8>, Sha256)>,
 }
 
-enum Probe {
+enum TrustDir {
     /// No trust directory: nothing is recorded.
     Absent,
     Open(std::os::fd::OwnedFd),
@@ -101,25 +101,25 @@ enum Probe {
     Unknown,
 }
 
-impl RecordIndex {
+impl RecordProbe {
     /// Open the trust directory (a missing one holds no records).
-    pub fn read(dirs: &Dirs) -> RecordIndex {
+    pub fn open(dirs: &Dirs) -> RecordProbe {
         use rustix::fs::{Mode, OFlags};
         let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let dir = match rustix::fs::open(dirs.trust_dir(), flags, Mode::empty()) {
-            Ok(fd) => Probe::Open(fd),
-            Err(rustix::io::Errno::NOENT) => Probe::Absent,
-            Err(_) => Probe::Unknown,
+            Ok(fd) => TrustDir::Open(fd),
+            Err(rustix::io::Errno::NOENT) => TrustDir::Absent,
+            Err(_) => TrustDir::Unknown,
         };
-        RecordIndex { dir, prefix: None }
+        RecordProbe { dir, prefix: None }
     }
 
     /// Whether `canonical` may have a record.
     pub fn may_have(&mut self, canonical: &Path) -> bool {
         let fd = match &self.dir {
-            Probe::Absent => return false,
-            Probe::Unknown => return true,
-            Probe::Open(fd) => fd,
+            TrustDir::Absent => return false,
+            TrustDir::Unknown => return true,
+            TrustDir::Open(fd) => fd,
         };
         let bytes = canonical.as_os_str().as_bytes();
         let cut = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
@@ -290,12 +290,12 @@ mod tests {
     }
 
     #[test]
-    fn record_index_knows_recorded_paths() {
+    fn record_probe_knows_recorded_paths() {
         let tmp = tempfile::tempdir().unwrap();
         let d = dirs(tmp.path());
         let a = tmp.path().join("a/.strata.toml");
         assert!(
-            !RecordIndex::read(&d).may_have(&a),
+            !RecordProbe::open(&d).may_have(&a),
             "no trust directory yet"
         );
         record(&d, &a, &Decision::Deny, LockPolicy::default()).unwrap();
@@ -303,13 +303,13 @@ mod tests {
             let p = tmp.path().join(format!("many/{i}/.strata.toml"));
             record(&d, &p, &Decision::Deny, LockPolicy::default()).unwrap();
         }
-        let mut index = RecordIndex::read(&d);
-        assert!(index.may_have(&a));
+        let mut probe = RecordProbe::open(&d);
+        assert!(probe.may_have(&a));
         // Same directory twice in a row (the shared state), then another.
-        assert!(!index.may_have(&tmp.path().join("a/.strata.local.toml")));
-        assert!(index.may_have(&a));
-        assert!(index.may_have(&tmp.path().join("many/299/.strata.toml")));
-        assert!(!index.may_have(&tmp.path().join("b/.strata.toml")));
+        assert!(!probe.may_have(&tmp.path().join("a/.strata.local.toml")));
+        assert!(probe.may_have(&a));
+        assert!(probe.may_have(&tmp.path().join("many/299/.strata.toml")));
+        assert!(!probe.may_have(&tmp.path().join("b/.strata.toml")));
     }
 
     #[test]
