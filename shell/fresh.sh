@@ -2,8 +2,9 @@
 # builtins only, that nothing the last export depended on can have changed: the same $PWD,
 # STRATA_CONTEXT and STRATA_SESSION, no watched path newer than this shell's stamp, no new file
 # where one would count, and no session value due to expire. Lines starting with # are not sent.
+# `\builtin` keeps the user's aliases and functions named like builtins out of the way.
 __strata_hook() {
-  __strata_status=$?
+  \builtin local __strata_status=$?
   @FRESH@ || __strata_export
-  return "$__strata_status"
+  \builtin return "$__strata_status"
 }

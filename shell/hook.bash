@@ -5,33 +5,36 @@
 # watched file or directory newer than this shell's stamp file (which strata dates a little in
 # the past, so an edit in the same clock tick is never missed). Only then does it skip running
 # strata. Each export redefines the hook with that test spelled out. The user's $? is preserved.
+# Builtins are called as `\builtin …`, so that the user's aliases and functions named like them
+# (eval, local, export…) cannot change what the hook does; it also works under `set -euo
+# pipefail`, `nounset`, `failglob` and `nullglob`.
 
 __strata_bin=@STRATA_BIN@
 __strata_stamp=@STAMP_DIR@/$$
-[[ -n ${STRATA_SESSION-} ]] || export STRATA_SESSION=@SESSION@
+[[ -n ${STRATA_SESSION-} ]] || \builtin export STRATA_SESSION=@SESSION@
 
 # Runs strata and applies what it prints. That output also redefines __strata_hook (from
 # shell/fresh.sh) with the test that lets the next prompts skip strata.
 __strata_export() {
-  local __strata_out
+  \builtin local __strata_out
   __strata_out=$("$__strata_bin" export bash --hook --stamp "$__strata_stamp")
-  eval "$__strata_out"
+  \builtin eval "$__strata_out"
 }
 
 # Until the first export, every prompt asks strata: shell/fresh.sh with no test.
 @INITIAL_HOOK@
 
 __strata_install() {
-  local __strata_c
-  if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]] \
+  \builtin local __strata_c
+  if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]] \
     || ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
     for __strata_c in "${PROMPT_COMMAND[@]}"; do
-      [[ $__strata_c == __strata_hook ]] && return 0
+      [[ $__strata_c == __strata_hook ]] && \builtin return 0
     done
     PROMPT_COMMAND=(__strata_hook ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"})
   else
     case ";${PROMPT_COMMAND-};" in
-      *";__strata_hook;"*) return 0 ;;
+      *";__strata_hook;"*) \builtin return 0 ;;
     esac
     # bash < 5.1 only knows the string form of PROMPT_COMMAND.
     # shellcheck disable=SC2178,SC2128
@@ -39,4 +42,4 @@ __strata_install() {
   fi
 }
 __strata_install
-unset -f __strata_install
+\builtin unset -f __strata_install

@@ -4,26 +4,33 @@
 # builtins only whether anything can have changed since the last `strata export` (same $PWD,
 # STRATA_CONTEXT and STRATA_SESSION, and no watched path newer than this shell's stamp file)
 # and only otherwise runs strata. Each export redefines the hook with that test spelled out.
-# The user's $? is preserved.
+# The user's $? is preserved. Builtins are called as `\builtin …` (the user's functions named
+# like them cannot interfere), and the installer runs under `emulate -L zsh`, so options such
+# as KSH_ARRAYS, SH_WORD_SPLIT or NO_UNSET change nothing.
 
-typeset -g __strata_bin=@STRATA_BIN@
-typeset -g __strata_stamp=@STAMP_DIR@/$$
-[[ -n ${STRATA_SESSION-} ]] || export STRATA_SESSION=@SESSION@
-zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+\builtin typeset -g __strata_bin=@STRATA_BIN@
+\builtin typeset -g __strata_stamp=@STAMP_DIR@/$$
+[[ -n ${STRATA_SESSION-} ]] || \builtin export STRATA_SESSION=@SESSION@
+\builtin zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
 # Runs strata and applies what it prints. That output also redefines __strata_hook (from
 # shell/fresh.sh) with the test that lets the next prompts skip strata.
 __strata_export() {
-  eval "$("$__strata_bin" export zsh --hook --stamp "$__strata_stamp")"
+  \builtin eval "$("$__strata_bin" export zsh --hook --stamp "$__strata_stamp")"
 }
 
 # Until the first export, every prompt asks strata: shell/fresh.sh with no test.
 @INITIAL_HOOK@
 
-typeset -ga precmd_functions chpwd_functions
-if (( ! ${precmd_functions[(Ie)__strata_hook]} )); then
-  precmd_functions=(__strata_hook $precmd_functions)
-fi
-if (( ! ${chpwd_functions[(Ie)__strata_hook]} )); then
-  chpwd_functions=(__strata_hook $chpwd_functions)
-fi
+__strata_install() {
+  \builtin emulate -L zsh
+  \builtin typeset -ga precmd_functions chpwd_functions
+  if (( ! ${precmd_functions[(Ie)__strata_hook]} )); then
+    precmd_functions=(__strata_hook "${precmd_functions[@]}")
+  fi
+  if (( ! ${chpwd_functions[(Ie)__strata_hook]} )); then
+    chpwd_functions=(__strata_hook "${chpwd_functions[@]}")
+  fi
+}
+__strata_install
+\builtin unfunction __strata_install

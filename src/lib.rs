@@ -8,8 +8,10 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod codec;
 pub mod display;
 pub mod env_diff;
+pub mod files;
 pub mod import;
 pub mod layers;
 #[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
@@ -17,4 +19,5 @@ mod mem;
 pub mod prompt;
 pub mod settings;
 pub mod shells;
+pub mod state;
 pub mod store;

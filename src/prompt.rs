@@ -3,7 +3,7 @@
 //! A placeholder that is empty disappears together with the separator next to it, so the
 //! default format gives `prod · app`, `prod`, `app`, or nothing.
 
-use crate::env_diff::PromptInfo;
+use crate::state::PromptInfo;
 
 /// How colour codes are wrapped so the shell does not count them as printed characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

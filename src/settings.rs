@@ -68,6 +68,10 @@ pub struct Settings {
     pub prompt_format: String,
     /// `color`: auto | always | never.
     pub color: ColorMode,
+    /// `limits.layer_file`: the largest directory file strata reads; a larger one is skipped.
+    pub layer_limit: u64,
+    /// `limits.dotenv_file`: the largest dotenv file strata reads.
+    pub dotenv_limit: u64,
     /// Where each key's value came from.
     pub origins: Vec<(&'static str, Origin)>,
 }
@@ -85,6 +89,8 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(7 * 86400),
             prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
             color: ColorMode::Auto,
+            layer_limit: crate::files::LAYER_CAP,
+            dotenv_limit: crate::files::DOTENV_CAP,
             origins: Vec::new(),
         }
     }
@@ -103,6 +109,8 @@ pub const KEYS: &[&str] = &[
     "session.ttl",
     "dotenv.default",
     "hook.fast_path",
+    "limits.layer_file",
+    "limits.dotenv_file",
 ];
 
 /// The prompt segment unless `prompt.format` says otherwise: `prod · app`.
@@ -141,6 +149,25 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         bail!("invalid duration {text:?}");
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parse a size: `512`, `64KiB`, `1MiB`, `2G` (every unit counts in 1024s).
+pub fn parse_size(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| anyhow!("invalid size {text:?} (write e.g. 512KiB, 1MiB, 8MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => bail!("invalid size {text:?}: unknown unit {unit:?} (use B, KiB, MiB or GiB)"),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| anyhow!("invalid size {text:?}: too large"))
 }
 
 fn as_bool(key: &str, v: &Value) -> Result<bool> {
@@ -197,6 +224,8 @@ impl Settings {
             "session.ttl" => dur(self.session_ttl),
             "dotenv.default" => self.dotenv_default.to_string(),
             "hook.fast_path" => self.fast_path.to_string(),
+            "limits.layer_file" => crate::files::human_size(self.layer_limit).replace(' ', ""),
+            "limits.dotenv_file" => crate::files::human_size(self.dotenv_limit).replace(' ', ""),
             _ => return None,
         })
     }
@@ -242,6 +271,12 @@ impl Settings {
                 .map(str::to_string)
                 .ok_or_else(|| anyhow!("{key} must be a string"))
         };
+        let size_text = |v: &Value| -> Result<String> {
+            match v {
+                Value::Integer(i) => Ok(i.value().to_string()),
+                _ => text(v),
+            }
+        };
         match key {
             "log" => {
                 self.log = match text(v)?.as_str() {
@@ -279,6 +314,8 @@ impl Settings {
                 self.context = Some(name);
             }
             "session.ttl" => self.session_ttl = parse_duration(&text(v)?)?,
+            "limits.layer_file" => self.layer_limit = parse_size(&size_text(v)?)?,
+            "limits.dotenv_file" => self.dotenv_limit = parse_size(&size_text(v)?)?,
             "prompt.format" => self.prompt_format = text(v)?,
             "color" => {
                 self.color = match text(v)?.as_str() {
@@ -316,6 +353,13 @@ impl Settings {
             if e.key == "trust.paths" && kind.is_dir() {
                 warnings.push(format!(
                     "{}: trust.paths is ignored in a directory file (a repository must not trust itself); set it in the global config instead",
+                    at()
+                ));
+                continue;
+            }
+            if e.key == "trust.paths" && kind == Kind::Context {
+                warnings.push(format!(
+                    "{}: trust.paths is ignored in a context (trust must not change with the context); set it in the global config instead",
                     at()
                 ));
                 continue;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::{Ctx, current_env, current_state};
 use crate::display::tilde;
 use crate::env_diff::base_env;
+use crate::files;
 use crate::layers::{self, DIR_FILES};
 use crate::store::trust::{self, Decision, sha256_hex};
 
@@ -63,27 +64,35 @@ pub fn allow(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// Validate `file` and, if it is valid, record the hash of exactly the bytes validated.
-/// `fix` says what to do when it is not.
+/// Validate `file` and, if it is valid, record the hash of exactly the bytes validated, for
+/// the place where the file applies. `fix` says what to do when it is not valid.
 pub fn allow_file(ctx: &Ctx, file: &Path, fix: &str) -> Result<()> {
     let settings = ctx.base_settings()?;
-    let canonical =
-        std::fs::canonicalize(file).with_context(|| format!("cannot resolve {}", tilde(file)))?;
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", tilde(file)))?;
-    validate(ctx, file, &canonical)
-        .with_context(|| format!("not allowing {}: {fix}", tilde(file)))?;
+    let (key, target) =
+        trust::key_of(file).with_context(|| format!("cannot resolve {}", tilde(file)))?;
+    let bytes = files::read_any(file, settings.layer_limit)?
+        .with_context(|| format!("{} does not exist", tilde(file)))?;
+    validate(ctx, file, &key).with_context(|| format!("not allowing {}: {fix}", tilde(file)))?;
     trust::record(
         &ctx.dirs,
-        &canonical,
+        &key,
         &Decision::Allow(sha256_hex(&bytes)),
+        target.as_deref(),
         settings.lock,
     )?;
-    eprintln!("strata: allowed {}", tilde(file));
+    match target {
+        Some(t) => crate::say!(
+            "allowed {} here, a symlink to {} (its own allow: the target's does not count here)",
+            tilde(file),
+            tilde(&t)
+        ),
+        None => crate::say!("allowed {}", tilde(file)),
+    }
     Ok(())
 }
 
-/// Evaluate the stack at the file's directory with the file treated as trusted.
-pub fn validate(ctx: &Ctx, file: &Path, canonical: &Path) -> Result<()> {
+/// Evaluate the stack at the file's directory with the file (its key) treated as trusted.
+pub fn validate(ctx: &Ctx, file: &Path, key: &Path) -> Result<()> {
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -95,11 +104,11 @@ pub fn validate(ctx: &Ctx, file: &Path, canonical: &Path) -> Result<()> {
         );
     }
     let current = current_env();
-    let state = current_state(&current).ok().flatten();
+    let state = current_state(&ctx.dirs, &current).ok().flatten();
     let base = base_env(&current, state.as_ref());
     let dir = file.parent().unwrap_or(Path::new("/"));
     layers::evaluate(
-        &ctx.request(dir, &base, Some(canonical)),
+        &ctx.request(dir, &base, Some(key)),
         &mut layers::Watch::default(),
     )?;
     Ok(())
@@ -109,27 +118,38 @@ pub fn validate(ctx: &Ctx, file: &Path, canonical: &Path) -> Result<()> {
 pub fn deny(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
     let settings = ctx.base_settings()?;
     for file in targets(ctx, path)? {
-        let canonical = std::fs::canonicalize(&file)
-            .with_context(|| format!("cannot resolve {}", tilde(&file)))?;
-        trust::record(&ctx.dirs, &canonical, &Decision::Deny, settings.lock)?;
-        eprintln!("strata: denied {}", tilde(&file));
+        let (key, _) =
+            trust::key_of(&file).with_context(|| format!("cannot resolve {}", tilde(&file)))?;
+        trust::record(&ctx.dirs, &key, &Decision::Deny, None, settings.lock)?;
+        crate::say!("denied {}", tilde(&file));
     }
     Ok(())
 }
 
 /// `strata trust list [--json]`.
 pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
+    let settings = ctx.base_settings()?;
     let records = trust::list(&ctx.dirs)?;
     let rows: Vec<(String, &PathBuf)> = records
         .iter()
         .map(|r| {
-            let state = match (&r.decision, std::fs::read(&r.path)) {
-                (Decision::Deny, _) => "denied",
-                (Decision::Allow(_), Err(_)) => "allowed (file missing)",
-                (Decision::Allow(h), Ok(b)) if *h == sha256_hex(&b) => "allowed",
-                (Decision::Allow(_), Ok(_)) => "allowed (changed since: untrusted)",
+            let now_target = trust::key_of(&r.path).ok().and_then(|(_, t)| t);
+            let state = match (&r.decision, files::read_any(&r.path, settings.layer_limit)) {
+                (Decision::Deny, _) => "denied".to_string(),
+                (Decision::Allow(_), Ok(None)) => "allowed (file missing)".to_string(),
+                (Decision::Allow(_), Err(_)) => "allowed (file unreadable)".to_string(),
+                (Decision::Allow(_), _) if now_target != r.target => {
+                    "allowed (link changed since: untrusted)".to_string()
+                }
+                (Decision::Allow(h), Ok(Some(b))) if *h == sha256_hex(&b) => match &r.target {
+                    Some(t) => format!("allowed (symlink to {})", tilde(t)),
+                    None => "allowed".to_string(),
+                },
+                (Decision::Allow(_), Ok(Some(_))) => {
+                    "allowed (changed since: untrusted)".to_string()
+                }
             };
-            (state.to_string(), &r.path)
+            (state, &r.path)
         })
         .collect();
     if json {

@@ -9,7 +9,8 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 
 use super::Ctx;
-use crate::env_diff::{STATE_VAR, apply};
+use crate::env_diff::apply;
+use crate::state::STATE_VAR;
 
 /// Replace this process with `command`.
 pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {

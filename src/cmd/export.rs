@@ -19,15 +19,14 @@ use std::time::SystemTime;
 use super::{Ctx, current_env, current_state};
 use crate::cli::ExportFormat;
 use crate::display::tilde;
-use crate::env_diff::{
-    self, Change, Env, PromptInfo, RACY_WINDOW, STATE_VAR, Stamp, State, apply, base_env, changes,
-    fnv1a,
-};
+use crate::env_diff::{self, Change, Env, apply, base_env, changes};
+use crate::files::{RACY_WINDOW, Stamp};
 use crate::layers;
 use crate::prompt;
 use crate::settings::Log;
 use crate::shells::{Fresh, Script, Shell};
-use crate::store::Dirs;
+use crate::state::{self, PromptInfo, STATE_VAR, State, fnv1a};
+use crate::store::{Dirs, values};
 
 /// What [`fast`] made of the command line.
 pub enum Fast {
@@ -90,7 +89,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
     }
     let mut buf = [0u8; 4096];
     let same = |cwd: &[u8]| {
-        env_diff::unchanged(
+        state::unchanged(
             OsStr::from_bytes(raw),
             cwd,
             env_bytes(c"STRATA_CONTEXT").unwrap_or_default(),
@@ -108,12 +107,18 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         return full();
     }
     if hook && let Some(shell) = shell {
-        let Ok(state) = State::decode(OsStr::from_bytes(raw)) else {
+        let Ok(dirs) = Dirs::from_env() else {
+            return full();
+        };
+        let Ok(state) = State::decode(
+            OsStr::from_bytes(raw),
+            &values::key(&dirs),
+            &values::Stored(&dirs),
+        ) else {
             return full();
         };
         let mut script = Script::new(shell);
-        let dirs = crate::store::Dirs::from_env().ok();
-        sync_vars(&mut script, &state, dirs.as_ref(), stamp);
+        sync_vars(&mut script, &state, Some(&dirs), stamp);
         let mut out = std::io::stdout();
         let _ = out.write_all(script.finish().as_bytes());
         let _ = out.flush();
@@ -261,6 +266,7 @@ fn notice_hash(warnings: &[String]) -> Option<u64> {
 /// The full `strata export`.
 pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
     let started = SystemTime::now();
+    crate::store::ignore_file_size_signal();
     // Stamped before anything is read, as in `fast`.
     if hook && let Some(stamp) = stamp {
         touch_stamp(stamp, started);
@@ -276,7 +282,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         session: std::env::var_os("STRATA_SESSION").unwrap_or_default(),
         messages: Vec::new(),
     };
-    let state = match current_state(&ex.current) {
+    let state = match current_state(&ctx.dirs, &ex.current) {
         Ok(s) => s,
         Err(_) => {
             ex.messages.push(
@@ -292,7 +298,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     };
     if !hook
         && let Some(raw) = ex.current.get(OsStr::new(STATE_VAR))
-        && env_diff::unchanged(
+        && state::unchanged(
             raw,
             cwd.as_os_str().as_bytes(),
             ex.context.as_bytes(),
@@ -315,6 +321,9 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         &ex.current,
     );
     let diff = changes(&ex.current, &applied.values);
+    if let Err(e) = env_diff::check_size(&ex.current, &applied.values) {
+        return ex.fail(state, e, watch, cwd.into_os_string());
+    }
     let new_state = State {
         cwd: cwd.into_os_string(),
         context: ex.context.clone(),
@@ -331,7 +340,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     if log != Log::Quiet {
         // The same warnings as last time (a re-evaluation in the same place) are not repeated.
         if state.as_ref().and_then(|s| s.notice) != new_state.notice {
-            ex.messages.extend(eval.warnings.iter().cloned());
+            ex.messages.extend(condensed(&eval.warnings));
         }
         if !diff.is_empty() {
             let place: Vec<String> = eval
@@ -464,7 +473,7 @@ impl Export<'_> {
 
     /// Print the code (stdout), then the messages (stderr).
     fn emit(self, diff: &[Change], state: &State) {
-        let encoded = state.encode_with(&|bytes| super::spill_value(self.dirs, bytes));
+        let encoded = state.encode(&values::key(self.dirs), &values::Stored(self.dirs));
         let state_changed = self.current.get(OsStr::new(STATE_VAR)) != Some(&encoded);
         let out = match self.format {
             ExportFormat::Json => {
@@ -525,15 +534,22 @@ impl Export<'_> {
 }
 
 fn print_messages(messages: &[String]) {
-    if messages.is_empty() {
-        return;
+    crate::display::say_all(messages);
+}
+
+/// At most this many warnings are shown at one prompt; the rest are counted.
+const MAX_WARNINGS: usize = 5;
+
+/// `warnings`, the first few of them and a count of the rest: 200 untrusted files in the
+/// directories above are one problem, not 200 lines at every prompt.
+fn condensed(warnings: &[String]) -> Vec<String> {
+    if warnings.len() <= MAX_WARNINGS + 1 {
+        return warnings.to_vec();
     }
-    // One write: stderr is unbuffered, and `writeln!` would make three per line.
-    let mut text = String::new();
-    for m in messages {
-        text.push_str("strata: ");
-        text.push_str(m);
-        text.push('\n');
-    }
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    let mut out = warnings[..MAX_WARNINGS].to_vec();
+    out.push(format!(
+        "… and {} more warnings (strata status lists every file)",
+        warnings.len() - MAX_WARNINGS
+    ));
+    out
 }

@@ -20,16 +20,18 @@ pub mod status;
 pub mod why;
 
 use anyhow::{Context as _, Result, bail};
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, Command, TrustCommand};
 use crate::display::tilde;
-use crate::env_diff::{Env, STATE_VAR, State, base_env};
+use crate::env_diff::{Env, base_env};
 use crate::layers::{self, Evaluation, Request};
 use crate::settings::Settings;
+use crate::state::{Corrupt, STATE_VAR, State};
 use crate::store::Dirs;
+use crate::store::values;
 
 /// An error whose message was already printed; only the exit code is left to give.
 #[derive(Debug)]
@@ -152,7 +154,7 @@ impl Ctx {
     /// Evaluate the layers at `cwd` against the environment as it would be without strata.
     pub fn evaluate(&self, cwd: &Path, watch: &mut layers::Watch) -> Result<(Env, Evaluation)> {
         let current = current_env();
-        let state = current_state(&current).ok().flatten();
+        let state = current_state(&self.dirs, &current).ok().flatten();
         let base = base_env(&current, state.as_ref());
         let eval = layers::evaluate(&self.request(cwd, &base, None), watch)?;
         Ok((base, eval))
@@ -164,34 +166,14 @@ pub fn current_env() -> Env {
     std::env::vars_os().collect()
 }
 
-/// The decoded `STRATA_STATE` of `env`: `Ok(None)` when absent, `Err` when corrupt.
-pub fn current_state(env: &Env) -> Result<Option<State>, crate::env_diff::Corrupt> {
-    let values = Dirs::from_env().ok().map(|d| d.values_dir());
-    let load = |id: &str| -> Option<Vec<u8>> {
-        let id_ok = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
-        std::fs::read(values.as_ref()?.join(id))
-            .ok()
-            .filter(|_| id_ok)
-    };
-    match env.get(&OsString::from(STATE_VAR)) {
+/// The decoded `STRATA_STATE` of `env`: `Ok(None)` when absent, `Err` when corrupt or not
+/// written by this user's strata.
+pub fn current_state(dirs: &Dirs, env: &Env) -> Result<Option<State>, Corrupt> {
+    match env.get(OsStr::new(STATE_VAR)) {
         None => Ok(None),
         Some(raw) if raw.is_empty() => Ok(None),
-        Some(raw) => State::decode_with(raw, &load).map(Some),
+        Some(raw) => State::decode(raw, &values::key(dirs), &values::Stored(dirs)).map(Some),
     }
-}
-
-/// Store a large previous value under its hash in the state directory, for
-/// [`State::encode_with`]; `None` (keep it inline) when that fails.
-pub fn spill_value(dirs: &Dirs, bytes: &[u8]) -> Option<String> {
-    let id = crate::store::trust::sha256_hex(bytes);
-    let path = dirs.values_dir().join(&id);
-    if path.is_file() {
-        return Some(id);
-    }
-    crate::store::ensure_private_dir(&dirs.state).ok()?;
-    crate::store::ensure_private_dir(&dirs.values_dir()).ok()?;
-    crate::store::write_atomic(&path, bytes, crate::store::LockPolicy::default()).ok()?;
-    Some(id)
 }
 
 /// `$PWD` if it is an absolute path to the current directory, else `getcwd()`.

@@ -8,9 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::Ctx;
 use crate::cli::PromptShell;
-use crate::env_diff::{self, STATE_VAR, State};
 use crate::prompt::{Markers, render};
 use crate::settings::{ColorMode, DEFAULT_PROMPT_FORMAT};
+use crate::state::{self, STATE_VAR, State};
+use crate::store::values;
 
 /// Print the segment.
 pub fn run(ctx: &Ctx, format: Option<&str>, shell: PromptShell) -> Result<()> {
@@ -18,14 +19,17 @@ pub fn run(ctx: &Ctx, format: Option<&str>, shell: PromptShell) -> Result<()> {
     let session = ctx.session.clone().unwrap_or_default();
     let from_state = std::env::var_os(STATE_VAR).filter(|raw| {
         ctx.context.is_none()
-            && env_diff::unchanged(
+            && state::unchanged(
                 raw,
                 cwd.as_os_str().as_bytes(),
                 ctx.context_env.as_deref().unwrap_or("").as_bytes(),
                 session.as_bytes(),
             )
     });
-    let (info, color_mode) = match from_state.and_then(|raw| State::decode(&raw).ok()) {
+    let decoded = from_state.and_then(|raw| {
+        State::decode(&raw, &values::key(&ctx.dirs), &values::Stored(&ctx.dirs)).ok()
+    });
+    let (info, color_mode) = match decoded {
         Some(state) => (state.prompt, ColorMode::Auto),
         None => {
             let (_, eval) = ctx.evaluate(&cwd, &mut Default::default())?;

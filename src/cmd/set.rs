@@ -18,7 +18,7 @@ use crate::layers::file::{Kind, check_settable, parse};
 use crate::settings::parse_duration;
 use crate::store::edit::edit_env;
 use crate::store::trust::{self, Decision, Standing, sha256_hex};
-use crate::store::{ensure_private_dir, sessions, update};
+use crate::store::{ensure_private_dir, sessions, update, update_outside};
 
 /// `NAME=VALUE` arguments, checked: a valid, settable name and (for TOML files) UTF-8.
 pub fn parse_assignments_os(args: &[OsString]) -> Result<Vec<(String, OsString)>> {
@@ -106,8 +106,9 @@ fn edit_file(
     edit_layer_file(ctx, path, kind, |text| edit_env(path, text, sets, unsets))
 }
 
-/// Rewrite a layer file with `f` under its lock, validating the result; a directory file
-/// that was trusted before (or is new) is trusted again with its new content.
+/// Rewrite a layer file with `f` under its lock, validating the result. A directory file is
+/// trusted again with its new content only if the bytes read under the lock were the trusted
+/// ones (or the file is new): an edit someone slipped in before the lock is never blessed.
 pub fn edit_layer_file<T>(
     ctx: &Ctx,
     path: &Path,
@@ -118,34 +119,50 @@ pub fn edit_layer_file<T>(
     if kind == Kind::Global {
         ensure_private_dir(&ctx.dirs.config)?;
     }
-    let was_trusted = match (kind, std::fs::read(path)) {
-        (Kind::Dir, Ok(bytes)) => {
-            let canonical = std::fs::canonicalize(path)?;
-            trust::standing(&ctx.dirs, &canonical, &bytes, &settings.trust_paths)
-                == Standing::Trusted
-        }
-        _ => true,
+    // Where a directory file applies: its trust key.
+    let key = if kind.is_dir() {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let name = path.file_name().context("a directory file needs a name")?;
+        Some(
+            std::fs::canonicalize(dir)
+                .with_context(|| format!("cannot resolve {}", tilde(dir)))?
+                .join(name),
+        )
+    } else {
+        None
     };
-    let (out, new) = update(path, settings.lock, |cur| {
+    let edit = |cur: Option<Vec<u8>>| {
+        let was_trusted = match (&key, &cur) {
+            (Some(key), Some(bytes)) => {
+                trust::standing(&ctx.dirs, key, None, bytes, &settings.trust_paths)?
+                    == Standing::Trusted
+            }
+            _ => true,
+        };
         let text = String::from_utf8(cur.unwrap_or_default())
             .map_err(|_| anyhow!("{} is not UTF-8 text", tilde(path)))?;
         let (new, out) = f(&text)?;
         parse(path, kind, new.as_bytes())?;
-        Ok((Some(new.clone().into_bytes()), (out, new)))
-    })?;
-    if kind == Kind::Dir {
-        let canonical = std::fs::canonicalize(path)?;
+        Ok((Some(new.clone().into_bytes()), (out, new, was_trusted)))
+    };
+    let (out, new, was_trusted) = match kind {
+        Kind::Global | Kind::Context => update(path, settings.lock, edit)?,
+        _ => update_outside(&ctx.dirs, path, settings.lock, edit)?,
+    };
+    if let Some(key) = key {
         if was_trusted {
             trust::record(
                 &ctx.dirs,
-                &canonical,
+                &key,
                 &Decision::Allow(sha256_hex(new.as_bytes())),
+                None,
                 settings.lock,
             )?;
         } else {
-            eprintln!(
-                "strata: {} is not allowed; review it, then run 'strata allow'",
-                tilde(path)
+            crate::say!(
+                "{} was not allowed, so it stays that way; review it, then run: {}",
+                tilde(path),
+                crate::display::command(&["strata", "allow", &tilde(path)])
             );
         }
     }

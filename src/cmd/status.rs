@@ -6,14 +6,14 @@ use std::ffi::OsStr;
 
 use super::{Ctx, current_env, current_state};
 use crate::display::tilde;
-use crate::env_diff::STATE_VAR;
 use crate::layers::FileState;
+use crate::state::STATE_VAR;
 
 /// Print the status.
 pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
     let cwd = ctx.cwd()?;
     let current = current_env();
-    let state = current_state(&current);
+    let state = current_state(&ctx.dirs, &current);
     let (_, eval) = match ctx.evaluate(&cwd, &mut Default::default()) {
         Ok(r) => (Some(r.0), Ok(r.1)),
         Err(e) => (None, Err(e)),
@@ -106,5 +106,6 @@ fn state_name(s: FileState) -> &'static str {
         FileState::Untrusted => "not allowed",
         FileState::Denied => "denied",
         FileState::AboveRoot => "ignored (above root)",
+        FileState::Unreadable => "skipped (unreadable)",
     }
 }

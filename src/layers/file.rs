@@ -116,12 +116,22 @@ pub struct LayerFile {
     pub settings: Vec<SettingEntry>,
     /// A context's `color` (prompt colour), context files only.
     pub color: Option<String>,
+    /// The directory relative paths resolve from (`STRATA_DIR`): the file's own directory,
+    /// canonical for a directory file (see [`LayerFile::set_dir`]).
+    pub dir: PathBuf,
 }
 
 impl LayerFile {
-    /// The directory the file is in (`STRATA_DIR`).
+    /// The directory relative paths resolve from (`STRATA_DIR`).
     pub fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("/"))
+        &self.dir
+    }
+
+    /// Resolve relative paths from `dir`: for a directory file, the canonical directory where
+    /// it applies, so that a symlink an attacker controls on the way there (and may retarget
+    /// later) never ends up in `PATH`.
+    pub fn set_dir(&mut self, dir: PathBuf) {
+        self.dir = dir;
     }
 }
 
@@ -147,17 +157,70 @@ const RESERVED: &[&str] = &[
     "PPID",
 ];
 
+/// Variables strata finds its own config, state and trust store through: a layer that moved
+/// them would point later evaluations at files it wrote itself (a config that trusts `/`).
+const LOCATES_STRATA: &[&str] = &["HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"];
+
 /// Whether a layer (or `strata set`) may set `name`; the error says why not.
 pub fn check_settable(name: &str) -> Result<(), String> {
     if !valid_name(name) {
         return Err(format!(
-            "invalid variable name {name:?}: names are letters, digits and _, not starting with a digit"
+            "invalid variable name {:?}: names are letters, digits and _, not starting with a digit",
+            crate::display::escape(name)
         ));
     }
-    if RESERVED.contains(&name) || name.starts_with("STRATA_") {
+    if RESERVED.contains(&name) || name.starts_with("STRATA_") || name.starts_with("__strata") {
         return Err(format!(
             "{name} is managed by the shell or by strata and cannot be set here"
         ));
+    }
+    if LOCATES_STRATA.contains(&name) {
+        return Err(format!(
+            "{name} cannot be set by strata: strata finds its own config and trust store through it, so a layer must not move it"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `name` makes a shell or the dynamic loader run code when set: the command search
+/// path, prompt and start-up hooks, exported functions, preloaded libraries. A dotenv file is
+/// not covered by the content hash `strata allow` records, so these are never taken from one;
+/// a reviewed `[env]` or `[path]` may set them.
+pub fn runs_code(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "PATH",
+        "PROMPT_COMMAND",
+        "PS0",
+        "PS1",
+        "PS2",
+        "PS3",
+        "PS4",
+        "PROMPT",
+        "PROMPT2",
+        "PROMPT3",
+        "PROMPT4",
+        "RPROMPT",
+        "RPROMPT2",
+        "RPS1",
+        "RPS2",
+        "BASH_ENV",
+        "ENV",
+        "ZDOTDIR",
+        "fish_function_path",
+        "fish_complete_path",
+        "fish_user_paths",
+    ];
+    const PREFIXES: &[&str] = &["BASH_FUNC_", "LD_", "DYLD_"];
+    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// An environment value cannot hold a NUL byte (the C environment ends a string there).
+pub fn check_value(value: &[u8]) -> Result<(), String> {
+    if value.contains(&0) {
+        return Err(
+            "a value cannot contain a NUL byte (\\u0000): the environment ends a string there"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -218,8 +281,17 @@ impl Parser<'_> {
         }
     }
 
+    /// An error at `pos`. The message may quote the file (a key, TOML's own description), so
+    /// control characters in it are escaped here, wherever it is shown later.
     fn err(&self, pos: Pos, msg: impl std::fmt::Display) -> anyhow::Error {
-        anyhow!("{}:{}:{}: {msg}", tilde(self.path), pos.line, pos.col)
+        let msg = msg.to_string();
+        anyhow!(
+            "{}:{}:{}: {}",
+            tilde(self.path),
+            pos.line,
+            pos.col,
+            crate::display::escape(&msg)
+        )
     }
 
     fn key_pos(&self, key: &Key, item: &Item) -> Pos {
@@ -258,7 +330,11 @@ impl Parser<'_> {
             let name = self.var_name(key, item)?;
             let pos = self.key_pos(key, item);
             let value = match item.as_value() {
-                Some(Value::String(s)) => Some(s.value().clone()),
+                Some(Value::String(s)) => {
+                    check_value(s.value().as_bytes())
+                        .map_err(|msg| self.err(pos, format!("{name}: {msg}")))?;
+                    Some(s.value().clone())
+                }
                 Some(Value::Integer(i)) => Some(i.value().to_string()),
                 Some(Value::Boolean(b)) if !*b.value() => None,
                 Some(Value::Boolean(_)) => {
@@ -373,6 +449,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         contexts: Vec::new(),
         settings: Vec::new(),
         color: None,
+        dir: path.parent().unwrap_or(Path::new("/")).to_path_buf(),
     };
     let top = doc.as_table();
     let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];

@@ -24,6 +24,7 @@ use std::rc::Rc;
 
 use crate::display::tilde;
 use crate::env_diff::{Env, ListEdit, Target};
+use crate::files::{self, Own};
 use crate::settings::{Origin, Settings, expand_home};
 use crate::store::Dirs;
 use crate::store::contexts::{self, validate_name};
@@ -108,6 +109,8 @@ pub enum FileState {
     Denied,
     /// Skipped: a directory above a `root = true` file.
     AboveRoot,
+    /// Skipped: not a regular file, too large, or unreadable.
+    Unreadable,
 }
 
 /// One file that exists and was considered.
@@ -176,54 +179,47 @@ pub struct Evaluation {
 /// that never look at directory files (allow, trust list) need, e.g. the lock policy.
 pub fn base_settings(dirs: &Dirs, flags: &[String]) -> Result<Settings> {
     let mut settings = Settings::default();
-    for (path, kind) in [
-        (&dirs.system_config, Kind::System),
-        (&dirs.global_config(), Kind::Global),
-    ] {
-        if let Some(f) = read_layer(path, kind)? {
-            settings.apply_file(kind, path, &f.settings)?;
-        }
-    }
+    user_layers(dirs, &mut Watch::default(), &mut settings, &mut Vec::new())?;
     settings.apply_env()?;
     settings.apply_flags(flags)?;
     Ok(settings)
 }
 
-/// Read and parse a user-owned (always trusted) file; `None` if it does not exist.
-fn read_layer(path: &Path, kind: Kind) -> Result<Option<LayerFile>> {
-    match read_optional(path)? {
-        Some(bytes) => Ok(Some(file::parse(path, kind, &bytes)?)),
-        None => Ok(None),
+/// The system and global config: read (both are the user's or the admin's own, so any
+/// problem reading them is an error) and applied to `settings`.
+fn user_layers(
+    dirs: &Dirs,
+    watch: &mut Watch,
+    settings: &mut Settings,
+    reports: &mut Vec<FileReport>,
+) -> Result<Vec<LayerFile>> {
+    let mut layers = Vec::new();
+    for (path, kind, own) in [
+        (&dirs.system_config, Kind::System, Own::Any),
+        (&dirs.global_config(), Kind::Global, Own::Mine),
+    ] {
+        let bytes = watch
+            .read(path, files::LAYER_CAP, own)
+            .map_err(|p| anyhow!(p.message(path)))?;
+        if let Some(bytes) = bytes {
+            let f = file::parse(path, kind, &bytes)?;
+            settings.apply_file(kind, path, &f.settings)?;
+            reports.push(FileReport {
+                path: path.clone(),
+                kind,
+                state: FileState::Applied,
+            });
+            layers.push(f);
+        }
     }
+    Ok(layers)
 }
 
-/// The file's bytes, `None` when it does not exist; any other failure is an error naming it.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-            bail!(
-                "{} is a directory, not a file; remove or rename it",
-                tilde(path)
-            )
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            bail!(
-                "cannot read {}: permission denied (fix its permissions, or remove it)",
-                tilde(path)
-            )
-        }
-        Err(e) => bail!("cannot read {}: {e}", tilde(path)),
-    }
-}
-
-/// Canonical paths of the files found up a directory chain, sharing the work: a directory's
-/// canonical path is its parent's plus its name unless it is a symlink (one `lstat`), where
-/// `realpath` would `readlink` every component of every file again (310 calls at depth 20).
-/// When the cwd is the physical one (`getcwd` gives the same path), each of its ancestors is
-/// already canonical and costs nothing.
+/// Canonical paths of the directories up a chain, sharing the work: a directory's canonical
+/// path is its parent's plus its name unless it is a symlink (one `lstat`), where `realpath`
+/// would `readlink` every component again (310 calls at depth 20). When the cwd is the
+/// physical one (`getcwd` gives the same path), each of its ancestors is already canonical
+/// and costs nothing.
 struct Canonical<'a> {
     /// The physical cwd, if the cwd is one.
     physical: Option<&'a Path>,
@@ -276,42 +272,19 @@ impl<'a> Canonical<'a> {
         self.dirs.insert(dir.to_path_buf(), resolved.clone());
         Ok(resolved)
     }
-
-    /// The canonical path of a file in a directory of the chain that is known not to be a
-    /// symlink itself.
-    fn not_a_link(&mut self, path: &Path) -> std::io::Result<PathBuf> {
-        match (path.parent(), path.file_name()) {
-            (Some(parent), Some(name)) => Ok(self.dir(parent)?.join(name)),
-            _ => std::fs::canonicalize(path),
-        }
-    }
-
-    /// The canonical path of an existing file in a directory of the chain.
-    fn file(&mut self, path: &Path) -> std::io::Result<PathBuf> {
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return std::fs::canonicalize(path);
-        };
-        let candidate = self.dir(parent)?.join(name);
-        if std::fs::symlink_metadata(&candidate)?
-            .file_type()
-            .is_symlink()
-        {
-            return std::fs::canonicalize(&candidate);
-        }
-        Ok(candidate)
-    }
 }
 
-/// The message for a skipped directory file.
+/// The message for a skipped directory file, with the command that allows it on a line that
+/// pastes as it is.
 pub fn untrusted_message(path: &Path, state: FileState) -> String {
+    let allow = crate::display::command(&["strata", "allow", &tilde(path)]);
     match state {
         FileState::Denied => format!(
-            "{} is denied — it stays blocked until you run 'strata allow {}'",
-            tilde(path),
-            shell_words::quote(&tilde(path))
+            "{} is denied — it stays blocked until you run: {allow}",
+            tilde(path)
         ),
         _ => format!(
-            "{} is not allowed — review it, then run 'strata allow'",
+            "{} is not allowed — review it, then run: {allow}",
             tilde(path)
         ),
     }
@@ -324,82 +297,101 @@ pub fn physical_cwd() -> Option<&'static Path> {
     CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
 }
 
-/// Evaluate the layer stack for `req`. Every path looked at (files that exist or could
-/// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
-/// knows what to watch for the fix.
-pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
-    for dir in [&req.dirs.config, &req.dirs.state, &req.dirs.data] {
-        crate::store::check_if_present(dir)?;
-    }
-    // strata's own files (trust records, the session, the context selection) are not watched
-    // one by one: every command that writes them touches the reload marker.
-    watch.push(req.dirs.reload_marker());
-    let mut settings = Settings::default();
-    let mut layers: Vec<LayerFile> = Vec::new();
-    let mut reports: Vec<FileReport> = Vec::new();
-    for (path, kind) in [
-        (&req.dirs.system_config, Kind::System),
-        (&req.dirs.global_config(), Kind::Global),
-    ] {
-        let read = watch.read(path)?;
-        if let Some(f) = read.map(|b| file::parse(path, kind, &b)).transpose()? {
-            settings.apply_file(kind, path, &f.settings)?;
-            reports.push(FileReport {
-                path: path.clone(),
-                kind,
-                state: FileState::Applied,
-            });
-            layers.push(f);
-        }
-    }
-    // Trust decisions need trust.paths, which only the user's own files and flags may set.
-    let mut trusting = settings.clone();
-    trusting.apply_flags(req.flags)?;
-    let mut warnings = Vec::new();
+/// The directory files found from the cwd up, innermost directory first while discovering.
+struct Discovered {
+    /// Trusted files, parsed, with their reports; outermost first once done.
+    found: Vec<(LayerFile, FileReport)>,
+    /// Files that exist but were skipped.
+    skipped: Vec<FileReport>,
+    /// The innermost directory with a directory file.
+    nearest: Option<PathBuf>,
+    warnings: Vec<String>,
+}
 
-    // Directory files, innermost directory first while discovering.
-    let mut found: Vec<(LayerFile, FileReport)> = Vec::new();
-    let mut skipped: Vec<FileReport> = Vec::new();
-    let mut nearest = None;
+/// Walk from the cwd to the root (or a trusted `root = true`), reading every directory file
+/// and keeping those that are trusted. `trusting` holds the settings trust decisions may use:
+/// only the user's own files and flags set them.
+fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result<Discovered> {
+    let mut out = Discovered {
+        found: Vec::new(),
+        skipped: Vec::new(),
+        nearest: None,
+        warnings: Vec::new(),
+    };
     let physical = physical_cwd() == Some(req.cwd);
     let mut canon = Canonical::new(physical.then_some(req.cwd));
     watch.set_near(physical.then(|| req.cwd.to_path_buf()));
-    let mut records: Option<trust::RecordProbe> = None;
-    'dirs: for dir in req.cwd.ancestors() {
+    // Opened when first needed: most directories have no file and no record.
+    let mut opened: Option<trust::TrustStore> = None;
+    for dir in req.cwd.ancestors() {
         let mut stop = false;
         let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
         for (name, kind) in DIR_FILES.iter().zip([Kind::Dir, Kind::DirLocal]) {
             let path = dir.join(name);
-            let Some(bytes) = watch.read(&path)? else {
-                // A file that appears here later changes the environment only if it is
-                // trusted on arrival: a decision recorded for its path, or a trust.paths
-                // prefix. Only then is the place watched (and always in the cwd itself, so a
-                // new file there is reported at once). Anything else shows at the next change.
-                if dir != req.cwd {
-                    let recorded =
-                        records.get_or_insert_with(|| trust::RecordProbe::open(req.dirs));
-                    let may_apply = canon.dir(dir).map_or(true, |d| {
-                        let c = d.join(name);
-                        trusting.trust_paths.iter().any(|p| c.starts_with(p))
-                            || recorded.may_have(&c)
-                    });
-                    if !may_apply {
-                        watch.pop();
+            let bytes = match watch.read(&path, trusting.layer_limit, Own::Any) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    // A file that appears here later changes the environment only if it is
+                    // trusted on arrival: a decision recorded for its path, or a trust.paths
+                    // prefix. Only then is the place watched (and always in the cwd itself, so
+                    // a new file there is reported at once). Anything else shows at the next
+                    // change.
+                    if dir != req.cwd {
+                        let may_apply = match canon.dir(dir) {
+                            Ok(d) => {
+                                let c = d.join(name);
+                                trusting.trust_paths.iter().any(|p| c.starts_with(p))
+                                    || open_store(&mut opened, req.dirs)?.may_have(&c)
+                            }
+                            Err(_) => true,
+                        };
+                        if !may_apply {
+                            watch.pop();
+                        }
                     }
+                    continue;
                 }
-                continue;
+                Err(problem) => {
+                    // Anyone may put anything under this name in a directory above: skip it,
+                    // once, and go on with the files that can apply.
+                    out.nearest.get_or_insert_with(|| dir.to_path_buf());
+                    out.warnings.push(format!(
+                        "{}; skipped (remove or rename it)",
+                        problem.message(&path)
+                    ));
+                    out.skipped.push(FileReport {
+                        path,
+                        kind,
+                        state: FileState::Unreadable,
+                    });
+                    continue;
+                }
             };
-            nearest.get_or_insert_with(|| dir.to_path_buf());
-            let canonical = if watch.last_was_link() {
-                canon.file(&path)
+            out.nearest.get_or_insert_with(|| dir.to_path_buf());
+            let link = watch.last_was_link();
+            let base = canon
+                .dir(dir)
+                .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(dir)))?;
+            // Trust belongs to the file where it applies: the canonical directory and the
+            // file's own name, never the target of a symlink.
+            let key = base.join(name);
+            let target = if link {
+                Some(
+                    std::fs::canonicalize(&key)
+                        .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?,
+                )
             } else {
-                canon.not_a_link(&path)
-            }
-            .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?;
-            let standing = if req.assume_trusted == Some(canonical.as_path()) {
+                None
+            };
+            let standing = if req.assume_trusted == Some(key.as_path()) {
                 Standing::Trusted
             } else {
-                trust::standing(req.dirs, &canonical, &bytes, &trusting.trust_paths)
+                open_store(&mut opened, req.dirs)?.standing(
+                    &key,
+                    target.as_deref(),
+                    &bytes,
+                    &trusting.trust_paths,
+                )?
             };
             let state = match standing {
                 Standing::Trusted => FileState::Applied,
@@ -415,21 +407,22 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
                 if req.strict {
                     bail!("{} (--strict)", untrusted_message(&path, state));
                 }
-                warnings.push(untrusted_message(&path, state));
-                skipped.push(report);
+                out.warnings.push(untrusted_message(&path, state));
+                out.skipped.push(report);
                 continue;
             }
-            let f = file::parse(&path, kind, &bytes)?;
+            let mut f = file::parse(&path, kind, &bytes)?;
+            f.set_dir(base);
             stop |= f.root;
             here.push((f, report));
         }
-        found.extend(here.into_iter().rev());
+        out.found.extend(here.into_iter().rev());
         if stop {
             for above in dir.ancestors().skip(1) {
                 for name in DIR_FILES {
                     let path = above.join(name);
-                    if path.exists() {
-                        skipped.push(FileReport {
+                    if std::fs::symlink_metadata(&path).is_ok() {
+                        out.skipped.push(FileReport {
                             path,
                             kind: Kind::Dir,
                             state: FileState::AboveRoot,
@@ -437,63 +430,128 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
                     }
                 }
             }
-            break 'dirs;
+            break;
         }
     }
-    found.reverse();
+    out.found.reverse();
+    out.skipped.reverse();
+    Ok(out)
+}
+
+/// The trust store in `slot`, opened on first use.
+fn open_store<'s>(
+    slot: &'s mut Option<trust::TrustStore>,
+    dirs: &Dirs,
+) -> Result<&'s mut trust::TrustStore> {
+    if slot.is_none() {
+        *slot = Some(trust::TrustStore::open(dirs)?);
+    }
+    Ok(slot.as_mut().expect("opened above"))
+}
+
+/// The session's file, when a session is named and has one. The sessions directory and the
+/// file must be the user's own: their values apply without review.
+fn read_session(req: &Request<'_>) -> Result<Option<(PathBuf, Session)>> {
+    let Some(id) = req.session else {
+        return Ok(None);
+    };
+    validate_name("session", id)?;
+    crate::store::check_if_present(&req.dirs.sessions_dir())?;
+    let path = req.dirs.session_file(id);
+    match files::read_mine(&path, files::LAYER_CAP)? {
+        Some(bytes) => Ok(Some((path.clone(), Session::parse(&path, &bytes)?))),
+        None => Ok(None),
+    }
+}
+
+/// The active context and what chose it, highest first: `--context`, `STRATA_CONTEXT`, the
+/// session's choice, a `context` setting (of a directory file, usually), the global selection.
+pub fn choose_context(
+    req: &Request<'_>,
+    session: Option<&Session>,
+    choosing: &Settings,
+) -> Option<(String, ContextSource)> {
+    if let Some(c) = req.context_flag {
+        return Some((c.to_string(), ContextSource::Flag));
+    }
+    if let Some(c) = req.context_env {
+        return Some((c.to_string(), ContextSource::Env));
+    }
+    if let Some(c) = session.and_then(|s| s.context.clone()) {
+        return Some((c, ContextSource::Session));
+    }
+    if let Some(c) = choosing.context.clone() {
+        let origin = choosing
+            .origin("context")
+            .cloned()
+            .unwrap_or(Origin::Flag("-c context".into()));
+        return Some((c, ContextSource::Setting(origin)));
+    }
+    contexts::current(req.dirs).map(|c| (c, ContextSource::Global))
+}
+
+/// Read the file of the chosen context.
+fn read_context(
+    req: &Request<'_>,
+    name: &str,
+    source: &ContextSource,
+    watch: &mut Watch,
+) -> Result<LayerFile> {
+    validate_name("context", name).map_err(|e| anyhow!("{e} (from {source})"))?;
+    crate::store::check_if_present(&req.dirs.contexts_dir())?;
+    let path = req.dirs.context_file(name);
+    let bytes = watch
+        .read(&path, files::LAYER_CAP, Own::Mine)
+        .map_err(|p| anyhow!(p.message(&path)))?;
+    let Some(bytes) = bytes else {
+        bail!(
+            "context {name:?} does not exist (chosen by {source}); create it with 'strata context create {name}', or see 'strata context list'"
+        );
+    };
+    file::parse(&path, Kind::Context, &bytes)
+}
+
+/// Evaluate the layer stack for `req`. Every path looked at (files that exist or could
+/// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
+/// knows what to watch for the fix.
+pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
+    for dir in [&req.dirs.config, &req.dirs.state, &req.dirs.data] {
+        crate::store::check_if_present(dir)?;
+    }
+    // strata's own files (trust records, the session, the context selection) are not watched
+    // one by one: every command that writes them touches the reload marker.
+    watch.push(req.dirs.reload_marker());
+    let mut settings = Settings::default();
+    let mut reports: Vec<FileReport> = Vec::new();
+    let mut layers = user_layers(req.dirs, watch, &mut settings, &mut reports)?;
+    // Trust decisions need trust.paths, which only the user's own files and flags may set.
+    let mut trusting = settings.clone();
+    trusting.apply_flags(req.flags)?;
+
+    let Discovered {
+        found,
+        skipped,
+        nearest,
+        mut warnings,
+    } = discover(req, &trusting, watch)?;
     let dir_layers: Vec<LayerFile> = found.iter().map(|(f, _)| f.clone()).collect();
     reports.extend(found.into_iter().map(|(_, r)| r));
-    skipped.reverse();
     reports.extend(skipped);
 
     // The session, then the context (which the session, or a directory, may choose).
     let now = sessions::now();
-    let session = match req.session {
-        Some(id) => {
-            validate_name("session", id)?;
-            let path = req.dirs.session_file(id);
-            match read_optional(&path)? {
-                Some(bytes) => Some((path.clone(), Session::parse(&path, &bytes)?)),
-                None => None,
-            }
-        }
-        None => None,
-    };
+    let session = read_session(req)?;
     let mut choosing = settings.clone();
     for f in &dir_layers {
         warnings.extend(choosing.apply_file(f.kind, &f.path, &f.settings)?);
     }
     choosing.apply_flags(req.flags)?;
-    let chosen: Option<(String, ContextSource)> = if let Some(c) = req.context_flag {
-        Some((c.to_string(), ContextSource::Flag))
-    } else if let Some(c) = req.context_env {
-        Some((c.to_string(), ContextSource::Env))
-    } else if let Some(c) = session.as_ref().and_then(|(_, s)| s.context.clone()) {
-        Some((c, ContextSource::Session))
-    } else if let Some(c) = choosing.context.clone() {
-        let origin = choosing
-            .origins
-            .iter()
-            .find(|(k, _)| *k == "context")
-            .map(|(_, o)| o.clone())
-            .unwrap_or(Origin::Flag("-c context".into()));
-        Some((c, ContextSource::Setting(origin)))
-    } else {
-        contexts::current(req.dirs).map(|c| (c, ContextSource::Global))
-    };
     let mut context = None;
-    if let Some((name, source)) = chosen {
-        validate_name("context", &name).map_err(|e| anyhow!("{e} (from {source})"))?;
-        let path = req.dirs.context_file(&name);
-        let Some(bytes) = watch.read(&path)? else {
-            bail!(
-                "context {name:?} does not exist (chosen by {source}); create it with 'strata context create {name}', or see 'strata context list'"
-            );
-        };
-        let f = file::parse(&path, Kind::Context, &bytes)?;
-        settings.apply_file(Kind::Context, &path, &f.settings)?;
+    if let Some((name, source)) = choose_context(req, session.as_ref().map(|(_, s)| s), &choosing) {
+        let f = read_context(req, &name, &source, watch)?;
+        warnings.extend(settings.apply_file(Kind::Context, &f.path, &f.settings)?);
         reports.push(FileReport {
-            path: path.clone(),
+            path: f.path.clone(),
             kind: Kind::Context,
             state: FileState::Applied,
         });
@@ -505,13 +563,13 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         layers.push(f);
     }
     for f in dir_layers {
-        warnings.extend(settings.apply_file(f.kind, &f.path, &f.settings)?);
+        settings.apply_file(f.kind, &f.path, &f.settings)?;
         layers.push(f);
     }
     settings.apply_env()?;
     settings.apply_flags(req.flags)?;
     // A value that only flags may set keeps its flag origin even if a file set it later.
-    if let Some((_, Origin::Flag(_))) = trusting.origins.iter().find(|(k, _)| *k == "trust.paths") {
+    if let Some(Origin::Flag(_)) = trusting.origin("trust.paths") {
         settings.trust_paths = trusting.trust_paths.clone();
     }
 
@@ -521,6 +579,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         lists: Vec::new(),
         warnings: Vec::new(),
         lenient: req.assume_trusted.is_some(),
+        validating: req.assume_trusted.map(Path::to_path_buf),
+        dotenv_limit: settings.dotenv_limit,
     };
     let active = context.as_ref().map(|c| c.name.as_str());
     for f in &layers {
@@ -536,38 +596,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         }
         deadline = s.next_expiry(now);
     }
-    warnings.extend(merge.warnings);
-
-    let mut target = Target::default();
-    target.vars.reserve(merge.assignments.len());
-    for a in &merge.assignments {
-        if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
-            && !target.vars.contains_key(&a.var)
-        {
-            // Moved out: the merged environment is not needed after this.
-            target
-                .vars
-                .insert(a.var.clone(), merge.env.remove(OsStr::new(&a.var)));
-        }
-    }
-    // Prepends: innermost layer first; appends: outermost first.
-    let mut lists: crate::env_diff::Ordered<ListEdit> = Default::default();
-    for (var, prepend, _) in merge.lists.iter().rev() {
-        lists
-            .entry(var.clone())
-            .or_default()
-            .prepend
-            .extend(prepend.iter().cloned());
-    }
-    for (var, _, append) in &merge.lists {
-        lists
-            .entry(var.clone())
-            .or_default()
-            .append
-            .extend(append.iter().cloned());
-    }
-    target.lists = lists;
-
+    let target = merge.target();
+    warnings.append(&mut merge.warnings);
     watch.dedup();
     Ok(Evaluation {
         target,
@@ -590,9 +620,48 @@ struct Merge {
     warnings: Vec<String>,
     /// Unknown variables expand to nothing (validation only).
     lenient: bool,
+    /// `strata allow` is validating this file (its key): a dotenv file of it that cannot be
+    /// read is an error, not a warning.
+    validating: Option<PathBuf>,
+    /// The largest dotenv file read (`limits.dotenv_file`).
+    dotenv_limit: u64,
 }
 
 impl Merge {
+    /// The target from everything merged: each variable's final value (or unset), and the
+    /// list edits in order (prepends innermost layer first, appends outermost first).
+    fn target(&mut self) -> Target {
+        let mut target = Target::default();
+        target.vars.reserve(self.assignments.len());
+        for a in &self.assignments {
+            if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
+                && !target.vars.contains_key(&a.var)
+            {
+                // Moved out: the merged environment is not needed after this.
+                target
+                    .vars
+                    .insert(a.var.clone(), self.env.remove(OsStr::new(&a.var)));
+            }
+        }
+        let mut lists: crate::env_diff::Ordered<ListEdit> = Default::default();
+        for (var, prepend, _) in self.lists.iter().rev() {
+            lists
+                .entry(var.clone())
+                .or_default()
+                .prepend
+                .extend(prepend.iter().cloned());
+        }
+        for (var, _, append) in &self.lists {
+            lists
+                .entry(var.clone())
+                .or_default()
+                .append
+                .extend(append.iter().cloned());
+        }
+        target.lists = lists;
+        target
+    }
+
     /// Record one assignment by the file `path` (shared by all of that file's assignments).
     fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action) {
         match &action {
@@ -671,30 +740,67 @@ impl Merge {
         if dotenv_default && f.kind.is_dir() && !dotenvs.iter().any(|(t, _, _)| t == ".env") {
             dotenvs.push((".env".into(), Pos::default(), false));
         }
+        let validating = self
+            .validating
+            .as_deref()
+            .is_some_and(|key| f.path.file_name().is_some_and(|n| f.dir().join(n) == key));
         for (text, pos, listed) in dotenvs {
             let path = resolve_path(&dir, OsStr::new(&text));
-            let Some(bytes) = watch.read(&path)? else {
-                if listed {
-                    self.warnings.push(format!(
-                        "{}:{}: dotenv file {} not found (skipped)",
+            let bytes = match watch.read(&path, self.dotenv_limit, Own::Any) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    if listed {
+                        self.warnings.push(format!(
+                            "{}:{}: dotenv file {} not found (skipped)",
+                            tilde(&f.path),
+                            pos.line,
+                            tilde(&path)
+                        ));
+                    }
+                    continue;
+                }
+                Err(problem) if validating => {
+                    bail!(
+                        "{}:{}: dotenv file: {}",
                         tilde(&f.path),
                         pos.line,
-                        tilde(&path)
-                    ));
+                        problem.message(&path)
+                    )
                 }
-                continue;
+                Err(problem) => {
+                    self.warnings.push(format!(
+                        "{}:{}: dotenv file: {}; skipped",
+                        tilde(&f.path),
+                        pos.line,
+                        problem.message(&path)
+                    ));
+                    continue;
+                }
             };
             let env = &self.env;
             let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
             let path: Rc<Path> = Rc::from(path);
+            let mut refused: Vec<String> = Vec::new();
             for a in assigned {
                 file::check_settable(&a.name)
                     .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
+                if file::runs_code(&a.name) {
+                    refused.push(format!("{} (line {})", a.name, a.line));
+                    continue;
+                }
                 let pos = Pos {
                     line: a.line,
                     col: 1,
                 };
                 self.assign(a.name, &path, pos, Action::Dotenv(a.value));
+            }
+            if !refused.is_empty() {
+                self.warnings.push(format!(
+                    "{}: not taking {} from a dotenv file: these make the shell or the loader run code, and a dotenv file is not reviewed by strata allow (set them in [env] or [path] of {} if you mean it)",
+                    tilde(&path),
+                    refused.join(", "),
+                    tilde(&f.path)
+                ));
             }
         }
         // [env], then the section of the active context.
@@ -884,6 +990,7 @@ mod tests {
                 &self.dirs,
                 &c,
                 &trust::Decision::Allow(h),
+                None,
                 Default::default(),
             )
             .unwrap();
@@ -924,29 +1031,22 @@ mod tests {
     #[test]
     fn shared_canonicalisation_matches_realpath() {
         let w = W::new();
-        let real = w.file("real/deep/x/.strata.toml", "");
+        w.file("real/deep/x/.strata.toml", "");
         std::os::unix::fs::symlink(w.root.join("real/deep"), w.root.join("link")).unwrap();
-        w.file("other/.strata.toml", "");
-        std::os::unix::fs::symlink(
-            w.root.join("other/.strata.toml"),
-            w.root.join("real/deep/x/.strata.local.toml"),
-        )
-        .unwrap();
         let mut c = Canonical::new(None);
         for p in [
-            w.root.join("link/x/.strata.toml"),
-            w.root.join("real/deep/x/.strata.toml"),
-            w.root.join("link/x/.strata.local.toml"),
-            w.root.join("real/deep/../deep/x/.strata.toml"),
+            w.root.join("link/x"),
+            w.root.join("real/deep/x"),
+            w.root.join("link"),
+            w.root.join("real/deep/../deep/x"),
         ] {
             assert_eq!(
-                c.file(&p).unwrap(),
+                c.dir(&p).unwrap(),
                 fs::canonicalize(&p).unwrap(),
                 "{}",
                 p.display()
             );
         }
-        assert_eq!(c.file(&w.root.join("link/x/.strata.toml")).unwrap(), real);
     }
 
     #[test]

@@ -2,15 +2,12 @@
 //! each had when it was read, so that `strata export` can later tell with one `stat` per path
 //! whether the environment must be computed again.
 
-use anyhow::Result;
-use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::display::tilde;
-use crate::env_diff::{Stamp, Watched};
+use crate::files::{self, Own, Problem, Stamp};
+use crate::state::Watched;
 
 /// The watched paths of one evaluation, in the order they were looked at.
 #[derive(Debug, Default)]
@@ -40,23 +37,22 @@ impl Watch {
         self.entries.pop();
     }
 
-    /// Watch `path` and read it: its bytes, `None` when it does not exist; any other failure
-    /// is an error naming it. The identity recorded is the one of the bytes returned.
-    pub fn read(&mut self, path: &Path) -> Result<Option<Vec<u8>>> {
-        self.entries.push((path.to_path_buf(), None));
+    /// Watch `path` and read it with [`files::read`]: its bytes, `None` when it does not
+    /// exist, a [`Problem`] when it exists but cannot be read (not a regular file, too large,
+    /// not private). The identity recorded is the one of the bytes returned, or of what is
+    /// there when it could not be read, so that a fix is noticed.
+    pub fn read(&mut self, path: &Path, cap: u64, own: Own) -> Result<Option<Vec<u8>>, Problem> {
         let near = self.near.as_deref().and_then(|cwd| relative(cwd, path));
-        let (bytes, stamp) = match read_with_stamp(near.as_deref().unwrap_or(path)) {
-            Ok(Some((bytes, stamp, link))) => {
-                self.last_was_link = link;
-                (Some(bytes), stamp)
+        let (bytes, stamp) = match files::read(near.as_deref().unwrap_or(path), cap, own) {
+            Ok(Some(c)) => {
+                self.last_was_link = c.link;
+                (Ok(Some(c.bytes)), c.stamp)
             }
-            Ok(None) => (None, Stamp::Absent),
-            Err(e) => return Err(read_error(path, e)),
+            Ok(None) => (Ok(None), Stamp::Absent),
+            Err(p) => (Err(p), Stamp::of(path, None)),
         };
-        if let Some(last) = self.entries.last_mut() {
-            last.1 = Some(stamp);
-        }
-        Ok(bytes)
+        self.entries.push((path.to_path_buf(), Some(stamp)));
+        bytes
     }
 
     /// Whether the last file [`Watch::read`] returned is a symlink itself.
@@ -111,82 +107,6 @@ impl Watch {
                 }
             })
             .collect()
-    }
-}
-
-/// The file's bytes and identity, `None` when it does not exist, and whether the path's last
-/// component is a symlink. Opened without following one first (which also tells that, where
-/// canonicalising would `lstat`), by the raw `openat` (musl's `open` adds an `fcntl`).
-fn read_with_stamp(path: &Path) -> std::io::Result<Option<(Vec<u8>, Stamp, bool)>> {
-    use rustix::fs::{Mode, OFlags};
-    let open = |flags| {
-        rustix::fs::open(
-            path,
-            OFlags::RDONLY | OFlags::CLOEXEC | flags,
-            Mode::empty(),
-        )
-    };
-    let (fd, link) = match open(OFlags::NOFOLLOW) {
-        Ok(fd) => (fd, false),
-        Err(rustix::io::Errno::LOOP) => match open(OFlags::empty()) {
-            Ok(fd) => (fd, true),
-            Err(e) => return absent_or(e),
-        },
-        Err(e) => return absent_or(e),
-    };
-    let mut file = std::fs::File::from(fd);
-    let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(std::io::ErrorKind::IsADirectory.into());
-    }
-    let size = usize::try_from(meta.size()).unwrap_or(0);
-    let mut bytes = vec![0u8; size + 1];
-    let mut len = 0;
-    loop {
-        if len == bytes.len() {
-            bytes.resize(len + 8192, 0);
-        }
-        let n = match file.read(&mut bytes[len..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        len += n;
-        // A regular file that gave less than asked for is at its end (on Linux), which saves
-        // the read that would return 0; one that grew since the fstat is read on.
-        if n == 0 || (meta.is_file() && len < bytes.len()) {
-            break;
-        }
-    }
-    bytes.truncate(len);
-    let stamp = Stamp::Present {
-        dev: meta.dev(),
-        ino: meta.ino(),
-        size: meta.size(),
-        sec: meta.mtime(),
-        nsec: meta.mtime_nsec(),
-    };
-    Ok(Some((bytes, stamp, link)))
-}
-
-fn absent_or<T>(e: rustix::io::Errno) -> std::io::Result<Option<T>> {
-    match e {
-        rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR => Ok(None),
-        e => Err(e.into()),
-    }
-}
-
-fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
-    match e.kind() {
-        std::io::ErrorKind::IsADirectory => anyhow::anyhow!(
-            "{} is a directory, not a file; remove or rename it",
-            tilde(path)
-        ),
-        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
-            "cannot read {}: permission denied (fix its permissions, or remove it)",
-            tilde(path)
-        ),
-        _ => anyhow::anyhow!("cannot read {}: {e}", tilde(path)),
     }
 }
 

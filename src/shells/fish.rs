@@ -49,8 +49,7 @@ pub fn push(out: &mut String, value: &[u8]) {
 }
 
 fn push_hex(out: &mut String, letter: char, b: u8) {
-    use std::fmt::Write;
-    let _ = write!(out, "\\{letter}{b:02x}");
+    super::push_hex_escape(out, letter, b);
 }
 
 #[cfg(test)]

@@ -49,6 +49,15 @@ impl Shell {
     }
 }
 
+/// Append `\` `letter` and two hex digits for `b` (`\x1b`; fish also has `\X` for raw bytes).
+pub(crate) fn push_hex_escape(out: &mut String, letter: char, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('\\');
+    out.push(letter);
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 15)]));
+}
+
 /// Bytes that never need quoting in any supported shell.
 pub(crate) fn is_plain(value: &[u8]) -> bool {
     !value.is_empty()
@@ -166,10 +175,16 @@ impl Script {
         self.shell
     }
 
-    /// Export `name` with `value`.
+    /// Export `name` with `value`. A name that is not a plain variable name is never printed:
+    /// callers validate names, and this is the last line of defence for code that is `eval`ed.
+    /// bash and zsh get `builtin`, so a user's function named `export` cannot intercept it.
     pub fn set(&mut self, name: &str, value: &[u8]) {
+        if !crate::layers::file::valid_name(name) {
+            debug_assert!(false, "invalid name {name:?} reached the shell renderer");
+            return;
+        }
         self.out.push_str(match self.shell {
-            Shell::Bash | Shell::Zsh => "export ",
+            Shell::Bash | Shell::Zsh => "builtin export ",
             Shell::Fish => "set -gx ",
         });
         self.out.push_str(name);
@@ -179,10 +194,14 @@ impl Script {
         self.out.push_str(";\n");
     }
 
-    /// Remove `name` from the environment.
+    /// Remove `name` from the environment (`-v`: never a function of that name).
     pub fn unset(&mut self, name: &str) {
+        if !crate::layers::file::valid_name(name) {
+            debug_assert!(false, "invalid name {name:?} reached the shell renderer");
+            return;
+        }
         match self.shell {
-            Shell::Bash | Shell::Zsh => self.line(format_args!("unset {name};")),
+            Shell::Bash | Shell::Zsh => self.line(format_args!("builtin unset -v {name};")),
             Shell::Fish => self.line(format_args!("set -e -g {name};")),
         }
     }
@@ -233,7 +252,10 @@ mod tests {
         let mut s = Script::new(Shell::Bash);
         s.set("FOO", b"a b");
         s.unset("OLD");
-        assert_eq!(s.finish(), "export FOO='a b';\nunset OLD;\n");
+        assert_eq!(
+            s.finish(),
+            "builtin export FOO='a b';\nbuiltin unset -v OLD;\n"
+        );
         let mut s = Script::new(Shell::Fish);
         s.set("FOO", b"a b");
         s.unset("OLD");

@@ -1,8 +1,10 @@
 //! Quoting for bash and zsh.
 //!
-//! Plain words stay bare, printable text goes in single quotes, and anything with control
-//! characters or invalid UTF-8 uses ANSI-C quoting (`$'…'`, supported by bash and zsh), where
-//! every such byte is written as a two-digit `\xHH` escape.
+//! Plain words stay bare, printable ASCII goes in single quotes, and anything else uses ANSI-C
+//! quoting (`$'…'`, supported by bash and zsh), where every byte outside printable ASCII is
+//! written as a two-digit `\xHH` escape. Nothing but ASCII is ever printed raw: how a shell
+//! splits raw bytes into characters depends on its locale (in Shift-JIS, `0x81 0x5C` is one
+//! character, which would swallow the `\` of a `\'`), so the result must not.
 
 /// `value` as one bash/zsh word.
 pub fn quote(value: &[u8]) -> String {
@@ -18,50 +20,33 @@ pub fn push(out: &mut String, value: &[u8]) {
         out.push_str(std::str::from_utf8(value).unwrap_or_default());
         return;
     }
-    let no_c0 = !value.iter().any(|&b| b < 0x20 || b == 0x7f);
-    if no_c0
-        && let Ok(text) = std::str::from_utf8(value)
-        && (text.is_ascii() || !text.chars().any(char::is_control))
-    {
-        out.reserve(text.len() + 2);
+    let printable = |b: &u8| (0x20..0x7f).contains(b);
+    if value.iter().all(printable) {
+        out.reserve(value.len() + 2);
         out.push('\'');
-        for (i, part) in text.split('\'').enumerate() {
-            if i > 0 {
+        for &b in value {
+            if b == b'\'' {
                 out.push_str("'\\''");
+            } else {
+                out.push(char::from(b));
             }
-            out.push_str(part);
         }
         out.push('\'');
         return;
     }
     out.reserve(value.len() * 2 + 3);
     out.push_str("$'");
-    for chunk in value.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\'' => out.push_str("\\'"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        push_hex(out, b);
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for &b in chunk.invalid() {
-            push_hex(out, b);
+    for &b in value {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            0x20..0x7f => out.push(char::from(b)),
+            _ => super::push_hex_escape(out, 'x', b),
         }
     }
     out.push('\'');
-}
-
-fn push_hex(out: &mut String, b: u8) {
-    use std::fmt::Write;
-    let _ = write!(out, "\\x{b:02x}");
 }
 
 #[cfg(test)]
@@ -74,10 +59,7 @@ mod tests {
         assert_eq!(quote(b"a b"), "'a b'");
         assert_eq!(quote(b"it's"), "'it'\\''s'");
         assert_eq!(quote(b"$HOME `x` \"q\""), "'$HOME `x` \"q\"'");
-        assert_eq!(
-            quote("caf\u{e9} \u{1f600}".as_bytes()),
-            "'caf\u{e9} \u{1f600}'"
-        );
+        assert_eq!(quote("caf\u{e9}".as_bytes()), "$'caf\\xc3\\xa9'");
     }
 
     #[test]
@@ -86,5 +68,10 @@ mod tests {
         assert_eq!(quote(b"\x01\x1b[0m"), "$'\\x01\\x1b[0m'");
         assert_eq!(quote(b"\xff'\\"), "$'\\xff\\'\\\\'");
         assert_eq!(quote(b"\x7f"), "$'\\x7f'");
+        // Shift-JIS reads 0x81 0x5C as one character: no raw byte may precede a backslash.
+        assert_eq!(
+            quote("\u{c1}'; touch x; #".as_bytes()),
+            "$'\\xc3\\x81\\'; touch x; #'"
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod contexts;
 pub mod edit;
 pub mod sessions;
 pub mod trust;
+pub mod values;
 
 use anyhow::{Context, Result, bail};
 use std::ffi::OsString;
@@ -102,11 +103,6 @@ impl Dirs {
     /// The marker `strata reload` rewrites; every shell watches it.
     pub fn reload_marker(&self) -> PathBuf {
         self.state.join("reload")
-    }
-
-    /// Large values strata must restore later, stored by content hash.
-    pub fn values_dir(&self) -> PathBuf {
-        self.state.join("values")
     }
 
     /// Where the hook of shell `id` keeps its timestamp file.
@@ -286,7 +282,12 @@ pub(crate) fn lock_path(target: &Path) -> PathBuf {
 
 /// Take the exclusive lock that guards writes to `target`, waiting per `policy`.
 pub fn lock(target: &Path, policy: LockPolicy) -> Result<Lock> {
-    let path = lock_path(target);
+    lock_file(&lock_path(target), policy)
+}
+
+/// Take the exclusive lock on the lock file `path`, waiting per `policy`.
+pub fn lock_file(path: &Path, policy: LockPolicy) -> Result<Lock> {
+    let path = path.to_path_buf();
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -329,6 +330,31 @@ pub fn write_atomic(target: &Path, contents: &[u8], policy: LockPolicy) -> Resul
     replace_locked(target, contents)
 }
 
+/// Where the lock of a file outside strata's own directories lives: in strata's state
+/// directory, named after the file's path. A lock file beside a project's file could be held
+/// by anyone who can write there (and litters the repository).
+pub fn outside_lock(dirs: &Dirs, target: &Path) -> Result<PathBuf> {
+    let abs =
+        std::path::absolute(target).with_context(|| format!("cannot resolve {}", tilde(target)))?;
+    let dir = dirs.state.join("locks");
+    ensure_private_dir(&dirs.state)?;
+    ensure_private_dir(&dir)?;
+    use std::os::unix::ffi::OsStrExt;
+    Ok(dir.join(trust::sha256_hex(abs.as_os_str().as_bytes())))
+}
+
+/// [`write_atomic`] for a file outside strata's own directories (a project's file, an export
+/// the user asked for): the lock is kept in strata's state directory ([`outside_lock`]).
+pub fn write_outside(
+    dirs: &Dirs,
+    target: &Path,
+    contents: &[u8],
+    policy: LockPolicy,
+) -> Result<()> {
+    let _lock = lock_file(&outside_lock(dirs, target)?, policy)?;
+    replace_locked(target, contents)
+}
+
 /// Read-modify-write of `target` under its lock: `f` gets the current contents (None when the
 /// file does not exist) and returns the new ones (None to delete the file). Concurrent callers
 /// are serialised, so no update is lost.
@@ -338,10 +364,29 @@ pub fn update<T>(
     f: impl FnOnce(Option<Vec<u8>>) -> Result<(Option<Vec<u8>>, T)>,
 ) -> Result<T> {
     let _lock = lock(target, policy)?;
-    let current = match fs::read(target) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => bail!("cannot read {}: {e}", tilde(target)),
+    update_locked(target, crate::files::Own::Mine, f)
+}
+
+/// [`update`] for a file outside strata's own directories ([`outside_lock`]).
+pub fn update_outside<T>(
+    dirs: &Dirs,
+    target: &Path,
+    policy: LockPolicy,
+    f: impl FnOnce(Option<Vec<u8>>) -> Result<(Option<Vec<u8>>, T)>,
+) -> Result<T> {
+    let _lock = lock_file(&outside_lock(dirs, target)?, policy)?;
+    update_locked(target, crate::files::Own::Any, f)
+}
+
+fn update_locked<T>(
+    target: &Path,
+    own: crate::files::Own,
+    f: impl FnOnce(Option<Vec<u8>>) -> Result<(Option<Vec<u8>>, T)>,
+) -> Result<T> {
+    refuse_symlink(target)?;
+    let current = match crate::files::read(target, crate::files::LAYER_CAP, own) {
+        Ok(c) => c.map(|c| c.bytes),
+        Err(p) => bail!(p.message(target)),
     };
     let (new, out) = f(current)?;
     match new {
@@ -355,8 +400,44 @@ pub fn update<T>(
     Ok(out)
 }
 
-/// Replace `target` while already holding its lock.
+/// Past a file size limit (`ulimit -f`), a write raises SIGXFSZ, which kills the process: ignored,
+/// the write fails with EFBIG instead, and strata reports it like a full disk. For the hook's
+/// `export`, which must never die at a prompt (its writes, the state key and stored values,
+/// are optional); other commands die like any tool would.
+pub fn ignore_file_size_signal() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: setting a signal's disposition to "ignore" is always sound.
+    ONCE.call_once(|| unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    });
+}
+
+/// Refuse to write `target` when it is a symlink: strata never writes through one (a planted
+/// link could point anywhere), and replacing the link with a file would surprise whoever made it.
+fn refuse_symlink(target: &Path) -> Result<()> {
+    match fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let to = fs::read_link(target)
+                .map(|t| format!(" (it points to {})", tilde(&t)))
+                .unwrap_or_default();
+            bail!(
+                "{} is a symlink{to}; strata does not write through symlinks: edit the file it points to, or replace the link with a file",
+                tilde(target)
+            )
+        }
+        Ok(m) if !m.is_file() => bail!(
+            "{} is not a regular file; remove or rename it first",
+            tilde(target)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Replace `target` while already holding its lock: a temp file (0600) in the same directory,
+/// fsync, rename over `target` (which never follows a symlink), fsync of the directory. A
+/// symlink at `target` is refused.
 pub(crate) fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
+    refuse_symlink(target)?;
     let dir = target
         .parent()
         .context("a state file needs a parent directory")?;

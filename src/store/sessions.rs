@@ -166,7 +166,22 @@ impl Session {
         })?;
         for name in session.env.keys().chain(session.bytes.keys()) {
             if !crate::layers::file::valid_name(name) {
-                return Err(corrupt(format!("invalid variable name {name:?}")));
+                return Err(corrupt(format!(
+                    "invalid variable name {:?}",
+                    crate::display::escape(name)
+                )));
+            }
+        }
+        for (name, value) in &session.env {
+            crate::layers::file::check_value(value.as_bytes())
+                .map_err(|msg| corrupt(format!("{name}: {msg}")))?;
+        }
+        for (name, value) in &session.bytes {
+            let ok = percent_decode(value).is_some_and(|v| !v.contains(&0));
+            if !ok {
+                return Err(corrupt(format!(
+                    "{name}: not a percent-encoded value without NUL bytes"
+                )));
             }
         }
         if let Some(c) = &session.context {
@@ -199,8 +214,9 @@ impl Dirs {
 /// Load session `id`; `Ok(None)` when it has no file yet.
 pub fn load(dirs: &Dirs, id: &str) -> Result<Option<Session>> {
     validate_name("session", id)?;
+    super::check_if_present(&dirs.sessions_dir())?;
     let path = dirs.session_file(id);
-    match crate::layers::read_optional(&path)? {
+    match crate::files::read_mine(&path, crate::files::LAYER_CAP)? {
         Some(bytes) => Ok(Some(Session::parse(&path, &bytes)?)),
         None => Ok(None),
     }

@@ -45,3 +45,8 @@ fn dotenv_corpus() {
 fn state_decode_corpus() {
     replay("state_decode", strata_env_fuzz::state_decode);
 }
+
+#[test]
+fn export_state_corpus() {
+    replay("export_state", strata_env_fuzz::export_state);
+}
