@@ -2,9 +2,11 @@
 # builtins only, that nothing the last export depended on can have changed: the same $PWD,
 # STRATA_CONTEXT and STRATA_SESSION, no watched path newer than this shell's stamp, no new file
 # where one would count, and no session value due to expire. Lines starting with # are not sent.
-# `\builtin` keeps the user's aliases and functions named like builtins out of the way.
+# `\builtin` keeps the user's aliases and functions named like builtins out of the way. The
+# user's $? is given back, except under `set -e` (errexit would end the shell at a prompt after
+# `false && true`); bash and zsh restore $? after their prompt hooks themselves.
 __strata_hook() {
   \builtin local __strata_status=$?
   @FRESH@ || __strata_export
-  \builtin return "$__strata_status"
+  [[ $- == *e* ]] || \builtin return "$__strata_status"
 }

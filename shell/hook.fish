@@ -16,7 +16,7 @@ test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
 function __strata_hook --on-event fish_prompt --on-variable PWD
     set -l __strata_status $status
     if not __strata_fresh
-        $__strata_bin export fish --hook --stamp "$__strata_stamp" | source
+        $__strata_bin export fish --hook --stamp "$__strata_stamp" | builtin source
     end
     return $__strata_status
 end

@@ -80,6 +80,26 @@ pub fn percent_decode(field: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
     Some(std::borrow::Cow::Owned(out))
 }
 
+/// `text` as a one-line TOML basic string: quotes, backslashes and every control character
+/// escaped, so that a value can never be read as more lines of TOML by a person reviewing it.
+pub fn toml_basic(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +113,15 @@ mod tests {
         }
         assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
         assert!(is_hex(b"00ab", 4) && !is_hex(b"00AB", 4) && !is_hex(b"00a", 4));
+    }
+
+    #[test]
+    fn toml_strings_stay_on_one_line() {
+        let v = "a\n[env]\nX = \"y\"\t\u{1b}\\";
+        let text = toml_basic(v);
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
+        let doc: toml_edit::DocumentMut = format!("k = {text}").parse().unwrap();
+        assert_eq!(doc["k"].as_str(), Some(v));
     }
 
     #[test]

@@ -1345,7 +1345,12 @@ fn render(text: &str, mut t: Translator) -> Translation {
                 let mut s = String::new();
                 match r.render(val, Some(name), &mut s) {
                     Ok(()) => {
-                        env[name.as_str()] = toml_edit::value(s);
+                        // One line per value: a multi-line string would show lines that look
+                        // like TOML of their own to whoever reviews the file.
+                        let one: toml_edit::Value = crate::codec::toml_basic(&s)
+                            .parse()
+                            .expect("a basic string is a TOML value");
+                        env[name.as_str()] = toml_edit::value(one);
                     }
                     Err(e) => extra_untranslated.push((v.line, e)),
                 }

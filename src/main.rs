@@ -138,7 +138,7 @@ fn run(fast: Option<cmd::export::Fast>, args: Vec<OsString>) {
             msg.push_str(": ");
             msg.push_str(&cause.to_string());
         }
-        eprintln!("strata: {msg}");
+        strata_env::say!("{msg}");
         std::process::exit(1);
     }
 }

@@ -113,8 +113,9 @@ pub const KEYS: &[&str] = &[
     "limits.dotenv_file",
 ];
 
-/// The prompt segment unless `prompt.format` says otherwise: `prod · app`.
-pub const DEFAULT_PROMPT_FORMAT: &str = "{context} · {dir}";
+/// The prompt segment unless `prompt.format` says otherwise: `prod · app` (see
+/// [`crate::prompt`] for the format).
+pub const DEFAULT_PROMPT_FORMAT: &str = "{context · dir}";
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,7 +317,11 @@ impl Settings {
             "session.ttl" => self.session_ttl = parse_duration(&text(v)?)?,
             "limits.layer_file" => self.layer_limit = parse_size(&size_text(v)?)?,
             "limits.dotenv_file" => self.dotenv_limit = parse_size(&size_text(v)?)?,
-            "prompt.format" => self.prompt_format = text(v)?,
+            "prompt.format" => {
+                let f = text(v)?;
+                crate::prompt::check_format(&f).map_err(|e| anyhow!("prompt.format: {e}"))?;
+                self.prompt_format = f;
+            }
             "color" => {
                 self.color = match text(v)?.as_str() {
                     "auto" => ColorMode::Auto,

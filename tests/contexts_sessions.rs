@@ -335,10 +335,11 @@ fn prompt_segment_with_colours_per_shell_and_no_color() {
     w.strata(&["use", "prod"]).success();
     let out = w.strata_in("my app", &["prompt"]);
     assert_eq!(out.stdout_str(), "prod · my app\n");
+    // bash reads \[ \] only in PS1's own text: the output of $(…) marks colours with \001 \002.
     let out = w.strata_in("my app", &["prompt", "--shell", "bash"]);
     assert_eq!(
         out.stdout_str(),
-        "\\[\x1b[31m\\]prod\\[\x1b[0m\\] · my app\n"
+        "\x01\x1b[31m\x02prod\x01\x1b[0m\x02 · my app\n"
     );
     let out = w.strata_in(
         "my app",

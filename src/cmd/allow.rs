@@ -72,7 +72,8 @@ pub fn allow_file(ctx: &Ctx, file: &Path, fix: &str) -> Result<()> {
         trust::key_of(file).with_context(|| format!("cannot resolve {}", tilde(file)))?;
     let bytes = files::read_any(file, settings.layer_limit)?
         .with_context(|| format!("{} does not exist", tilde(file)))?;
-    validate(ctx, file, &key).with_context(|| format!("not allowing {}: {fix}", tilde(file)))?;
+    validate(ctx, file, &key, &bytes)
+        .with_context(|| format!("not allowing {}: {fix}", tilde(file)))?;
     trust::record(
         &ctx.dirs,
         &key,
@@ -91,8 +92,9 @@ pub fn allow_file(ctx: &Ctx, file: &Path, fix: &str) -> Result<()> {
     Ok(())
 }
 
-/// Evaluate the stack at the file's directory with the file (its key) treated as trusted.
-pub fn validate(ctx: &Ctx, file: &Path, key: &Path) -> Result<()> {
+/// Evaluate the stack at the file's directory as if the file (at `key`) held `bytes` and were
+/// trusted: exactly the bytes that will be recorded, whatever is on disk by then.
+pub fn validate(ctx: &Ctx, file: &Path, key: &Path, bytes: &[u8]) -> Result<()> {
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -107,8 +109,9 @@ pub fn validate(ctx: &Ctx, file: &Path, key: &Path) -> Result<()> {
     let state = current_state(&ctx.dirs, &current).ok().flatten();
     let base = base_env(&current, state.as_ref());
     let dir = file.parent().unwrap_or(Path::new("/"));
+    let candidate = layers::Candidate { key, bytes };
     layers::evaluate(
-        &ctx.request(dir, &base, Some(key)),
+        &ctx.request(dir, &base, Some(candidate)),
         &mut layers::Watch::default(),
     )?;
     Ok(())

@@ -7,6 +7,7 @@
 use anyhow::{Context as _, Result};
 use clap::CommandFactory;
 use clap_complete::env::EnvCompleter;
+use std::io::Write;
 
 use crate::cli::Cli;
 use crate::shells::Shell;
@@ -29,18 +30,52 @@ pub fn answer_if_asked(args: &[std::ffi::OsString]) {
     }
 }
 
-/// Print the registration script for `shell`.
-pub fn run(shell: Shell) -> Result<()> {
-    let bin = super::hook::own_path()?;
-    let bin = bin.to_string_lossy();
-    let mut out = std::io::stdout().lock();
+/// Stands for the binary's path in clap_complete's script, until strata's own quoting puts
+/// the real path there (clap_complete's quoting breaks on paths with quotes or `$(…)`).
+const PLACEHOLDER: &str = "QZX0QZX1QZX2";
+
+/// The registration script for `shell`, calling the binary at `bin`.
+pub fn registration(shell: Shell, bin: &[u8]) -> Result<String> {
     let completer: &dyn EnvCompleter = match shell {
         Shell::Bash => &clap_complete::env::Bash,
         Shell::Zsh => &clap_complete::env::Zsh,
         Shell::Fish => &clap_complete::env::Fish,
     };
+    let mut out = Vec::new();
     completer
-        .write_registration(COMPLETE_VAR, "strata", "strata", &bin, &mut out)
+        .write_registration(COMPLETE_VAR, "strata", "strata", PLACEHOLDER, &mut out)
+        .context("cannot write the completion script")?;
+    let text = String::from_utf8(out).context("the completion script is not UTF-8")?;
+    Ok(match shell {
+        // `"PLACEHOLDER"`: one word of its own.
+        Shell::Bash | Shell::Zsh => text
+            .replace(&format!("\"{PLACEHOLDER}\""), &shell.quote(bin))
+            .replace(PLACEHOLDER, &shell.quote(bin)),
+        // Inside a double-quoted string that fish evaluates later: a fish word, escaped for
+        // the double quotes around it.
+        Shell::Fish => {
+            let word = shell.quote(bin);
+            let mut escaped = String::with_capacity(word.len());
+            for c in word.chars() {
+                if matches!(c, '\\' | '"' | '$') {
+                    escaped.push('\\');
+                }
+                escaped.push(c);
+            }
+            text.replace(PLACEHOLDER, &escaped)
+        }
+    })
+}
+
+/// Print the registration script for `shell`.
+pub fn run(shell: Shell) -> Result<()> {
+    let bin = super::hook::own_path()?;
+    let text = registration(
+        shell,
+        std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()),
+    )?;
+    std::io::stdout()
+        .write_all(text.as_bytes())
         .context("cannot write the completion script")?;
     Ok(())
 }

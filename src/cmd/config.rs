@@ -154,7 +154,7 @@ fn set(ctx: &Ctx, key: &str, value: Option<&str>, scope: &ConfigScope) -> Result
     let changed =
         super::set::edit_layer_file(ctx, &path, kind, |text| edit_setting(&path, text, key, new))?;
     if removing && !changed {
-        eprintln!("strata: {key} was not set in {}", tilde(&path));
+        crate::say!("{key} was not set in {}", tilde(&path));
     }
     Ok(())
 }
@@ -209,7 +209,7 @@ fn validate_one(ctx: &Ctx, path: &Path) -> Result<()> {
     let file = parse(path, kind, &bytes)?;
     let mut scratch = Settings::default();
     for w in scratch.apply_file(kind, path, &file.settings)? {
-        eprintln!("strata: {w}");
+        crate::say!("{w}");
     }
     Ok(())
 }
@@ -234,7 +234,7 @@ fn validate(ctx: &Ctx, files: &[PathBuf]) -> Result<()> {
         println!("no layer files apply here");
     }
     if bad > 0 {
-        eprintln!("strata: {bad} of {} file(s) have errors", files.len());
+        crate::say!("{bad} of {} file(s) have errors", files.len());
         return Err(Silent(1).into());
     }
     Ok(())

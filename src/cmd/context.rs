@@ -95,7 +95,7 @@ fn list(ctx: &Ctx, json: bool) -> Result<()> {
         return Ok(());
     }
     if names.is_empty() {
-        eprintln!("strata: no contexts yet (strata context create NAME)");
+        crate::say!("no contexts yet (strata context create NAME)");
     }
     let mut out = std::io::stdout().lock();
     for n in &names {
@@ -111,7 +111,7 @@ fn current(ctx: &Ctx) -> Result<()> {
         Some(a) if verbose => println!("{} (chosen by {})", a.name, a.source),
         Some(a) => println!("{}", a.name),
         None => {
-            eprintln!("strata: no context is active (strata context use NAME)");
+            crate::say!("no context is active (strata context use NAME)");
             return Err(Silent(1).into());
         }
     }
@@ -135,7 +135,7 @@ pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
             s.context = Some(name.to_string());
             Ok(())
         })?;
-        eprintln!("strata: session {id} uses context {name} (other terminals are unchanged)");
+        crate::say!("session {id} uses context {name} (other terminals are unchanged)");
         return Ok(());
     }
     let name = if name == "-" {
@@ -143,7 +143,7 @@ pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
             Some(prev) => prev,
             None => {
                 contexts::set_current(&ctx.dirs, None, settings.lock)?;
-                eprintln!("strata: no context selected any more (as before)");
+                crate::say!("no context selected any more (as before)");
                 return Ok(());
             }
         }
@@ -152,11 +152,11 @@ pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
     };
     require(ctx, &name)?;
     contexts::set_current(&ctx.dirs, Some(&name), settings.lock)?;
-    eprintln!("strata: using context {name} in every terminal from its next prompt");
+    crate::say!("using context {name} in every terminal from its next prompt");
     if let Some(env) = &ctx.context_env
         && *env != name
     {
-        eprintln!("strata: note: STRATA_CONTEXT={env} still overrides it in this shell");
+        crate::say!("note: STRATA_CONTEXT={env} still overrides it in this shell");
     }
     Ok(())
 }
@@ -176,7 +176,12 @@ fn create(ctx: &Ctx, name: &str, from: Option<&str>, set: &[std::ffi::OsString])
         bail!("context {name:?} already exists (strata context set {name} K=V to change it)");
     }
     let mut text = match from {
-        Some(src) => std::fs::read_to_string(require(ctx, src)?)?,
+        Some(src) => {
+            let from = require(ctx, src)?;
+            let bytes = crate::files::read_mine(&from, crate::files::LAYER_CAP)?
+                .with_context(|| format!("{} disappeared", tilde(&from)))?;
+            String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", tilde(&from)))?
+        }
         None => format!(
             "# strata context {name}\n# color = \"red\"   # colours the prompt segment\n\n[env]\n"
         ),
@@ -186,7 +191,7 @@ fn create(ctx: &Ctx, name: &str, from: Option<&str>, set: &[std::ffi::OsString])
         text = edit_env(&ctx.dirs.context_file(name), &text, &pairs, &[])?.0;
     }
     write_context(ctx, name, text.as_bytes())?;
-    eprintln!("strata: created context {name}");
+    crate::say!("created context {name}");
     Ok(())
 }
 
@@ -197,7 +202,9 @@ fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
             .map(|a| a.name)
             .context("no context is active; name one")?,
     };
-    let bytes = std::fs::read(require(ctx, &name)?)?;
+    let path = require(ctx, &name)?;
+    let bytes = crate::files::read_mine(&path, crate::files::LAYER_CAP)?
+        .with_context(|| format!("{} disappeared", tilde(&path)))?;
     std::io::stdout().write_all(&bytes)?;
     Ok(())
 }
@@ -214,7 +221,7 @@ pub fn edit(ctx: &Ctx, name: &str, sets: &[(String, String)], unsets: &[String])
         Ok((Some(new.into_bytes()), removed))
     })?;
     for u in unsets.iter().filter(|u| !removed.contains(u)) {
-        eprintln!("strata: {u} was not set in context {name}");
+        crate::say!("{u} was not set in context {name}");
     }
     Ok(())
 }
@@ -242,7 +249,7 @@ fn rename(ctx: &Ctx, old: &str, new: &str, force: bool) -> Result<()> {
     if contexts::current(&ctx.dirs).as_deref() == Some(old) {
         contexts::set_current(&ctx.dirs, Some(new), settings.lock)?;
     }
-    eprintln!("strata: renamed context {old} to {new}");
+    crate::say!("renamed context {old} to {new}");
     Ok(())
 }
 
@@ -257,25 +264,20 @@ fn delete(ctx: &Ctx, name: &str, force: bool) -> Result<()> {
     if contexts::current(&ctx.dirs).as_deref() == Some(name) {
         contexts::set_current(&ctx.dirs, None, settings.lock)?;
     }
-    eprintln!("strata: deleted context {name}");
+    crate::say!("deleted context {name}");
     Ok(())
 }
 
 fn export(ctx: &Ctx, name: &str, output: Option<&Path>) -> Result<()> {
-    let bytes = std::fs::read(require(ctx, name)?)?;
+    let path = require(ctx, name)?;
+    let bytes = crate::files::read_mine(&path, crate::files::LAYER_CAP)?
+        .with_context(|| format!("{} disappeared", tilde(&path)))?;
     match output {
         None => std::io::stdout().write_all(&bytes)?,
+        // Written like every file strata writes: atomically, 0600, never through a symlink.
         Some(p) => {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(p)
-                .with_context(|| format!("cannot write {}", tilde(p)))?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
+            let settings = ctx.base_settings()?;
+            crate::store::write_outside(&ctx.dirs, p, &bytes, settings.lock)?;
         }
     }
     Ok(())
@@ -287,7 +289,8 @@ fn import(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<()>
     if from_stdin {
         std::io::stdin().read_to_end(&mut bytes)?;
     } else {
-        bytes = std::fs::read(file).with_context(|| format!("cannot read {}", tilde(file)))?;
+        bytes = crate::files::read_any(file, crate::files::LAYER_CAP)?
+            .with_context(|| format!("{} does not exist", tilde(file)))?;
     }
     let name = match name {
         Some(n) => n.to_string(),
@@ -305,30 +308,23 @@ fn import(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<()>
     }
     parse(file, Kind::Context, &bytes)?;
     write_context(ctx, &name, &bytes)?;
-    eprintln!("strata: imported context {name}");
+    crate::say!("imported context {name}");
     Ok(())
 }
 
 fn edit_in_editor(ctx: &Ctx, name: &str) -> Result<()> {
     let path = require(ctx, name)?;
-    let dir = ctx.dirs.contexts_dir();
-    let original = std::fs::read(&path)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.edit."))
-        .suffix(".toml")
-        .tempfile_in(&dir)?;
-    tmp.write_all(&original)?;
-    tmp.flush()?;
-    super::edit::open_editor(tmp.path())?;
-    let edited = std::fs::read(tmp.path())?;
-    if let Err(e) = parse(&path, Kind::Context, &edited) {
-        bail!(
-            "{e}\nstrata: the edit was not saved; {} is unchanged",
-            tilde(&path)
-        );
-    }
+    let original = crate::files::read_mine(&path, crate::files::LAYER_CAP)?
+        .with_context(|| format!("{} disappeared", tilde(&path)))?;
+    let edited = super::edit::edit_private(
+        ctx,
+        &format!("{name}.toml"),
+        &original,
+        &tilde(&path),
+        |bytes| parse(&path, Kind::Context, bytes).map(|_| ()),
+    )?;
     let settings = ctx.base_settings()?;
     write_atomic(&path, &edited, settings.lock)?;
-    eprintln!("strata: saved context {name}");
+    crate::say!("saved context {name}");
     Ok(())
 }

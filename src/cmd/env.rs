@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, format: EnvFormat) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     for w in &eval.warnings {
-        eprintln!("strata: {w}");
+        crate::say!("{w}");
     }
     let mut applied = apply(&base, eval.target.clone(), None, &base);
     applied.values.sort_unstable_keys();

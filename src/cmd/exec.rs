@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     for w in &eval.warnings {
-        eprintln!("strata: {w}");
+        crate::say!("{w}");
     }
     let applied = apply(&base, eval.target.clone(), None, &base);
     let Some((program, args)) = command.split_first() else {

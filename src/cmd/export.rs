@@ -378,6 +378,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         &new_state.prompt,
         &ex.session.to_string_lossy(),
         None,
+        false,
     );
     let prompt_value = (!shown.is_empty()).then(|| OsString::from(shown));
     let prompt_values: env_diff::Ordered<Option<OsString>> =

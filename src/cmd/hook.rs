@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, shell: Shell, env_file: Option<&Path>) -> Result<()> {
     let bin = own_path()?;
     let bin = bin.as_os_str().as_bytes();
     if let Some(path) = env_file {
-        write_env_file(path, bin)?;
+        write_env_file(ctx, path, bin)?;
     }
     let text = render(
         shell,
@@ -67,22 +67,12 @@ pub fn run(ctx: &Ctx, shell: Shell, env_file: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-fn write_env_file(path: &Path, bin: &[u8]) -> Result<()> {
+fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
     let text = ENV_FILE.replace("@STRATA_BIN@", &Shell::Bash.quote(bin));
-    let abs = std::path::absolute(path)?;
-    let dir = abs.parent().context("the env file needs a directory")?;
-    // Written like any state file: temp file (0600) + rename, so a running `bash -c` never
-    // sources half of it.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".strata-env.")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", crate::display::tilde(dir)))?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&abs)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", abs.display(), e.error))?;
-    Ok(())
+    // Like every file strata writes: temp file (0600) + rename, so a running `bash -c` never
+    // sources half of it, and never through a symlink.
+    let settings = ctx.base_settings()?;
+    crate::store::write_outside(&ctx.dirs, path, text.as_bytes(), settings.lock)
 }
 
 #[cfg(test)]

@@ -21,18 +21,20 @@ pub fn run(ctx: &Ctx, source: ImportSource) -> Result<()> {
         }
         ImportSource::Direnv { file, force } => {
             let file = cwd.join(file.unwrap_or_else(|| ".envrc".into()));
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", tilde(&file)))?;
+            let bytes = crate::files::read_any(&file, crate::files::LAYER_CAP)?
+                .with_context(|| format!("{} does not exist", tilde(&file)))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&file)))?;
             let dir = file.parent().unwrap_or(&cwd).to_path_buf();
             (from_envrc(&text), dir, force)
         }
     };
-    write(&dir, &translation, force)
+    write(ctx, &dir, &translation, force)
 }
 
-fn write(dir: &Path, t: &Translation, force: bool) -> Result<()> {
+fn write(ctx: &Ctx, dir: &Path, t: &Translation, force: bool) -> Result<()> {
     let target = dir.join(DIR_FILES[0]);
-    if target.exists() && !force {
+    if std::fs::symlink_metadata(&target).is_ok() && !force {
         bail!(
             "{} already exists; use --force to replace it",
             tilde(&target)
@@ -40,17 +42,15 @@ fn write(dir: &Path, t: &Translation, force: bool) -> Result<()> {
     }
     crate::layers::file::parse(&target, crate::layers::file::Kind::Dir, t.toml.as_bytes())
         .context("the translation does not validate (please report this)")?;
-    std::fs::write(&target, &t.toml).with_context(|| format!("cannot write {}", tilde(&target)))?;
-    eprintln!("strata: wrote {}", tilde(&target));
+    let settings = ctx.base_settings()?;
+    crate::store::write_outside(&ctx.dirs, &target, t.toml.as_bytes(), settings.lock)?;
+    crate::say!("wrote {}", tilde(&target));
     for note in &t.notes {
-        eprintln!("strata: note: {note}");
+        crate::say!("note: {note}");
     }
     for (line, text, reason) in &t.untranslated {
-        eprintln!("strata: line {line} not translated ({reason}): {text}");
+        crate::say!("line {line} not translated ({reason}): {text}");
     }
-    eprintln!(
-        "strata: review it, then run 'strata allow {}'",
-        tilde(&target)
-    );
+    crate::say!("review it, then run 'strata allow {}'", tilde(&target));
     Ok(())
 }

@@ -117,15 +117,15 @@ impl Ctx {
         &'a self,
         cwd: &'a Path,
         base: &'a Env,
-        assume_trusted: Option<&'a Path>,
+        candidate: Option<layers::Candidate<'a>>,
     ) -> Request<'a> {
         Request {
             dirs: &self.dirs,
             cwd,
             base,
             flags: &self.flags,
-            strict: self.strict && assume_trusted.is_none(),
-            assume_trusted,
+            strict: self.strict && candidate.is_none(),
+            candidate,
             context_flag: self.context.as_deref(),
             context_env: self.context_env.as_deref(),
             session: self.session.as_deref(),

@@ -47,11 +47,7 @@ pub fn run(ctx: &Ctx, format: Option<&str>, shell: PromptShell) -> Result<()> {
         PromptShell::Fish => Some(Markers::Raw),
         PromptShell::Plain => None,
     };
-    let colored = match color_mode {
-        ColorMode::Never => None,
-        _ if ctx.no_color => None,
-        _ => markers,
-    };
-    println!("{}", render(&format, &info, &session, colored));
+    let colour = color_mode != ColorMode::Never && !ctx.no_color;
+    println!("{}", render(&format, &info, &session, markers, colour));
     Ok(())
 }

@@ -14,13 +14,13 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     for rec in trust::list(&ctx.dirs)? {
         if !rec.path.exists() {
             trust::forget(&ctx.dirs, &rec.path, settings.lock)?;
-            eprintln!("strata: forgot {} (deleted)", tilde(&rec.path));
+            crate::say!("forgot {} (deleted)", tilde(&rec.path));
             gone += 1;
         }
     }
     let removed = sessions::gc(&ctx.dirs, settings.session_ttl, settings.lock)?;
     for id in &removed {
-        eprintln!("strata: removed idle session {id}");
+        crate::say!("removed idle session {id}");
     }
     let mut pruned = 0;
     for s in sessions::list(&ctx.dirs)? {
@@ -33,8 +33,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             pruned += 1;
         }
     }
-    eprintln!(
-        "strata: pruned {gone} trust record(s), {} idle session(s), expired values in {pruned} session(s)",
+    crate::say!(
+        "pruned {gone} trust record(s), {} idle session(s), expired values in {pruned} session(s)",
         removed.len()
     );
     Ok(())

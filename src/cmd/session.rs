@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx, command: SessionCommand) -> Result<()> {
                 s.expires.clear();
                 Ok(())
             })?;
-            eprintln!("strata: cleared session {id}");
+            crate::say!("cleared session {id}");
         }
         SessionCommand::End { id } => {
             let id = match id {
@@ -93,14 +93,14 @@ pub fn run(ctx: &Ctx, command: SessionCommand) -> Result<()> {
                 None => this()?,
             };
             if sessions::end(&ctx.dirs, &id, settings.lock)? {
-                eprintln!("strata: ended session {id}");
+                crate::say!("ended session {id}");
             } else {
-                eprintln!("strata: session {id} has no state");
+                crate::say!("session {id} has no state");
             }
         }
         SessionCommand::Gc => {
             let removed = sessions::gc(&ctx.dirs, settings.session_ttl, settings.lock)?;
-            eprintln!("strata: removed {} idle session(s)", removed.len());
+            crate::say!("removed {} idle session(s)", removed.len());
         }
     }
     Ok(())

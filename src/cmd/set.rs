@@ -231,7 +231,7 @@ pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()>
         }
     };
     for n in names.iter().filter(|n| !removed.contains(n)) {
-        eprintln!("strata: {n} was not set there");
+        crate::say!("{n} was not set there");
     }
     Ok(())
 }

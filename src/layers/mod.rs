@@ -48,16 +48,26 @@ pub struct Request<'a> {
     pub flags: &'a [String],
     /// `--strict`: an untrusted file is an error.
     pub strict: bool,
-    /// Treat this canonical path as trusted whatever its record says, and let unknown
-    /// `${VAR}`s expand to nothing: validation for `allow`, which must not depend on the
-    /// environment `allow` happens to run in.
-    pub assume_trusted: Option<&'a Path>,
+    /// Validation for `allow` and `edit`: evaluate as if this file had these bytes and were
+    /// trusted, and let unknown `${VAR}`s expand to nothing (validation must not depend on the
+    /// environment it happens to run in).
+    pub candidate: Option<Candidate<'a>>,
     /// `--context NAME`.
     pub context_flag: Option<&'a str>,
     /// `STRATA_CONTEXT`, when set and not empty.
     pub context_env: Option<&'a str>,
     /// The session id (`--session` or `STRATA_SESSION`), when there is one.
     pub session: Option<&'a str>,
+}
+
+/// A directory file under review: where it applies (its trust key) and the exact bytes that
+/// would be trusted, which need not be on disk yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The trust key ([`crate::store::trust::key_of`]).
+    pub key: &'a Path,
+    /// The content to evaluate in place of the file's.
+    pub bytes: &'a [u8],
 }
 
 /// What chose the active context, highest first.
@@ -274,10 +284,17 @@ impl<'a> Canonical<'a> {
     }
 }
 
-/// The message for a skipped directory file, with the command that allows it on a line that
-/// pastes as it is.
-pub fn untrusted_message(path: &Path, state: FileState) -> String {
-    let allow = crate::display::command(&["strata", "allow", &tilde(path)]);
+/// The message for a skipped directory file, with the command that allows it, which pastes as
+/// it is in `cwd` (the path in it is relative to `cwd` when that is shorter).
+pub fn untrusted_message(path: &Path, state: FileState, cwd: &Path) -> String {
+    let shown = tilde(path);
+    let arg = match relative(cwd, path) {
+        Some(r) if r.as_os_str().len() < shown.len() => {
+            crate::display::escape_bytes(r.as_os_str().as_bytes())
+        }
+        _ => shown,
+    };
+    let allow = crate::display::command(&["strata", "allow", &arg]);
     match state {
         FileState::Denied => format!(
             "{} is denied — it stays blocked until you run: {allow}",
@@ -328,9 +345,18 @@ fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result
         let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
         for (name, kind) in DIR_FILES.iter().zip([Kind::Dir, Kind::DirLocal]) {
             let path = dir.join(name);
-            let bytes = match watch.read(&path, trusting.layer_limit, Own::Any) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => {
+            let read = watch.read(&path, trusting.layer_limit, Own::Any);
+            // The file under review is evaluated with the bytes given, on disk or not.
+            let candidate = req.candidate.filter(|c| {
+                c.key.file_name() == Some(OsStr::new(name))
+                    && canon
+                        .dir(dir)
+                        .is_ok_and(|d| c.key.parent() == Some(d.as_path()))
+            });
+            let bytes = match (read, candidate) {
+                (_, Some(c)) => c.bytes.to_vec(),
+                (Ok(Some(bytes)), None) => bytes,
+                (Ok(None), None) => {
                     // A file that appears here later changes the environment only if it is
                     // trusted on arrival: a decision recorded for its path, or a trust.paths
                     // prefix. Only then is the place watched (and always in the cwd itself, so
@@ -351,7 +377,7 @@ fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result
                     }
                     continue;
                 }
-                Err(problem) => {
+                (Err(problem), None) => {
                     // Anyone may put anything under this name in a directory above: skip it,
                     // once, and go on with the files that can apply.
                     out.nearest.get_or_insert_with(|| dir.to_path_buf());
@@ -368,7 +394,7 @@ fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result
                 }
             };
             out.nearest.get_or_insert_with(|| dir.to_path_buf());
-            let link = watch.last_was_link();
+            let link = candidate.is_none() && watch.last_was_link();
             let base = canon
                 .dir(dir)
                 .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(dir)))?;
@@ -383,7 +409,7 @@ fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result
             } else {
                 None
             };
-            let standing = if req.assume_trusted == Some(key.as_path()) {
+            let standing = if candidate.is_some() {
                 Standing::Trusted
             } else {
                 open_store(&mut opened, req.dirs)?.standing(
@@ -405,9 +431,9 @@ fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result
             };
             if state != FileState::Applied {
                 if req.strict {
-                    bail!("{} (--strict)", untrusted_message(&path, state));
+                    bail!("{} (--strict)", untrusted_message(&path, state, req.cwd));
                 }
-                out.warnings.push(untrusted_message(&path, state));
+                out.warnings.push(untrusted_message(&path, state, req.cwd));
                 out.skipped.push(report);
                 continue;
             }
@@ -578,8 +604,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         assignments: Vec::new(),
         lists: Vec::new(),
         warnings: Vec::new(),
-        lenient: req.assume_trusted.is_some(),
-        validating: req.assume_trusted.map(Path::to_path_buf),
+        lenient: req.candidate.is_some(),
+        validating: req.candidate.map(|c| c.key.to_path_buf()),
         dotenv_limit: settings.dotenv_limit,
     };
     let active = context.as_ref().map(|c| c.name.as_str());
@@ -780,12 +806,17 @@ impl Merge {
             let env = &self.env;
             let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
             let path: Rc<Path> = Rc::from(path);
-            let mut refused: Vec<String> = Vec::new();
             for a in assigned {
                 file::check_settable(&a.name)
                     .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
                 if file::runs_code(&a.name) {
-                    refused.push(format!("{} (line {})", a.name, a.line));
+                    self.warnings.push(format!(
+                        "{}:{}: {} is not taken from a dotenv file: it makes the shell or the loader run code, and strata allow does not review dotenv files (set it in [env] or [path] of {} if you mean it)",
+                        tilde(&path),
+                        a.line,
+                        a.name,
+                        tilde(&f.path)
+                    ));
                     continue;
                 }
                 let pos = Pos {
@@ -793,14 +824,6 @@ impl Merge {
                     col: 1,
                 };
                 self.assign(a.name, &path, pos, Action::Dotenv(a.value));
-            }
-            if !refused.is_empty() {
-                self.warnings.push(format!(
-                    "{}: not taking {} from a dotenv file: these make the shell or the loader run code, and a dotenv file is not reviewed by strata allow (set them in [env] or [path] of {} if you mean it)",
-                    tilde(&path),
-                    refused.join(", "),
-                    tilde(&f.path)
-                ));
             }
         }
         // [env], then the section of the active context.
@@ -1009,7 +1032,7 @@ mod tests {
                     base: &base,
                     flags: &[],
                     strict: false,
-                    assume_trusted: None,
+                    candidate: None,
                     context_flag: None,
                     context_env: None,
                     session: None,

@@ -104,7 +104,7 @@ impl Fresh<'_> {
         };
         if shell == Shell::Fish && self.deadline.is_some() {
             // fish has no clock builtin: while a value is due to expire, always ask.
-            return "false".to_string();
+            return never(shell).to_string();
         }
         let (vars, eq, and, stamp) = match shell {
             Shell::Bash | Shell::Zsh => (
@@ -146,6 +146,14 @@ impl Fresh<'_> {
             test.push_str(&format!(" && (( ${{EPOCHSECONDS:-{d}}} < {d} ))"));
         }
         test
+    }
+}
+
+/// A test that always fails, which no user function can redefine (`false` can be one).
+fn never(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash | Shell::Zsh => "[[ -n '' ]]",
+        Shell::Fish => "test -n ''",
     }
 }
 
@@ -210,7 +218,7 @@ impl Script {
     /// fish: `__strata_fresh`). `None`: no test, every prompt asks strata.
     pub fn define_fresh(&mut self, fresh: Option<&Fresh<'_>>) {
         let test = match fresh {
-            None => "false".to_string(),
+            None => never(self.shell).to_string(),
             Some(f) => f.test(self.shell),
         };
         let template = match self.shell {

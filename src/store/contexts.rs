@@ -46,9 +46,16 @@ impl Dirs {
     }
 }
 
+/// The first line of one of strata's own small files, as text (`None` when missing, not
+/// private, or not text).
+fn read_line(path: &Path) -> Option<String> {
+    let bytes = crate::files::read_mine(path, crate::files::SMALL_CAP).ok()??;
+    let text = String::from_utf8(bytes).ok()?;
+    Some(text.lines().next().unwrap_or("").trim().to_string())
+}
+
 fn read_name(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let name = text.lines().next()?.trim().to_string();
+    let name = read_line(path)?;
     validate_name("context", &name).ok().map(|()| name)
 }
 
@@ -60,11 +67,11 @@ pub fn current(dirs: &Dirs) -> Option<String> {
 /// The selection before the current one: `None` when there was no switch yet,
 /// `Some(None)` when no context was selected before.
 pub fn previous(dirs: &Dirs) -> Option<Option<String>> {
-    let text = std::fs::read_to_string(dirs.previous_context_file()).ok()?;
-    if text.trim().is_empty() {
+    let name = read_line(&dirs.previous_context_file())?;
+    if name.is_empty() {
         return Some(None);
     }
-    read_name(&dirs.previous_context_file()).map(Some)
+    validate_name("context", &name).ok().map(|()| Some(name))
 }
 
 /// Select `name` globally (None clears the selection), remembering the old one for `use -`.

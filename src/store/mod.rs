@@ -316,7 +316,7 @@ pub fn lock_file(path: &Path, policy: LockPolicy) -> Result<Lock> {
             );
         }
         if !warned && waited >= policy.warn_after {
-            eprintln!("strata: waiting for lock on {}…", tilde(&path));
+            crate::say!("waiting for lock on {}…", tilde(&path));
             warned = true;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -437,6 +437,8 @@ fn refuse_symlink(target: &Path) -> Result<()> {
 /// fsync, rename over `target` (which never follows a symlink), fsync of the directory. A
 /// symlink at `target` is refused.
 pub(crate) fn replace_locked(target: &Path, contents: &[u8]) -> Result<()> {
+    let target = &std::path::absolute(target)
+        .with_context(|| format!("cannot resolve {}", tilde(target)))?;
     refuse_symlink(target)?;
     let dir = target
         .parent()
