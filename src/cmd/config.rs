@@ -226,7 +226,7 @@ fn validate(ctx: &Ctx, files: &[PathBuf]) -> Result<()> {
             Ok(()) => println!("ok      {}", tilde(f)),
             Err(e) => {
                 bad += 1;
-                println!("error   {e}");
+                println!("error   {}", crate::display::escape(&e.to_string()));
             }
         }
     }

@@ -5,7 +5,8 @@ use anyhow::Result;
 use std::ffi::OsStr;
 
 use super::{Ctx, current_env, current_state};
-use crate::display::tilde;
+use crate::display::{escape, escape_bytes, tilde};
+use std::os::unix::ffi::OsStrExt;
 use crate::layers::FileState;
 use crate::state::STATE_VAR;
 
@@ -81,14 +82,14 @@ pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
                 );
             }
         }
-        Err(e) => println!("error      {e}"),
+        Err(e) => println!("error      {}", escape(&e.to_string())),
     }
     match eval.as_ref().ok().and_then(|e| e.context.as_ref()) {
         Some(c) => println!("context    {} (chosen by {})", c.name, c.source),
         None => println!("context    none"),
     }
     match &session {
-        Some(s) => println!("session    {}", s.to_string_lossy()),
+        Some(s) => println!("session    {}", escape_bytes(s.as_bytes())),
         None => println!("session    none"),
     }
     println!("shell      {state_text}");

@@ -4,7 +4,8 @@ use anyhow::Result;
 use std::ffi::OsStr;
 
 use super::Ctx;
-use crate::display::tilde;
+use crate::display::{escape_bytes, tilde};
+use std::os::unix::ffi::OsStrExt;
 use crate::env_diff::apply;
 use crate::layers::{Action, FileState};
 
@@ -56,13 +57,13 @@ pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
         match base.get(OsStr::new(var)) {
             Some(v) => println!(
                 "{var} is not set by strata here; the shell has {var}={}",
-                v.to_string_lossy()
+                escape_bytes(v.as_bytes())
             ),
             None => println!("{var} is not set by strata here, nor by the shell"),
         }
     } else {
         if let Some(v) = base.get(OsStr::new(var)) {
-            println!("  shell      {var}={}", v.to_string_lossy());
+            println!("  shell      {var}={}", escape_bytes(v.as_bytes()));
         }
         for (i, a) in steps.iter().enumerate() {
             let (what, value) = describe(&a.action);
@@ -75,7 +76,7 @@ pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
             );
         }
         match &result {
-            Some(v) => println!("=> {var}={}", v.to_string_lossy()),
+            Some(v) => println!("=> {var}={}", escape_bytes(v.as_bytes())),
             None => println!("=> {var} is unset"),
         }
     }
@@ -94,12 +95,13 @@ pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
 }
 
 fn describe(a: &Action) -> (&'static str, Option<String>) {
+    let shown = |v: &std::ffi::OsString| Some(escape_bytes(v.as_bytes()));
     match a {
-        Action::Set(v) => ("sets", Some(v.to_string_lossy().into_owned())),
-        Action::Dotenv(v) => ("sets (dotenv)", Some(v.to_string_lossy().into_owned())),
+        Action::Set(v) => ("sets", shown(v)),
+        Action::Dotenv(v) => ("sets (dotenv)", shown(v)),
         Action::Unset => ("unsets", None),
-        Action::Session(v) => ("sets (session)", Some(v.to_string_lossy().into_owned())),
-        Action::Prepend(v) => ("prepends", Some(v.to_string_lossy().into_owned())),
-        Action::Append(v) => ("appends", Some(v.to_string_lossy().into_owned())),
+        Action::Session(v) => ("sets (session)", shown(v)),
+        Action::Prepend(v) => ("prepends", shown(v)),
+        Action::Append(v) => ("appends", shown(v)),
     }
 }
