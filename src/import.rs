@@ -1513,7 +1513,8 @@ fn relative(to: &Path, from: &Path) -> PathBuf {
 /// variable strata refuses to set (`STRATA_*`, `PWD`…); the error names the file and line.
 /// Relative paths are taken against the current directory.
 pub fn from_dotenv(file: &Path, toml_dir: &Path) -> Result<Translation> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = crate::files::read_any(file, crate::files::DOTENV_CAP)?
+        .with_context(|| format!("{} does not exist", crate::display::tilde(file)))?;
     let assignments = dotenv::parse(file, &bytes, &|_: &str| -> Option<OsString> { None })?;
     let mut names: Vec<&str> = Vec::new();
     for a in &assignments {

@@ -200,7 +200,8 @@ fn layer_files(ctx: &Ctx) -> Result<Vec<PathBuf>> {
 }
 
 fn validate_one(ctx: &Ctx, path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", tilde(path)))?;
+    let bytes = crate::files::read_any(path, crate::files::LAYER_CAP)?
+        .ok_or_else(|| anyhow!("{} does not exist", tilde(path)))?;
     if path.parent() == Some(ctx.dirs.sessions_dir().as_path()) {
         Session::parse(path, &bytes)?;
         return Ok(());

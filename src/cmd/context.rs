@@ -287,7 +287,15 @@ fn import(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<()>
     let mut bytes = Vec::new();
     let from_stdin = file.as_os_str() == "-";
     if from_stdin {
-        std::io::stdin().read_to_end(&mut bytes)?;
+        std::io::stdin()
+            .take(crate::files::LAYER_CAP + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > crate::files::LAYER_CAP {
+            bail!(
+                "the context on standard input is larger than {}",
+                crate::files::human_size(crate::files::LAYER_CAP)
+            );
+        }
     } else {
         bytes = crate::files::read_any(file, crate::files::LAYER_CAP)?
             .with_context(|| format!("{} does not exist", tilde(file)))?;

@@ -6,9 +6,9 @@ use std::ffi::OsStr;
 
 use super::{Ctx, current_env, current_state};
 use crate::display::{escape, escape_bytes, tilde};
-use std::os::unix::ffi::OsStrExt;
 use crate::layers::FileState;
 use crate::state::STATE_VAR;
+use std::os::unix::ffi::OsStrExt;
 
 /// Print the status.
 pub fn run(ctx: &Ctx, json: bool) -> Result<()> {

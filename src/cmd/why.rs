@@ -5,9 +5,9 @@ use std::ffi::OsStr;
 
 use super::Ctx;
 use crate::display::{escape_bytes, tilde};
-use std::os::unix::ffi::OsStrExt;
 use crate::env_diff::apply;
 use crate::layers::{Action, FileState};
+use std::os::unix::ffi::OsStrExt;
 
 /// Explain one variable.
 pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {

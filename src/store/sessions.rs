@@ -53,33 +53,15 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A value that is not UTF-8, for the `[bytes]` table.
 fn percent_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for &b in bytes {
-        if b.is_ascii_graphic() && b != b'%' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let mut out = Vec::with_capacity(bytes.len());
+    crate::codec::percent_encode(&mut out, bytes, b"");
+    String::from_utf8(out).expect("percent-encoding is ASCII")
 }
 
 fn percent_decode(text: &str) -> Option<Vec<u8>> {
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(out)
+    crate::codec::percent_decode(text.as_bytes()).map(std::borrow::Cow::into_owned)
 }
 
 impl Session {
@@ -311,16 +293,15 @@ pub fn gc(dirs: &Dirs, ttl: Duration, policy: LockPolicy) -> Result<Vec<String>>
 /// A new random session id (8 hex digits).
 pub fn new_id() -> String {
     let mut buf = [0u8; 4];
-    let ok = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
-        .is_ok();
+    let ok = rustix::rand::getrandom(&mut buf, rustix::rand::GetRandomFlags::empty())
+        .is_ok_and(|n| n == buf.len());
     if !ok {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         buf = (nanos ^ std::process::id().rotate_left(16)).to_le_bytes();
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    crate::codec::hex(&buf)
 }
 
 #[cfg(test)]

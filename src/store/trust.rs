@@ -78,7 +78,7 @@ pub fn key_of(path: &Path) -> std::io::Result<(PathBuf, Option<PathBuf>)> {
 
 /// Lowercase hex of the SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex64(&Sha256::digest(bytes))
+    crate::codec::hex32(&Sha256::digest(bytes))
         .iter()
         .map(|&b| char::from(b))
         .collect()
@@ -170,7 +170,7 @@ impl TrustStore {
             }
         };
         state.update(file);
-        hex64(&state.finalize())
+        crate::codec::hex32(&state.finalize())
     }
 
     /// Whether `key` may have a record.
@@ -223,17 +223,6 @@ impl TrustStore {
             },
         )
     }
-}
-
-/// Lowercase hex of a SHA-256 digest, as the record file names are written.
-fn hex64(digest: &[u8]) -> [u8; 64] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 64];
-    for (i, b) in digest.iter().take(32).enumerate() {
-        out[2 * i] = HEX[usize::from(b >> 4)];
-        out[2 * i + 1] = HEX[usize::from(b & 15)];
-    }
-    out
 }
 
 /// Decide a file's standing from its key and content (opens the store for one question).

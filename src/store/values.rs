@@ -68,6 +68,19 @@ pub fn read_key(dirs: &Dirs) -> Option<Key> {
 /// directory cannot hold one, a key derived from the user and the directory is used: it still
 /// tells strata's own states from corrupt ones, but no longer from forged ones.
 pub fn key(dirs: &Dirs) -> Key {
+    // Asked for twice per export (to check the old state and seal the new one): read once.
+    static KEY: std::sync::OnceLock<(PathBuf, Key)> = std::sync::OnceLock::new();
+    if let Some((for_dir, k)) = KEY.get()
+        && *for_dir == dirs.state
+    {
+        return k.clone();
+    }
+    let k = load_or_make(dirs);
+    let _ = KEY.set((dirs.state.clone(), k.clone()));
+    k
+}
+
+fn load_or_make(dirs: &Dirs) -> Key {
     if let Some(k) = read_key(dirs) {
         return k;
     }
