@@ -27,8 +27,16 @@ pub struct Cli {
     /// Treat an untrusted directory file as an error instead of skipping it.
     #[arg(long, global = true)]
     pub strict: bool,
-    /// Use this context for this run (above STRATA_CONTEXT and every other choice).
-    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(context_names))]
+    /// Use this context for this run (above STRATA_CONTEXT and every other choice); for
+    /// `set`/`unset`, the context to edit, and a bare `--context` means the active one.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        num_args = 0..=1,
+        default_missing_value = "",
+        add = ArgValueCandidates::new(context_names)
+    )]
     pub context: Option<String>,
     /// Use session ID for this run (instead of STRATA_SESSION); bare `--session` means this
     /// session, as a scope for `set`/`unset` and `context use`.
@@ -175,7 +183,7 @@ pub enum Command {
         #[arg(long, value_name = "DUR")]
         ttl: Option<String>,
         /// NAME=VALUE pairs.
-        #[arg(required = true, value_name = "NAME=VALUE")]
+        #[arg(value_name = "NAME=VALUE")]
         assignments: Vec<OsString>,
     },
     /// Remove variables set with `strata set` from a scope (same scopes as set).
@@ -187,7 +195,7 @@ pub enum Command {
         #[arg(long)]
         global: bool,
         /// Variable names.
-        #[arg(required = true, value_name = "NAME")]
+        #[arg(value_name = "NAME")]
         names: Vec<String>,
     },
     /// Print the resolved value of one variable here (exit 1 if strata and the shell leave it unset).

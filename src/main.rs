@@ -114,6 +114,25 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     0
 }
 
+/// A command line clap refused (exit 2), or `--help`/`--version` (exit 0), in strata's own
+/// voice: every message strata prints starts with `strata: `.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    use std::io::Write;
+    let text = e.to_string();
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        let _ = std::io::stdout().flush();
+        std::process::exit(0);
+    }
+    let text = match text.strip_prefix("error: ") {
+        Some(rest) => format!("strata: {rest}"),
+        None => text,
+    };
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    std::process::exit(2);
+}
+
 fn run(fast: Option<cmd::export::Fast>, args: Vec<OsString>) {
     let result = match fast {
         // The prompt's own call: answered without building the command-line parser.
@@ -126,7 +145,10 @@ fn run(fast: Option<cmd::export::Fast>, args: Vec<OsString>) {
             .and_then(|ctx| cmd::export::run(&ctx, format, hook, stamp.as_deref())),
         None => {
             cmd::completions::answer_if_asked(&args);
-            cmd::run(cli::Cli::parse_from(args))
+            match cli::Cli::try_parse_from(args) {
+                Ok(cli) => cmd::run(cli),
+                Err(e) => usage_error(e),
+            }
         }
     };
     if let Err(err) = result {

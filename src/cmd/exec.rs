@@ -5,6 +5,7 @@
 //! are skipped with a warning, or refused with `--strict`.
 
 use anyhow::{Result, bail};
+
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 
@@ -37,5 +38,15 @@ pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {
     }
     cmd.env("PWD", &cwd);
     let err = cmd.exec();
-    bail!("cannot run {}: {err}", program.to_string_lossy())
+    // As shells do: 127 when there is no such command, 126 when it cannot be executed.
+    let code = match err.kind() {
+        std::io::ErrorKind::NotFound => 127,
+        std::io::ErrorKind::PermissionDenied => 126,
+        _ => 126,
+    };
+    crate::say!(
+        "cannot run {}: {err}",
+        crate::display::escape_bytes(std::os::unix::ffi::OsStrExt::as_bytes(program.as_os_str()))
+    );
+    Err(super::Silent(code).into())
 }

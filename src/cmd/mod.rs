@@ -58,6 +58,8 @@ pub struct Ctx {
     pub dir: Option<PathBuf>,
     /// `--context NAME`.
     pub context: Option<String>,
+    /// A bare `--context`: "the active context" as a scope for `set`/`unset`.
+    pub context_scope: bool,
     /// `STRATA_CONTEXT`, when set and not empty.
     pub context_env: Option<String>,
     /// `--session=ID`, else `STRATA_SESSION` when set and not empty.
@@ -84,7 +86,8 @@ impl Ctx {
             flags,
             strict: cli.strict,
             dir: cli.dir.clone(),
-            context: cli.context.clone(),
+            context: cli.context.clone().filter(|c| !c.is_empty()),
+            context_scope: cli.context.as_deref() == Some(""),
             context_env: non_empty("STRATA_CONTEXT"),
             session: cli
                 .session
@@ -105,6 +108,7 @@ impl Ctx {
             strict: false,
             dir: None,
             context: None,
+            context_scope: false,
             context_env: non_empty("STRATA_CONTEXT"),
             session: non_empty("STRATA_SESSION"),
             session_scope: false,

@@ -61,8 +61,11 @@ enum Scope {
     File(PathBuf, Kind),
 }
 
-/// Which scope the flags choose; a bare `--context` may have swallowed the first assignment.
-fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>) -> Result<Scope> {
+/// Which scope the flags choose. `--context` takes a value when one follows, so
+/// `set --context K=V` and `unset --context K` hand their first word to it: a value with `=`
+/// (for `set`), or the only word (for `unset`), is given back to `args` and the scope is the
+/// active context, as with a bare `--context`.
+fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>, unsetting: bool) -> Result<Scope> {
     if dir {
         let cwd = ctx.cwd()?;
         let found = cwd
@@ -77,20 +80,25 @@ fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>) -> Result
     if global {
         return Ok(Scope::File(ctx.dirs.global_config(), Kind::Global));
     }
+    let active = || {
+        super::context::active_without_flag(ctx)
+            .context("no context is active; name one: --context=NAME")
+    };
+    if ctx.context_scope {
+        return Ok(Scope::Context(active()?));
+    }
     if let Some(c) = &ctx.context {
-        if c.contains('=') {
-            // `strata set --context K=V`: the active context.
+        let swallowed = if unsetting { args.is_empty() } else { c.contains('=') };
+        if swallowed {
             args.insert(0, OsString::from(c));
-            let name = super::context::active_without_flag(ctx)
-                .context("no context is active; name one: strata set --context NAME K=V")?;
-            return Ok(Scope::Context(name));
+            return Ok(Scope::Context(active()?));
         }
         return Ok(Scope::Context(c.clone()));
     }
     match &ctx.session {
         Some(id) => Ok(Scope::Session(id.clone())),
         None => bail!(
-            "no session is named: run this in a shell with the strata hook (it sets STRATA_SESSION), or name one with export STRATA_SESSION=build-42 (or --session=ID); or choose another scope: --context [NAME], --dir, --global"
+            "no session is named: run this in a shell with the strata hook (it sets STRATA_SESSION), or name one with export STRATA_SESSION=build-42 (or --session=ID); or choose another scope: --context[=NAME], --dir, --global"
         ),
     }
 }
@@ -172,7 +180,10 @@ pub fn edit_layer_file<T>(
 /// `strata set`.
 pub fn set(ctx: &Ctx, dir: bool, global: bool, ttl: Option<&str>, args: &[OsString]) -> Result<()> {
     let mut args = args.to_vec();
-    let scope = scope(ctx, dir, global, &mut args)?;
+    let scope = scope(ctx, dir, global, &mut args, false)?;
+    if args.is_empty() {
+        bail!("give the variables to set: strata set [SCOPE] NAME=VALUE…");
+    }
     let settings = ctx.base_settings()?;
     match scope {
         Scope::Session(id) => {
@@ -209,11 +220,15 @@ pub fn set(ctx: &Ctx, dir: bool, global: bool, ttl: Option<&str>, args: &[OsStri
 
 /// `strata unset`.
 pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()> {
-    let mut extra = Vec::new();
-    let scope = scope(ctx, dir, global, &mut extra)?;
-    let mut names = names.to_vec();
-    // `strata unset --context FOO` names FOO, not a context, when it contains no '='.
-    names.extend(extra.into_iter().map(|a| a.to_string_lossy().into_owned()));
+    let mut words: Vec<OsString> = names.iter().map(OsString::from).collect();
+    let scope = scope(ctx, dir, global, &mut words, true)?;
+    let names: Vec<String> = words
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        bail!("name the variables to unset: strata unset [SCOPE] NAME…");
+    }
     let settings = ctx.base_settings()?;
     let removed: Vec<String> = match scope {
         Scope::Session(id) => sessions::modify(&ctx.dirs, &id, settings.lock, |s| {

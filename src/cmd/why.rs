@@ -13,14 +13,25 @@ use std::os::unix::ffi::OsStrExt;
 pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
-    let steps: Vec<_> = eval.assignments.iter().filter(|a| a.var == var).collect();
-    let applied = apply(&base, eval.target.clone(), None, &base);
-    let result = applied
-        .values
-        .get(var)
+    let mut steps: Vec<_> = eval
+        .assignments
+        .iter()
+        .filter(|a| a.var == var)
         .cloned()
-        .flatten()
-        .or_else(|| base.get(OsStr::new(var)).cloned());
+        .collect();
+    // Session values carry no position from the merge: find their line in the file.
+    for a in &mut steps {
+        if a.pos.line == 0 {
+            a.pos.line = crate::store::sessions::line_of(&a.path, &a.var).unwrap_or(0);
+        }
+    }
+    let applied = apply(&base, eval.target.clone(), None, &base);
+    // What the shell ends up with: strata's value (`None` when a file unsets it), else the
+    // shell's own.
+    let result = match applied.values.get(var) {
+        Some(v) => v.clone(),
+        None => base.get(OsStr::new(var)).cloned(),
+    };
     let winner = steps
         .iter()
         .rposition(|a| !matches!(a.action, Action::Prepend(_) | Action::Append(_)));
@@ -68,12 +79,11 @@ pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
         for (i, a) in steps.iter().enumerate() {
             let (what, value) = describe(&a.action);
             let mark = if Some(i) == winner { "wins" } else { "    " };
-            println!(
-                "{mark} {}:{}  {what} {}",
-                tilde(&a.path),
-                a.pos.line,
-                value.unwrap_or_default()
-            );
+            let at = match a.pos.line {
+                0 => tilde(&a.path),
+                line => format!("{}:{line}", tilde(&a.path)),
+            };
+            println!("{mark} {at}  {what} {}", value.unwrap_or_default());
         }
         match &result {
             Some(v) => println!("=> {var}={}", escape_bytes(v.as_bytes())),

@@ -193,6 +193,19 @@ impl Dirs {
     }
 }
 
+/// The line of `name` in the session file at `path` (for `strata why`), if it is there.
+pub fn line_of(path: &std::path::Path, name: &str) -> Option<usize> {
+    let bytes = crate::files::read_mine(path, crate::files::LAYER_CAP).ok()??;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let span = ["env", "bytes"].iter().find_map(|t| {
+        let table = doc.get(t)?.as_table_like()?;
+        let (key, _) = table.get_key_value(name)?;
+        key.span()
+    })?;
+    Some(text[..span.start].matches('\n').count() + 1)
+}
+
 /// Load session `id`; `Ok(None)` when it has no file yet.
 pub fn load(dirs: &Dirs, id: &str) -> Result<Option<Session>> {
     validate_name("session", id)?;
