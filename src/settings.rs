@@ -190,13 +190,15 @@ fn text_bool(key: &str, s: &str) -> Result<bool> {
 impl Settings {
     /// The value of `key` as text (lists colon-separated, durations like `30s`).
     pub fn get_text(&self, key: &str) -> Option<String> {
+        // The largest unit that writes it exactly, as people write durations: 7d, 30s, 250ms.
         let dur = |d: Duration| {
             let ms = d.as_millis();
-            if !ms.is_multiple_of(1000) {
-                format!("{ms}ms")
-            } else {
-                format!("{}s", ms / 1000)
+            for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+                if ms >= size && ms.is_multiple_of(size) {
+                    return format!("{}{unit}", ms / size);
+                }
             }
+            format!("{ms}ms")
         };
         Some(match key {
             "log" => match self.log {

@@ -97,6 +97,7 @@ pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
             match f.state {
                 FileState::Denied => "denied",
                 FileState::AboveRoot => "above a root = true file",
+                FileState::Unreadable => "not a regular file, too large, or unreadable",
                 _ => "not allowed; run strata allow",
             }
         );

@@ -24,6 +24,10 @@ pub enum Kind {
     Dir,
     /// `.strata.local.toml` beside it.
     DirLocal,
+    /// A dotenv file a layer file lists (reported, never parsed as TOML).
+    Dotenv,
+    /// The session's file (reported, never parsed as a layer).
+    Session,
 }
 
 impl Kind {
@@ -40,6 +44,8 @@ impl Kind {
             Kind::Context => "context",
             Kind::Dir => "directory",
             Kind::DirLocal => "directory (local)",
+            Kind::Dotenv => "dotenv",
+            Kind::Session => "session",
         }
     }
 }

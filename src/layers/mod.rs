@@ -607,6 +607,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         lenient: req.candidate.is_some(),
         validating: req.candidate.map(|c| c.key.to_path_buf()),
         dotenv_limit: settings.dotenv_limit,
+        files: Vec::new(),
     };
     let active = context.as_ref().map(|c| c.name.as_str());
     for f in &layers {
@@ -614,8 +615,14 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     }
     // Parsed files are done with: what follows reuses their memory instead of fresh pages.
     drop(layers);
+    reports.append(&mut merge.files);
     let mut deadline = None;
     if let Some((path, s)) = &session {
+        reports.push(FileReport {
+            path: path.clone(),
+            kind: Kind::Session,
+            state: FileState::Applied,
+        });
         let path: Rc<Path> = Rc::from(path.as_path());
         for (name, value) in s.values(now) {
             merge.assign(name, &path, Pos::default(), Action::Session(value));
@@ -651,6 +658,8 @@ struct Merge {
     validating: Option<PathBuf>,
     /// The largest dotenv file read (`limits.dotenv_file`).
     dotenv_limit: u64,
+    /// The dotenv files read (or skipped), for the evaluation's report.
+    files: Vec<FileReport>,
 }
 
 impl Merge {
@@ -800,9 +809,19 @@ impl Merge {
                         pos.line,
                         problem.message(&path)
                     ));
+                    self.files.push(FileReport {
+                        path,
+                        kind: Kind::Dotenv,
+                        state: FileState::Unreadable,
+                    });
                     continue;
                 }
             };
+            self.files.push(FileReport {
+                path: path.clone(),
+                kind: Kind::Dotenv,
+                state: FileState::Applied,
+            });
             let env = &self.env;
             let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
             let path: Rc<Path> = Rc::from(path);
