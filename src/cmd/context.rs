@@ -153,10 +153,15 @@ pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
     require(ctx, &name)?;
     contexts::set_current(&ctx.dirs, Some(&name), settings.lock)?;
     crate::say!("using context {name} in every terminal from its next prompt");
-    if let Some(env) = &ctx.context_env
-        && *env != name
-    {
-        crate::say!("note: STRATA_CONTEXT={env} still overrides it in this shell");
+    // What still wins over the global selection here says so, instead of leaving the user to
+    // wonder why this shell did not switch.
+    match active(ctx) {
+        Some(a) if a.name != name => crate::say!(
+            "note: here the context stays {}, chosen by {} (which wins over the global selection)",
+            a.name,
+            a.source
+        ),
+        _ => {}
     }
     Ok(())
 }
@@ -180,7 +185,16 @@ fn create(ctx: &Ctx, name: &str, from: Option<&str>, set: &[std::ffi::OsString])
             let from = require(ctx, src)?;
             let bytes = crate::files::read_mine(&from, crate::files::LAYER_CAP)?
                 .with_context(|| format!("{} disappeared", tilde(&from)))?;
-            String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", tilde(&from)))?
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("{} is not UTF-8", tilde(&from)))?;
+            // The copy is the new context: its header says so.
+            let old_header = format!("# strata context {src}");
+            match text.strip_prefix(&old_header) {
+                Some(rest) if rest.is_empty() || rest.starts_with('\n') => {
+                    format!("# strata context {name}{rest}")
+                }
+                _ => text,
+            }
         }
         None => format!(
             "# strata context {name}\n# color = \"red\"   # colours the prompt segment\n\n[env]\n"
@@ -210,13 +224,33 @@ fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
 }
 
 /// Set or remove `[env]` keys of a context, in place.
+/// A context's own keys (not variables): `strata context set prod color=red` sets the prompt
+/// colour, not a variable named `color`.
+const OWN_KEYS: [&str; 2] = ["color", "description"];
+
+/// Set or remove `[env]` keys of a context in place; `color` and `description` are the
+/// context's own keys.
 pub fn edit(ctx: &Ctx, name: &str, sets: &[(String, String)], unsets: &[String]) -> Result<()> {
     let path = require(ctx, name)?;
     let settings = ctx.base_settings()?;
+    let own = |k: &str| OWN_KEYS.contains(&k);
+    let (env_sets, own_sets): (Vec<_>, Vec<_>) = sets.iter().cloned().partition(|(k, _)| !own(k));
+    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) =
+        unsets.iter().cloned().partition(|k| !own(k));
     let removed = crate::store::update(&path, settings.lock, |cur| {
         let text = String::from_utf8(cur.unwrap_or_default())
             .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&path)))?;
-        let (new, removed) = edit_env(&path, &text, sets, unsets)?;
+        let (mut new, mut removed) = edit_env(&path, &text, &env_sets, &env_unsets)?;
+        for (k, v) in &own_sets {
+            new = crate::store::edit::edit_top(&path, &new, k, Some(v))?.0;
+        }
+        for k in &own_unsets {
+            let (text, changed) = crate::store::edit::edit_top(&path, &new, k, None)?;
+            new = text;
+            if changed {
+                removed.push(k.clone());
+            }
+        }
         parse(&path, Kind::Context, new.as_bytes())?;
         Ok((Some(new.into_bytes()), removed))
     })?;

@@ -342,7 +342,14 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         if state.as_ref().and_then(|s| s.notice) != new_state.notice {
             ex.messages.extend(condensed(&eval.warnings));
         }
-        if !diff.is_empty() {
+        // A new shell's first evaluation (no state yet) is quiet unless a directory file
+        // applies: a terminal that opens with the global context active need not list it.
+        let first = state.is_none() && ex.current.get(OsStr::new(STATE_VAR)).is_none();
+        let dir_applies = eval
+            .files
+            .iter()
+            .any(|f| f.kind.is_dir() && f.state == layers::FileState::Applied);
+        if !diff.is_empty() && (!first || dir_applies) {
             let place: Vec<String> = eval
                 .context
                 .iter()

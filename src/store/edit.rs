@@ -59,6 +59,52 @@ pub fn edit_env(
     Ok((doc.to_string(), removed))
 }
 
+/// Set (`Some`) or remove (`None`) the top-level string `key` of `text` (a context's `color` or
+/// `description`), in place; returns the new text and whether anything changed. A new key goes
+/// before the first table, where TOML requires it.
+pub fn edit_top(
+    path: &std::path::Path,
+    text: &str,
+    key: &str,
+    new: Option<&str>,
+) -> Result<(String, bool)> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow!("{}: cannot edit, it is not valid TOML: {e}", tilde(path)))?;
+    let changed = match new {
+        Some(v) => {
+            match doc.get_mut(key) {
+                Some(Item::Value(old)) => {
+                    let decor = old.decor().clone();
+                    *old = v.into();
+                    *old.decor_mut() = decor;
+                }
+                _ => {
+                    // The comments at the top of the file (a header, usually) stay on top: they
+                    // are the decoration of the first table, which the new key goes above.
+                    let header = doc
+                        .iter_mut()
+                        .find_map(|(_, item)| item.as_table_mut())
+                        .and_then(|t| {
+                            let prefix = t.decor().prefix()?.as_str()?.to_string();
+                            prefix.trim_start().starts_with('#').then(|| {
+                                t.decor_mut().set_prefix("\n");
+                                prefix
+                            })
+                        });
+                    if let Some(h) = header {
+                        doc.decor_mut().set_prefix(h);
+                    }
+                    doc.insert(key, value(v));
+                }
+            }
+            true
+        }
+        None => doc.remove(key).is_some(),
+    };
+    Ok((doc.to_string(), changed))
+}
+
 /// Set (`Some`) or remove (`None`) the dotted `key` under `[settings]` of `text`, in place.
 /// Returns the new text and whether anything changed.
 pub fn edit_setting(
