@@ -1,10 +1,30 @@
-//! The common dotenv dialect: `KEY=value`, `export KEY=value`, `# comments`, single quotes
-//! literal, double quotes with `\n`-style escapes and `$VAR` / `${VAR}` / `${VAR:-default}`
-//! expansion, multi-line quoted values, unquoted values trimmed and cut at ` #`.
+//! The dotenv dialect: what direnv, python-dotenv, node's `dotenv` and dotenvy agree on, with a
+//! documented answer where they differ (`tests/fixtures/dotenv/DIFFERENCES.md`; the loaders' own
+//! test suites run against this parser in `tests/dotenv_compat.rs`).
 //!
-//! Expansion sees keys defined earlier in the same file, then the caller's lookup (the
-//! environment resolved so far); an unknown variable expands to nothing, as in other dotenv
-//! loaders. Errors name the file and line.
+//! - Lines end in `\n`, `\r\n` or a lone `\r` (also inside quoted values, where each becomes
+//!   `\n`); a UTF-8 byte-order mark (U+FEFF) at the start of the file or of a line is skipped.
+//! - Blank lines, and lines whose first non-blank character is `#`, are skipped.
+//! - A statement is `KEY=value` (blanks allowed around `=`), `export KEY=value`, or direnv's and
+//!   node's YAML-like `KEY: value` (the colon right after the name, then a blank or the end of
+//!   the line). Names are `[A-Za-z_][A-Za-z0-9_]*`; a later key wins over an earlier one.
+//! - Unquoted values are the rest of the line, cut at a `#` that starts them or follows a blank,
+//!   and trimmed. A backslash is literal, except in `\$`.
+//! - `'single'` and `` `backtick` `` quotes are literal and may span lines. A backtick is only a
+//!   quote: nothing is ever run.
+//! - `"double"` quotes may span lines; `\n` `\r` `\t` `\"` `\\` `\$` `\'` and `` \` `` are
+//!   escapes, and any other backslash is kept as it is.
+//! - After a closing quote, only blanks and a `#` comment may follow on that line.
+//! - Unquoted and double-quoted values expand `$VAR`, `${VAR}` and `${VAR:-default}` (the
+//!   default, itself expanded, when VAR is unset or empty): keys defined earlier in the same file
+//!   first, then the caller's lookup; an unknown variable expands to nothing. `\$` is a literal
+//!   `$`, and `$(…)` is literal text.
+//! - A NUL byte in a value is an error (no environment variable can hold one), and so is a value
+//!   that expansion grows past [`super::interp::MAX_VALUE`].
+//!
+//! Parsing is one pass over the bytes. Errors say `FILE:LINE: what is wrong` and never quote the
+//! file (it may be anything, `/etc/shadow` included); they name a key only once it is known to be
+//! a valid variable name.
 
 use anyhow::{Result, anyhow};
 use std::borrow::Cow;
@@ -13,9 +33,10 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use super::file::valid_name;
+use super::interp::MAX_VALUE;
 use crate::display::tilde;
 
-/// One `KEY=value` line, expanded.
+/// One `KEY=value` statement, expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
     /// Variable name.
@@ -26,45 +47,91 @@ pub struct Assignment {
     pub line: usize,
 }
 
-struct Cursor<'a> {
+/// The UTF-8 encoding of U+FEFF, the byte-order mark some editors write at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A position in the file: byte offset and 1-based line.
+struct Reader<'a> {
     s: &'a [u8],
     i: usize,
     line: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
-    fn bump(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.i += 1;
-        if b == b'\n' {
-            self.line += 1;
-        }
-        Some(b)
-    }
+
     fn skip_blank(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.bump();
+            self.i += 1;
         }
     }
-    fn rest_of_line(&mut self) -> &[u8] {
+
+    /// Up to the end of the line, which stays unread.
+    fn rest_of_line(&mut self) -> &'a [u8] {
         let start = self.i;
-        while !matches!(self.peek(), None | Some(b'\n')) {
-            self.bump();
+        self.i = self.s[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(self.s.len(), |k| start + k);
+        &self.s[start..self.i]
+    }
+
+    /// Skips blank lines and comment lines; false at the end of the file.
+    fn next_statement(&mut self) -> bool {
+        loop {
+            self.skip_blank();
+            match self.peek() {
+                None => return false,
+                Some(b'\n') => {
+                    self.i += 1;
+                    self.line += 1;
+                }
+                Some(b'\r') => {
+                    self.i += if self.s.get(self.i + 1) == Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
+                    self.line += 1;
+                }
+                Some(b'#') => {
+                    self.rest_of_line();
+                }
+                // Files concatenated from files that started with one.
+                Some(0xEF) if self.s[self.i..].starts_with(BOM) => self.i += BOM.len(),
+                Some(_) => return true,
+            }
+        }
+    }
+
+    /// A key or `export`: up to `=`, `:`, a blank or the end of the line.
+    fn word(&mut self) -> &'a [u8] {
+        let start = self.i;
+        while matches!(self.peek(), Some(b) if !matches!(b, b'=' | b':' | b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.i += 1;
         }
         &self.s[start..self.i]
+    }
+
+    /// True at the end of a line (or of the file), before or after a comment.
+    fn at_end_of_line(&self) -> bool {
+        matches!(self.peek(), None | Some(b'\n' | b'\r' | b'#'))
     }
 }
 
 /// Parse and expand a dotenv file's bytes.
+///
+/// `lookup` resolves a variable the file has not defined (yet): the environment resolved so far.
+/// The caller checks the names against what it may set; this function checks only the syntax.
 pub fn parse(
     path: &Path,
     bytes: &[u8],
     lookup: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Vec<Assignment>> {
-    let mut c = Cursor {
+    let mut r = Reader {
         s: bytes,
         i: 0,
         line: 1,
@@ -73,201 +140,272 @@ pub fn parse(
         Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count() + 1);
     // Keys defined so far, by name (borrowed from `bytes`): their index in `out`.
     let mut defined: rustc_hash::FxHashMap<&str, usize> = Default::default();
-    let err = |line: usize, msg: String| anyhow!("{}:{line}: {msg}", tilde(path));
-    loop {
-        // Skip blank lines and comments.
-        loop {
-            c.skip_blank();
-            match c.peek() {
-                Some(b'\n' | b'\r') => {
-                    c.bump();
-                }
-                Some(b'#') => {
-                    c.rest_of_line();
-                }
-                _ => break,
+    let err = |line: usize, msg: &str| anyhow!("{}:{line}: {msg}", tilde(path));
+    while r.next_statement() {
+        let line = r.line;
+        let mut word = r.word();
+        if word == b"export" && matches!(r.peek(), Some(b' ' | b'\t')) {
+            r.skip_blank();
+            word = r.word();
+        }
+        if r.peek() == Some(b':')
+            && matches!(r.s.get(r.i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            r.i += 1;
+        } else {
+            r.skip_blank();
+            if r.peek() != Some(b'=') {
+                let bare = std::str::from_utf8(word).is_ok_and(valid_name) && r.at_end_of_line();
+                return Err(err(
+                    line,
+                    if bare {
+                        "expected KEY=value, found a name without `=` (it would assign nothing): add `=` or remove the line"
+                    } else {
+                        "expected KEY=value"
+                    },
+                ));
             }
+            r.i += 1;
         }
-        if c.peek().is_none() {
-            break;
-        }
-        let line = c.line;
-        let mut key_bytes = read_word(&mut c);
-        if key_bytes == b"export" && matches!(c.peek(), Some(b' ' | b'\t')) {
-            c.skip_blank();
-            key_bytes = read_word(&mut c);
-        }
-        let key = String::from_utf8_lossy(key_bytes).into_owned();
-        c.skip_blank();
-        if c.bump() != Some(b'=') {
+        let Some(name) = std::str::from_utf8(word).ok().filter(|n| valid_name(n)) else {
             return Err(err(
                 line,
-                format!("expected KEY=value, found {key:?} without `=`"),
+                "invalid variable name: use letters, digits and `_`, not starting with a digit",
             ));
-        }
-        if !valid_name(&key) {
-            return Err(err(line, format!("invalid variable name {key:?}")));
-        }
-        c.skip_blank();
-        let expand = |raw: Cow<[u8]>, defined: &rustc_hash::FxHashMap<&str, usize>| {
-            expand(raw, &|n: &str| {
-                defined
-                    .get(n)
-                    .map(|&i| out[i].value.clone())
-                    .or_else(|| lookup(n))
-            })
-            .map_err(|msg| err(line, format!("{key}: {msg}")))
         };
-        let value = match c.peek() {
-            Some(q @ (b'\'' | b'"')) => {
-                c.bump();
-                let start_line = c.line;
-                // Sized for the common case, a value without escapes on one line.
-                let mut raw = Vec::with_capacity(
-                    c.s[c.i..]
+        r.skip_blank();
+        let resolve = |n: &str| match defined.get(n) {
+            Some(&k) => Some(Cow::Borrowed(out[k].value.as_bytes())),
+            None => lookup(n).map(|v| Cow::Owned(v.into_vec())),
+        };
+        let too_big = || {
+            err(
+                line,
+                &format!(
+                    "the value of {name} grows past {} KiB while expanding variables (no environment variable can be that large)",
+                    MAX_VALUE / 1024
+                ),
+            )
+        };
+        let value = match r.peek() {
+            Some(q @ (b'\'' | b'`' | b'"')) => {
+                let body_start = r.i + 1;
+                let close = if q == b'"' {
+                    closing_double_quote(bytes, body_start)
+                } else {
+                    bytes[body_start..]
                         .iter()
-                        .position(|&b| b == q || b == b'\n')
-                        .unwrap_or(0),
-                );
-                loop {
-                    match c.bump() {
-                        None => {
-                            return Err(err(
-                                start_line,
-                                format!("unterminated {} quote in the value of {key}", q as char),
-                            ));
-                        }
-                        Some(b) if b == q => break,
-                        Some(b'\\') if q == b'"' => match c.bump() {
-                            Some(b'n') => raw.push(b'\n'),
-                            Some(b't') => raw.push(b'\t'),
-                            Some(b'r') => raw.push(b'\r'),
-                            Some(b'$') => raw.extend_from_slice(b"\\$"),
-                            Some(b) => raw.push(b),
-                            None => {
-                                return Err(err(
-                                    start_line,
-                                    format!("unterminated \" quote in the value of {key}"),
-                                ));
-                            }
-                        },
-                        Some(b) => raw.push(b),
-                    }
-                }
-                let trailing = c.rest_of_line();
-                let trailing = trailing.trim_ascii();
-                if !trailing.is_empty() && !trailing.starts_with(b"#") {
+                        .position(|&b| b == q)
+                        .map(|k| body_start + k)
+                };
+                let Some(close) = close else {
                     return Err(err(
-                        c.line,
-                        format!("unexpected text after the quoted value of {key}"),
+                        line,
+                        &format!("unterminated {} quote in the value of {name}", q as char),
+                    ));
+                };
+                let body = &bytes[body_start..close];
+                if let Some(k) = body.iter().position(|&b| b == 0) {
+                    return Err(nul(&err, r.line + newlines(&body[..k]), name));
+                }
+                r.line += newlines(body);
+                r.i = close + 1;
+                let mut value = Vec::with_capacity(body.len());
+                if q == b'"' {
+                    expand_into(body, true, &resolve, &mut value).map_err(|TooBig| too_big())?;
+                } else {
+                    push_newlines_as_lf(body, &mut value);
+                }
+                r.skip_blank();
+                if !r.at_end_of_line() {
+                    return Err(err(
+                        r.line,
+                        &format!(
+                            "unexpected text after the quoted value of {name}: quote the whole value, or start a comment with `#`"
+                        ),
                     ));
                 }
-                if q == b'"' {
-                    expand(Cow::Owned(raw), &defined)?
-                } else {
-                    OsString::from_vec(raw)
-                }
+                r.rest_of_line();
+                value
             }
             _ => {
-                let rest = c.rest_of_line();
-                let cut = rest
-                    .windows(2)
-                    .position(|w| matches!(w[0], b' ' | b'\t') && w[1] == b'#')
-                    .map_or(rest, |k| &rest[..k]);
-                let cut = if cut.starts_with(b"#") {
-                    &cut[..0]
-                } else {
-                    cut
-                };
-                expand(Cow::Borrowed(cut.trim_ascii()), &defined)?
+                let raw = cut_comment(r.rest_of_line()).trim_ascii();
+                if raw.contains(&0) {
+                    return Err(nul(&err, line, name));
+                }
+                let mut value = Vec::with_capacity(raw.len());
+                expand_into(raw, false, &resolve, &mut value).map_err(|TooBig| too_big())?;
+                value
             }
         };
-        if let Ok(name) = std::str::from_utf8(key_bytes) {
-            defined.insert(name, out.len());
-        }
+        defined.insert(name, out.len());
         out.push(Assignment {
-            name: key,
-            value,
+            name: name.to_owned(),
+            value: OsString::from_vec(value),
             line,
         });
     }
     Ok(out)
 }
 
-fn read_word<'a>(c: &mut Cursor<'a>) -> &'a [u8] {
-    let start = c.i;
-    while matches!(c.peek(), Some(b) if !matches!(b, b'=' | b' ' | b'\t' | b'\n' | b'\r')) {
-        c.bump();
-    }
-    &c.s[start..c.i]
+fn nul(err: &dyn Fn(usize, &str) -> anyhow::Error, line: usize, name: &str) -> anyhow::Error {
+    err(
+        line,
+        &format!("the value of {name} contains a NUL byte, which no environment variable can hold"),
+    )
 }
 
-/// Expand `$VAR`, `${VAR}`, `${VAR:-default}`; `\$` is a literal `$`. Fails when the value
-/// grows past [`super::interp::MAX_VALUE`] (a chain of references doubling it, say).
-fn expand(raw: Cow<[u8]>, lookup: &dyn Fn(&str) -> Option<OsString>) -> Result<OsString, String> {
-    let too_big = || {
-        format!(
-            "the value grows past {} KiB while expanding variables (no environment variable can be that large)",
-            super::interp::MAX_VALUE / 1024
-        )
-    };
-    if !raw.contains(&b'$') {
-        return Ok(OsString::from_vec(raw.into_owned()));
+/// The offset of the `"` that closes a double-quoted value whose text starts at `from`: the first
+/// one not escaped by a backslash.
+fn closing_double_quote(s: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let k = from
+            + s.get(from..)?
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')?;
+        if s[k] == b'"' {
+            return Some(k);
+        }
+        from = k + 2;
     }
-    let mut out = Vec::with_capacity(raw.len());
+}
+
+/// Line breaks in `s`: `\n`, `\r\n` and a lone `\r` count one each.
+fn newlines(s: &[u8]) -> usize {
+    let mut n = 0;
+    let mut prev_cr = false;
+    for &b in s {
+        if b == b'\n' {
+            n += usize::from(!prev_cr);
+        } else if b == b'\r' {
+            n += 1;
+        }
+        prev_cr = b == b'\r';
+    }
+    n
+}
+
+/// Copies `s`, turning `\r\n` and a lone `\r` into `\n`.
+fn push_newlines_as_lf(s: &[u8], out: &mut Vec<u8>) {
+    let mut rest = s;
+    while let Some(k) = rest.iter().position(|&b| b == b'\r') {
+        out.extend_from_slice(&rest[..k]);
+        out.push(b'\n');
+        let skip = if rest.get(k + 1) == Some(&b'\n') {
+            2
+        } else {
+            1
+        };
+        rest = &rest[k + skip..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// An unquoted value up to its comment: a `#` at its start or after a blank.
+fn cut_comment(v: &[u8]) -> &[u8] {
+    let mut after_blank = true;
+    for (k, &b) in v.iter().enumerate() {
+        if b == b'#' && after_blank {
+            return &v[..k];
+        }
+        after_blank = matches!(b, b' ' | b'\t');
+    }
+    v
+}
+
+/// The value outgrew [`MAX_VALUE`].
+struct TooBig;
+
+/// Appends `src` to `out`, expanding `$VAR`, `${VAR}` and `${VAR:-default}` and, when `double`
+/// (the text of a double-quoted value), decoding its escapes and line breaks. `\$` is a literal
+/// `$` either way. Each byte of `src` is looked at a bounded number of times.
+fn expand_into<'v>(
+    src: &[u8],
+    double: bool,
+    resolve: &dyn Fn(&str) -> Option<Cow<'v, [u8]>>,
+    out: &mut Vec<u8>,
+) -> Result<(), TooBig> {
+    // Where a search for the `}` of a `${` found none: no later `${` can have one either.
+    let mut unclosed_from = usize::MAX;
     let mut i = 0;
-    while i < raw.len() {
-        if out.len() > super::interp::MAX_VALUE {
-            return Err(too_big());
+    while i < src.len() {
+        let plain = src[i..]
+            .iter()
+            .position(|&b| matches!(b, b'$' | b'\\' | b'\r'))
+            .map_or(src.len(), |k| i + k);
+        out.extend_from_slice(&src[i..plain]);
+        i = plain;
+        let Some(&b) = src.get(i) else { break };
+        match b {
+            b'\r' => {
+                out.push(b'\n');
+                i += if src.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            }
+            b'\\' => {
+                let escaped = match src.get(i + 1) {
+                    Some(b'$') => Some(b'$'),
+                    Some(b'n') if double => Some(b'\n'),
+                    Some(b't') if double => Some(b'\t'),
+                    Some(b'r') if double => Some(b'\r'),
+                    Some(&e @ (b'"' | b'\\' | b'\'' | b'`')) if double => Some(e),
+                    _ => None,
+                };
+                match escaped {
+                    Some(e) => {
+                        out.push(e);
+                        i += 2;
+                    }
+                    None => {
+                        out.push(b'\\');
+                        i += 1;
+                    }
+                }
+            }
+            _ => match src.get(i + 1) {
+                Some(b'{') if i + 2 < unclosed_from => {
+                    let Some(len) = src[i + 2..].iter().position(|&b| b == b'}') else {
+                        unclosed_from = i + 2;
+                        out.push(b'$');
+                        i += 1;
+                        continue;
+                    };
+                    let inner = &src[i + 2..i + 2 + len];
+                    let (name, default) = match inner.windows(2).position(|w| w == b":-") {
+                        Some(k) => (&inner[..k], Some(&inner[k + 2..])),
+                        None => (inner, None),
+                    };
+                    let value = std::str::from_utf8(name).ok().and_then(resolve);
+                    match (value, default) {
+                        (Some(v), Some(d)) if v.is_empty() => expand_into(d, double, resolve, out)?,
+                        (None, Some(d)) => expand_into(d, double, resolve, out)?,
+                        (Some(v), _) => out.extend_from_slice(&v),
+                        (None, None) => {}
+                    }
+                    i += len + 3;
+                }
+                Some(&c) if c.is_ascii_alphabetic() || c == b'_' => {
+                    let len = src[i + 1..]
+                        .iter()
+                        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                        .unwrap_or(src.len() - i - 1);
+                    // ASCII by construction.
+                    let name = std::str::from_utf8(&src[i + 1..i + 1 + len]).unwrap_or_default();
+                    if let Some(v) = resolve(name) {
+                        out.extend_from_slice(&v);
+                    }
+                    i += 1 + len;
+                }
+                _ => {
+                    out.push(b'$');
+                    i += 1;
+                }
+            },
         }
-        match raw[i] {
-            b'\\' if raw.get(i + 1) == Some(&b'$') => {
-                out.push(b'$');
-                i += 2;
-            }
-            b'$' if raw.get(i + 1) == Some(&b'{') => {
-                let Some(end) = raw[i + 2..].iter().position(|&b| b == b'}') else {
-                    out.extend_from_slice(&raw[i..]);
-                    break;
-                };
-                let inner = String::from_utf8_lossy(&raw[i + 2..i + 2 + end]).into_owned();
-                let (name, default) = match inner.split_once(":-") {
-                    Some((n, d)) => (n.to_string(), Some(d.to_string())),
-                    None => (inner.clone(), None),
-                };
-                match (lookup(&name), default) {
-                    (Some(v), Some(d)) if v.is_empty() => out.extend_from_slice(d.as_bytes()),
-                    (Some(v), _) => out.extend_from_slice(v.as_bytes()),
-                    (None, Some(d)) => out
-                        .extend_from_slice(expand(Cow::Borrowed(d.as_bytes()), lookup)?.as_bytes()),
-                    (None, None) => {}
-                }
-                i += end + 3;
-            }
-            b'$' if raw
-                .get(i + 1)
-                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') =>
-            {
-                let len = raw[i + 1..]
-                    .iter()
-                    .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-                    .unwrap_or(raw.len() - i - 1);
-                let name = String::from_utf8_lossy(&raw[i + 1..i + 1 + len]).into_owned();
-                if let Some(v) = lookup(&name) {
-                    out.extend_from_slice(v.as_bytes());
-                }
-                i += 1 + len;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+        if out.len() > MAX_VALUE {
+            return Err(TooBig);
         }
     }
-    if out.len() > super::interp::MAX_VALUE {
-        return Err(too_big());
-    }
-    Ok(OsString::from_vec(out))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -290,6 +428,12 @@ mod tests {
             .collect()
     }
 
+    fn error(src: &[u8]) -> String {
+        parse(Path::new("/p/.env"), src, &|_| None)
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn the_common_dialect() {
         let got = run(
@@ -305,6 +449,47 @@ mod tests {
                 ("E", ""),
                 ("F", "a#b"),
                 ("G", "dflt"),
+            ])
+        );
+    }
+
+    #[test]
+    fn what_other_loaders_write() {
+        let got = run(
+            "\u{feff}A=1\r\nB=\"two\r\nlines\"\rC=`back $HOME \\n`\nD: 'yaml'\nE:\n\u{feff}export F:\tx # c\n",
+        );
+        assert_eq!(
+            got,
+            pairs(&[
+                ("A", "1"),
+                ("B", "two\nlines"),
+                ("C", "back $HOME \\n"),
+                ("D", "yaml"),
+                ("E", ""),
+                ("F", "x"),
+            ])
+        );
+        let lines: Vec<usize> = parse(Path::new("/p"), b"A=1\rB='x\r\ny'\r\n\rC=2", &|_| None)
+            .unwrap()
+            .iter()
+            .map(|a| a.line)
+            .collect();
+        assert_eq!(lines, [1, 2, 5]);
+    }
+
+    #[test]
+    fn escapes_and_expansion() {
+        let got = run(
+            "A=\"\\\\$HOME \\\"q\\\" \\'s\\' \\`b\\` \\x \\t|\"\nB=\\$HOME\\n\nC=\"${E:-$HOME}\" \nD=\"$(id) ${HOME\"\nE=${A:-}${X:-${HOME}}\n",
+        );
+        assert_eq!(
+            got,
+            pairs(&[
+                ("A", "\\/h \"q\" 's' `b` \\x \t|"),
+                ("B", "$HOME\\n"),
+                ("C", "/h"),
+                ("D", "$(id) ${HOME"),
+                ("E", "\\/h \"q\" 's' `b` \\x \t|${HOME}"),
             ])
         );
     }
@@ -326,18 +511,74 @@ mod tests {
     }
 
     #[test]
+    fn pathological_input_is_linear() {
+        // Each unclosed `${` must not rescan the rest of the value, nor each `"\` the file.
+        let start = std::time::Instant::now();
+        for src in [
+            format!("A=\"{}\"\n", "${".repeat(60_000)),
+            format!("A={}\n", "${x".repeat(40_000)),
+            format!("A=\"{}\"\n", "\\\"".repeat(60_000)),
+            "#\n".repeat(100_000),
+        ] {
+            parse(Path::new("/p"), src.as_bytes(), &|_| None).unwrap();
+        }
+        assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+    }
+
+    #[test]
     fn errors_name_the_line() {
-        let e = parse(Path::new("/p/.env"), b"A=1\nnot a line\n", &|_| None).unwrap_err();
+        let e = error(b"A=1\nnot a line\n");
+        assert!(e.starts_with("/p/.env:2: expected KEY=value"), "{e}");
+        let e = error(b"A=1\nB=\"open\n");
+        assert!(e.contains("/p/.env:2: unterminated \" quote"), "{e}");
+        let e = error(b"1A=1\n");
+        assert!(e.contains("invalid variable name"), "{e}");
+        let e = error(b"A=1\r\rB='x'y\n");
+        assert_eq!(
+            e,
+            "/p/.env:3: unexpected text after the quoted value of B: quote the whole value, or start a comment with `#`"
+        );
+        let e = error(b"A=1\nBARE\n");
         assert!(
-            e.to_string().starts_with("/p/.env:2: expected KEY=value"),
+            e.starts_with("/p/.env:2: expected KEY=value, found a name"),
             "{e}"
         );
-        let e = parse(Path::new("/p/.env"), b"A=1\nB=\"open\n", &|_| None).unwrap_err();
-        assert!(
-            e.to_string().contains("/p/.env:2: unterminated \" quote"),
-            "{e}"
-        );
-        let e = parse(Path::new("/p/.env"), b"1A=1\n", &|_| None).unwrap_err();
-        assert!(e.to_string().contains("invalid variable name"), "{e}");
+    }
+
+    #[test]
+    fn nul_is_an_error_on_its_line() {
+        for (src, line, name) in [
+            (&b"A=x\0y\n"[..], 1, "A"),
+            (b"A=1\nB=\"one\ntwo\0\"\n", 3, "B"),
+            (b"A='\r\n\0'", 2, "A"),
+            (b"A=`\0`", 1, "A"),
+        ] {
+            assert_eq!(
+                error(src),
+                format!(
+                    "/p/.env:{line}: the value of {name} contains a NUL byte, which no environment variable can hold"
+                ),
+                "{src:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_the_file() {
+        let secret = "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::";
+        for src in [
+            format!("{secret}\n"),
+            format!("A=1\n{secret}=x\n"),
+            format!("A=\"{secret}\" {secret}\n"),
+            format!("A='{secret}\n"),
+            format!("{secret}: x\n"),
+            format!("export {secret}\n"),
+        ] {
+            let e = error(src.as_bytes());
+            assert!(e.starts_with("/p/.env:"), "{e}");
+            for part in ["root", "salt", "hash", "19000", "99999"] {
+                assert!(!e.contains(part), "{e}");
+            }
+        }
     }
 }
