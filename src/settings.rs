@@ -193,7 +193,12 @@ impl Settings {
         // The largest unit that writes it exactly, as people write durations: 7d, 30s, 250ms.
         let dur = |d: Duration| {
             let ms = d.as_millis();
-            for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+            for (unit, size) in [
+                ("d", 86_400_000),
+                ("h", 3_600_000),
+                ("m", 60_000),
+                ("s", 1000),
+            ] {
                 if ms >= size && ms.is_multiple_of(size) {
                     return format!("{}{unit}", ms / size);
                 }

@@ -1531,7 +1531,9 @@ per_shell! {
             format!("{SECRET}=1\n"),
             format!("export {SECRET}\n"),
             format!("export {SECRET} more\n"),
-            format!("A=${{{SECRET}\n"),
+            // (An unclosed `${` in an unquoted value is literal text in the dialect, so a
+            // value, which `env` and `export` rightly print; inside an open quote it is not.)
+            format!("A=\"${{{SECRET}\n"),
             format!("TOKEN=\"{SECRET}\" trailing\n"),
             format!("KEY='{SECRET}\n"),
             format!("K {SECRET}\n"),

@@ -235,8 +235,7 @@ pub fn edit(ctx: &Ctx, name: &str, sets: &[(String, String)], unsets: &[String])
     let settings = ctx.base_settings()?;
     let own = |k: &str| OWN_KEYS.contains(&k);
     let (env_sets, own_sets): (Vec<_>, Vec<_>) = sets.iter().cloned().partition(|(k, _)| !own(k));
-    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) =
-        unsets.iter().cloned().partition(|k| !own(k));
+    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) = unsets.iter().cloned().partition(|k| !own(k));
     let removed = crate::store::update(&path, settings.lock, |cur| {
         let text = String::from_utf8(cur.unwrap_or_default())
             .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&path)))?;

@@ -65,7 +65,13 @@ enum Scope {
 /// `set --context K=V` and `unset --context K` hand their first word to it: a value with `=`
 /// (for `set`), or the only word (for `unset`), is given back to `args` and the scope is the
 /// active context, as with a bare `--context`.
-fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>, unsetting: bool) -> Result<Scope> {
+fn scope(
+    ctx: &Ctx,
+    dir: bool,
+    global: bool,
+    args: &mut Vec<OsString>,
+    unsetting: bool,
+) -> Result<Scope> {
     if dir {
         let cwd = ctx.cwd()?;
         let found = cwd
@@ -88,7 +94,11 @@ fn scope(ctx: &Ctx, dir: bool, global: bool, args: &mut Vec<OsString>, unsetting
         return Ok(Scope::Context(active()?));
     }
     if let Some(c) = &ctx.context {
-        let swallowed = if unsetting { args.is_empty() } else { c.contains('=') };
+        let swallowed = if unsetting {
+            args.is_empty()
+        } else {
+            c.contains('=')
+        };
         if swallowed {
             args.insert(0, OsString::from(c));
             return Ok(Scope::Context(active()?));

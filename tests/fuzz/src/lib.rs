@@ -97,7 +97,13 @@ pub fn dotenv(data: &[u8]) {
             _ => None,
         }
     };
-    let lines = 1 + data.iter().filter(|&&b| b == b'\n').count();
+    // Line breaks as the dialect counts them: `\n`, `\r\n` (once) and a lone `\r`.
+    let breaks = data
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n')))
+        .count();
+    let lines = 1 + breaks;
     match strata_env::layers::dotenv::parse(Path::new(DOTENV_PATH), data, &lookup) {
         Ok(assignments) => {
             for a in &assignments {
