@@ -344,7 +344,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         }
         // A new shell's first evaluation (no state yet) is quiet unless a directory file
         // applies: a terminal that opens with the global context active need not list it.
-        let first = state.is_none() && ex.current.get(OsStr::new(STATE_VAR)).is_none();
+        let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
         let dir_applies = eval
             .files
             .iter()
