@@ -1347,10 +1347,14 @@ fn render(text: &str, mut t: Translator) -> Translation {
                     Ok(()) => {
                         // One line per value: a multi-line string would show lines that look
                         // like TOML of their own to whoever reviews the file.
-                        let one: toml_edit::Value = crate::codec::toml_basic(&s)
-                            .parse()
-                            .expect("a basic string is a TOML value");
-                        env[name.as_str()] = toml_edit::value(one);
+                        env[name.as_str()] = if s.chars().any(char::is_control) {
+                            let one: toml_edit::Value = crate::codec::toml_basic(&s)
+                                .parse()
+                                .expect("a basic string is a TOML value");
+                            toml_edit::value(one)
+                        } else {
+                            toml_edit::value(s)
+                        };
                     }
                     Err(e) => extra_untranslated.push((v.line, e)),
                 }

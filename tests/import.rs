@@ -251,12 +251,8 @@ C = 'dq "esc" $$dollar \ back `tick` \n keep'
 D = "${HOME}/x"
 E = "${HOME}/y"
 F = "plain escaped$$"
-G = """
-multi
-line"""
-H = """
-tab\there
-"""
+G = "multi\nline"
+H = "tab\there\n"
 I = "${UNSET_VAR:-fall back}"
 J = "[${UNSET_VAR2:-}]"
 K = "${HOME}/tilde:${HOME}/two"
@@ -592,7 +588,7 @@ fn dotenv_import_points_at_the_file_and_validates_it() {
         "{:#}",
         from_dotenv(&dir.join("missing.env"), &dir).unwrap_err()
     );
-    assert!(e.contains("cannot read"), "{e}");
+    assert!(e.contains("missing.env does not exist"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------
