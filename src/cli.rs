@@ -172,32 +172,9 @@ pub enum Command {
     },
     /// Persist variables: in this session (default), a context, the nearest directory file, or
     /// the global config. With --context NAME, that context; with a bare --context, the active one.
-    Set {
-        /// Edit the nearest .strata.toml (or create one here).
-        #[arg(long = "dir", id = "in_dir", conflicts_with = "global")]
-        in_dir: bool,
-        /// Edit the global config.
-        #[arg(long)]
-        global: bool,
-        /// Expire the values after this long (session scope only): 30s, 10m, 2h, 1d.
-        #[arg(long, value_name = "DUR")]
-        ttl: Option<String>,
-        /// NAME=VALUE pairs.
-        #[arg(value_name = "NAME=VALUE")]
-        assignments: Vec<OsString>,
-    },
+    Set(SetArgs),
     /// Remove variables set with `strata set` from a scope (same scopes as set).
-    Unset {
-        /// Edit the nearest .strata.toml.
-        #[arg(long = "dir", id = "in_dir", conflicts_with = "global")]
-        in_dir: bool,
-        /// Edit the global config.
-        #[arg(long)]
-        global: bool,
-        /// Variable names.
-        #[arg(value_name = "NAME")]
-        names: Vec<String>,
-    },
+    Unset(UnsetArgs),
     /// Print the resolved value of one variable here (exit 1 if strata and the shell leave it unset).
     Get {
         /// The variable.
@@ -213,18 +190,29 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Print shell completions (contexts, sessions and setting keys complete live).
+    /// Print shell completions (contexts, sessions and setting keys complete live), or install
+    /// them where the shell looks for them.
     Completions {
         /// bash, zsh or fish.
         shell: Shell,
+        /// Write them where the shell finds them (under $XDG_DATA_HOME or $XDG_CONFIG_HOME) and
+        /// say what, if anything, the rc file needs.
+        #[arg(long)]
+        install: bool,
     },
     /// Write the equivalent .strata.toml for a .env or a direnv .envrc.
     Import {
         #[command(subcommand)]
         source: ImportSource,
     },
-    /// Print the man page (roff): strata man > ~/.local/share/man/man1/strata.1
-    Man,
+    /// Print a man page (roff), or install them all: strata man --install.
+    Man {
+        /// A subcommand's page (`set`, `context`, `context-use`…) instead of strata(1).
+        page: Option<String>,
+        /// Write strata(1) and a page per subcommand under $XDG_DATA_HOME/man/man1.
+        #[arg(long, conflicts_with = "page")]
+        install: bool,
+    },
     /// Drop trust records of deleted files, idle sessions and expired values.
     Prune,
     /// Print the prompt segment, e.g. `prod · app`.
@@ -236,6 +224,46 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "plain")]
         shell: PromptShell,
     },
+}
+
+/// `strata set`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SetArgs {
+    /// Edit the nearest .strata.toml (or create one here).
+    #[arg(long = "dir", id = "in_dir", conflicts_with = "global")]
+    pub in_dir: bool,
+    /// Edit the global config.
+    #[arg(long)]
+    pub global: bool,
+    /// Expire the values after this long (session scope only): 30s, 10m, 2h, 1d.
+    #[arg(long, value_name = "DUR")]
+    pub ttl: Option<String>,
+    /// Put each VALUE in front of the list NAME (PATH, MANPATH…) instead of replacing it.
+    #[arg(long, conflicts_with = "append")]
+    pub prepend: bool,
+    /// Put each VALUE at the back of the list NAME instead of replacing it.
+    #[arg(long)]
+    pub append: bool,
+    /// Replace a list variable (PATH, *PATH) outright, dropping all its entries.
+    #[arg(long)]
+    pub force: bool,
+    /// NAME=VALUE pairs.
+    #[arg(value_name = "NAME=VALUE")]
+    pub assignments: Vec<OsString>,
+}
+
+/// `strata unset`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UnsetArgs {
+    /// Edit the nearest .strata.toml.
+    #[arg(long = "dir", id = "in_dir", conflicts_with = "global")]
+    pub in_dir: bool,
+    /// Edit the global config.
+    #[arg(long)]
+    pub global: bool,
+    /// Variable names.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
 }
 
 /// Completion candidates: context names.

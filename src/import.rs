@@ -11,7 +11,8 @@
 //! | `unset X` | `X = false` |
 //! | `PATH_add dir…`, `path_add VAR dir…`, `MANPATH_add dir` | `[path] prepend`, `[paths.VAR] prepend` |
 //! | `export PATH="dir:$PATH:other"` (any list variable) | `prepend` / `append` entries |
-//! | `dotenv [file]`, `dotenv_if_exists [file]` | `[dotenv] files` |
+//! | `dotenv [file]` | `[dotenv] files` |
+//! | `dotenv_if_exists [file]` | `[dotenv] files = [{ path = …, optional = true }]` |
 //! | `source_up`, `source_up_if_exists` | `root = false`; without them, `root = true` |
 //! | `watch_file`, `strict_env`, `log_status`, `set -e`… | dropped, with a note |
 //!
@@ -601,7 +602,8 @@ const ALWAYS_EXPORTED: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "SHELL", "
 struct Translator {
     vars: HashMap<String, VarState>,
     lists: Vec<(String, ListEdits)>,
-    dotenv: Vec<String>,
+    /// `[dotenv] files`: (path, optional), `dotenv_if_exists` giving an optional one.
+    dotenv: Vec<(String, bool)>,
     source_up: Option<usize>,
     allexport: bool,
     next_idx: usize,
@@ -1041,8 +1043,11 @@ impl Translator {
                         c.first
                     ));
                 }
-                if !self.dotenv.contains(&file) {
-                    self.dotenv.push(file);
+                let optional = cmd == "dotenv_if_exists";
+                match self.dotenv.iter_mut().find(|(f, _)| *f == file) {
+                    // Listed twice: optional only if every listing was.
+                    Some(entry) => entry.1 &= optional,
+                    None => self.dotenv.push((file, optional)),
                 }
             }
             "source_up" | "source_up_if_exists" => {
@@ -1416,7 +1421,21 @@ fn render(text: &str, mut t: Translator) -> Translation {
     }
     if !t.dotenv.is_empty() {
         let mut table = toml_edit::Table::new();
-        table["files"] = toml_edit::value(t.dotenv.iter().collect::<toml_edit::Array>());
+        let files: toml_edit::Array = t
+            .dotenv
+            .iter()
+            .map(|(file, optional)| -> toml_edit::Value {
+                if *optional {
+                    let mut entry = toml_edit::InlineTable::new();
+                    entry.insert("path", file.as_str().into());
+                    entry.insert("optional", true.into());
+                    entry.into()
+                } else {
+                    file.as_str().into()
+                }
+            })
+            .collect();
+        table["files"] = toml_edit::value(files);
         doc["dotenv"] = toml_edit::Item::Table(table);
     }
 

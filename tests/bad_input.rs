@@ -112,16 +112,17 @@ macro_rules! bad_cases {
     };
 }
 
-// Static errors are refused by `allow`. Whether `${NOPE}` is defined depends on the
-// environment the file is used in, so `allow` accepts it and the error surfaces on use.
+// `allow` evaluates the file as the hook would, in the environment it runs in: an unknown
+// `${NOPE}` is refused there too, not left to fail at the next prompt.
 bad_cases!(
     static: malformed_toml,
     binary_garbage,
     invalid_variable_name,
     true_value,
     interpolation_cycle,
-    path_not_a_list;
-    runtime: unknown_variable
+    path_not_a_list,
+    unknown_variable;
+    runtime:
 );
 
 /// `strata allow` accepts a file whose error depends on the environment at use time.

@@ -143,7 +143,7 @@ APP_ENV = "dev"
 DATABASE_URL_RO = "${DATABASE_URL:-}?readonly=1"
 
 [dotenv]
-files = [".env", ".env.local"]
+files = [".env", { path = ".env.local", optional = true }]
 "#,
     untranslated: &[],
     files: &[(

@@ -217,21 +217,24 @@ per_shell! {
     }
 
     fn interpolation(sh) {
-        let w = project(concat!(
-            "[env]\n",
-            "GREETING = \"hi ${USER_NAME}\"\n",
-            "WITH_DEFAULT = \"${MISSING:-fall back}\"\n",
-            "SET_DEFAULT = \"${USER_NAME:-fallback}\"\n",
-            "EMPTY_DEFAULT = \"${EMPTY:-used}\"\n",
-            "PRICE = \"$$5\"\n",
-            "BUILD = \"${STRATA_DIR}/target\"\n",
-            "FIRST = \"one\"\n",
-            "SECOND = \"${FIRST}-two\"\n",
-            "X = \"${X}:more\"\n",
-        ))
-        .env("USER_NAME", "alice")
-        .env("EMPTY", "")
-        .env("X", "orig");
+        // `allow` evaluates the file as the hook will, so it runs with the same environment.
+        let w = World::new()
+            .env("USER_NAME", "alice")
+            .env("EMPTY", "")
+            .env("X", "orig")
+            .dir_config("proj", concat!(
+                "[env]\n",
+                "GREETING = \"hi ${USER_NAME}\"\n",
+                "WITH_DEFAULT = \"${MISSING:-fall back}\"\n",
+                "SET_DEFAULT = \"${USER_NAME:-fallback}\"\n",
+                "EMPTY_DEFAULT = \"${EMPTY:-used}\"\n",
+                "PRICE = \"$$5\"\n",
+                "BUILD = \"${STRATA_DIR}/target\"\n",
+                "FIRST = \"one\"\n",
+                "SECOND = \"${FIRST}-two\"\n",
+                "X = \"${X}:more\"\n",
+            ))
+            .allow("proj");
         let r = w.run_shell(sh, &enter_and_leave());
         r.assert_set("in", "GREETING", "hi alice");
         r.assert_set("in", "WITH_DEFAULT", "fall back");
@@ -256,7 +259,10 @@ per_shell! {
     }
 
     fn self_reference_does_not_grow_on_reevaluation(sh) {
-        let w = project("[env]\nX = \"${X}:more\"\n").env("X", "orig");
+        let w = World::new()
+            .env("X", "orig")
+            .dir_config("proj", "[env]\nX = \"${X}:more\"\n")
+            .allow("proj");
         let r = w.run_shell(sh, &[
             cd("proj"), prompt(), prompt(), snap("first"),
             write("proj/.strata.toml", "[env]\nX = \"${X}:more\"\nY = \"changed\"\n"),

@@ -1,4 +1,4 @@
-//! `strata completions bash|zsh|fish` and `strata man`.
+//! `strata completions bash|zsh|fish [--install]`.
 //!
 //! Completions are clap_complete's dynamic kind: the script asks strata itself (with
 //! `STRATA_COMPLETE` set) for candidates, so context names, session ids and setting keys
@@ -9,8 +9,11 @@ use clap::CommandFactory;
 use clap_complete::env::EnvCompleter;
 use std::io::Write;
 
+use super::Ctx;
 use crate::cli::Cli;
+use crate::display::tilde;
 use crate::shells::Shell;
+use std::path::{Path, PathBuf};
 
 /// The variable that switches the binary into answering a completion request.
 pub const COMPLETE_VAR: &str = "STRATA_COMPLETE";
@@ -67,24 +70,81 @@ pub fn registration(shell: Shell, bin: &[u8]) -> Result<String> {
     })
 }
 
-/// Print the registration script for `shell`.
-pub fn run(shell: Shell) -> Result<()> {
+/// Where `shell` looks for completion files of its own accord, and what (if anything) the rc
+/// file still needs for it.
+fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
+    let home = crate::store::home()?;
+    let xdg = |var: &str, fallback: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| home.join(fallback))
+    };
+    let _ = ctx;
+    Ok(match shell {
+        Shell::Bash => {
+            let dir = std::env::var_os("BASH_COMPLETION_USER_DIR")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| xdg("XDG_DATA_HOME", ".local/share").join("bash-completion"))
+                .join("completions");
+            let file = dir.join("strata");
+            let loaded = ["/usr/share/bash-completion/bash_completion", "/etc/bash_completion"]
+                .iter()
+                .any(|p| Path::new(p).is_file());
+            let advice = if loaded {
+                "bash-completion loads it at the first TAB on strata (new shells)".to_string()
+            } else {
+                format!(
+                    "bash-completion is not installed, so add to ~/.bashrc: source {}",
+                    crate::display::command(&[&tilde(&file)])
+                )
+            };
+            (file, advice)
+        }
+        Shell::Zsh => {
+            let dir = xdg("XDG_DATA_HOME", ".local/share").join("zsh/site-functions");
+            let advice = format!(
+                "add to ~/.zshrc, before compinit: fpath=({} $fpath); autoload -Uz compinit && compinit",
+                crate::display::command(&[&tilde(&dir)])
+            );
+            (dir.join("_strata"), advice)
+        }
+        Shell::Fish => {
+            let dir = xdg("XDG_CONFIG_HOME", ".config").join("fish/completions");
+            (
+                dir.join("strata.fish"),
+                "fish loads it by itself (new shells)".to_string(),
+            )
+        }
+    })
+}
+
+/// Print the registration script for `shell`, or install it.
+pub fn run(ctx: &Ctx, shell: Shell, install: bool) -> Result<()> {
     let bin = super::hook::own_path()?;
-    let text = registration(
-        shell,
-        std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()),
-    )?;
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .context("cannot write the completion script")?;
+    let text = registration(shell, std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()))?;
+    if !install {
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write the completion script")?;
+        return Ok(());
+    }
+    let (file, advice) = install_place(ctx, shell)?;
+    write_public(ctx, &file, text.as_bytes())?;
+    crate::say!("wrote {}; {advice}", tilde(&file));
     Ok(())
 }
 
-/// Print the man page.
-pub fn man() -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .context("cannot write the man page")?;
+/// Write a file meant for other programs (a completion script, a man page): created with its
+/// directories (0755, as the user's other data), atomically, never through a symlink.
+pub fn write_public(ctx: &Ctx, file: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = file.parent().context("a file needs a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", tilde(dir)))?;
+    let settings = ctx.base_settings()?;
+    crate::store::write_outside(&ctx.dirs, file, bytes, settings.lock)?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("cannot make {} readable", tilde(file)))?;
     Ok(())
 }

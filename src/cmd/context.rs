@@ -72,7 +72,8 @@ pub fn active_without_flag(ctx: &Ctx) -> Option<String> {
     active(&plain).map(|a| a.name)
 }
 
-fn require(ctx: &Ctx, name: &str) -> Result<std::path::PathBuf> {
+/// The file of context `name`, which must exist.
+pub fn require(ctx: &Ctx, name: &str) -> Result<std::path::PathBuf> {
     validate_name("context", name)?;
     let path = ctx.dirs.context_file(name);
     if !path.is_file() {
@@ -232,31 +233,39 @@ const OWN_KEYS: [&str; 2] = ["color", "description"];
 /// context's own keys.
 pub fn edit(ctx: &Ctx, name: &str, sets: &[(String, String)], unsets: &[String]) -> Result<()> {
     let path = require(ctx, name)?;
-    let settings = ctx.base_settings()?;
-    let own = |k: &str| OWN_KEYS.contains(&k);
-    let (env_sets, own_sets): (Vec<_>, Vec<_>) = sets.iter().cloned().partition(|(k, _)| !own(k));
-    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) = unsets.iter().cloned().partition(|k| !own(k));
-    let removed = crate::store::update(&path, settings.lock, |cur| {
-        let text = String::from_utf8(cur.unwrap_or_default())
-            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&path)))?;
-        let (mut new, mut removed) = edit_env(&path, &text, &env_sets, &env_unsets)?;
-        for (k, v) in &own_sets {
-            new = crate::store::edit::edit_top(&path, &new, k, Some(v))?.0;
-        }
-        for k in &own_unsets {
-            let (text, changed) = crate::store::edit::edit_top(&path, &new, k, None)?;
-            new = text;
-            if changed {
-                removed.push(k.clone());
-            }
-        }
-        parse(&path, Kind::Context, new.as_bytes())?;
-        Ok((Some(new.into_bytes()), removed))
+    let removed = super::set::edit_layer_file(ctx, &path, Kind::Context, |text| {
+        edit_text(&path, text, sets, unsets)
     })?;
     for u in unsets.iter().filter(|u| !removed.contains(u)) {
         crate::say!("{u} was not set in context {name}");
     }
     Ok(())
+}
+
+/// The text of a context with `sets` set and `unsets` removed: `[env]` keys, except the
+/// context's own `color` and `description`.
+pub fn edit_text(
+    path: &Path,
+    text: &str,
+    sets: &[(String, String)],
+    unsets: &[String],
+) -> Result<(String, Vec<String>)> {
+    let own = |k: &str| OWN_KEYS.contains(&k);
+    let (env_sets, own_sets): (Vec<_>, Vec<_>) = sets.iter().cloned().partition(|(k, _)| !own(k));
+    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) =
+        unsets.iter().cloned().partition(|k| !own(k));
+    let (mut new, mut removed) = edit_env(path, text, &env_sets, &env_unsets)?;
+    for (k, v) in &own_sets {
+        new = crate::store::edit::edit_top(path, &new, k, Some(v))?.0;
+    }
+    for k in &own_unsets {
+        let (text, changed) = crate::store::edit::edit_top(path, &new, k, None)?;
+        new = text;
+        if changed {
+            removed.push(k.clone());
+        }
+    }
+    Ok((new, removed))
 }
 
 fn is_active(ctx: &Ctx, name: &str) -> bool {

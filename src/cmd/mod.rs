@@ -11,6 +11,7 @@ pub mod exec;
 pub mod export;
 pub mod hook;
 pub mod import;
+pub mod man;
 pub mod prompt;
 pub mod prune;
 pub mod reload;
@@ -226,23 +227,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reload => reload::run(&ctx),
         Command::Context { command } => context::run(&ctx, command),
         Command::Use { name } => context::use_context(&ctx, &name),
-        Command::Set {
-            in_dir,
-            global,
-            ttl,
-            assignments,
-        } => set::set(&ctx, in_dir, global, ttl.as_deref(), &assignments),
-        Command::Unset {
-            in_dir,
-            global,
-            names,
-        } => set::unset(&ctx, in_dir, global, &names),
+        Command::Set(args) => set::set(&ctx, &args),
+        Command::Unset(args) => set::unset(&ctx, &args),
         Command::Get { name } => set::get(&ctx, &name),
         Command::Session { command } => session::run(&ctx, command),
         Command::Prompt { format, shell } => prompt::run(&ctx, format.as_deref(), shell),
         Command::Config { command } => config::run(&ctx, command),
-        Command::Completions { shell } => completions::run(shell),
-        Command::Man => completions::man(),
+        Command::Completions { shell, install } => completions::run(&ctx, shell, install),
+        Command::Man { page, install } => man::run(&ctx, page.as_deref(), install),
         Command::Import { source } => import::run(&ctx, source),
         Command::Prune => prune::run(&ctx),
     }

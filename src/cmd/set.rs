@@ -11,6 +11,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use super::{Ctx, Silent};
+use crate::cli::{SetArgs, UnsetArgs};
 use crate::display::tilde;
 use crate::env_diff::apply;
 use crate::layers::DIR_FILES;
@@ -113,17 +114,6 @@ fn scope(
     }
 }
 
-/// Edit a TOML scope in place; a directory file that was trusted stays trusted.
-fn edit_file(
-    ctx: &Ctx,
-    path: &Path,
-    kind: Kind,
-    sets: &[(String, String)],
-    unsets: &[String],
-) -> Result<Vec<String>> {
-    edit_layer_file(ctx, path, kind, |text| edit_env(path, text, sets, unsets))
-}
-
 /// Rewrite a layer file with `f` under its lock, validating the result. A directory file is
 /// trusted again with its new content only if the bytes read under the lock were the trusted
 /// ones (or the file is new): an edit someone slipped in before the lock is never blessed.
@@ -187,51 +177,131 @@ pub fn edit_layer_file<T>(
     Ok(out)
 }
 
+/// Whether `name` holds a colon-separated list that replacing outright would empty of every
+/// entry (`PATH`, `MANPATH`, `PYTHONPATH`…).
+fn is_list(name: &str) -> bool {
+    name.ends_with("PATH")
+}
+
 /// `strata set`.
-pub fn set(ctx: &Ctx, dir: bool, global: bool, ttl: Option<&str>, args: &[OsString]) -> Result<()> {
-    let mut args = args.to_vec();
-    let scope = scope(ctx, dir, global, &mut args, false)?;
+pub fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
+    let mut args = a.assignments.clone();
+    let scope = scope(ctx, a.in_dir, a.global, &mut args, false)?;
     if args.is_empty() {
         bail!("give the variables to set: strata set [SCOPE] NAME=VALUE…");
     }
+    let list_edit = match (a.prepend, a.append) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let pairs = parse_assignments_os(&args)?;
+    if list_edit.is_none() && !a.force {
+        if let Some((name, value)) = pairs.iter().find(|(n, _)| is_list(n)) {
+            let entry = value.to_string_lossy();
+            bail!(
+                "{name} is a list: setting it replaces every entry, in every shell of the scope (strata's own included); add an entry instead with: {} (or --append), or replace it with --force",
+                crate::display::command(&["strata", "set", "--prepend", &format!("{name}={entry}")])
+            );
+        }
+    }
     let settings = ctx.base_settings()?;
+    // Expiry is kept in whole seconds, rounded up: a value lives at least its TTL.
+    let expires = match &a.ttl {
+        Some(t) => {
+            let at = std::time::SystemTime::now() + parse_duration(t)?;
+            let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            Some(d.as_secs() as i64 + i64::from(d.subsec_nanos() > 0))
+        }
+        None => None,
+    };
+    let entries = |pairs: &[(String, OsString)]| -> Result<Vec<(String, String)>> {
+        pairs
+            .iter()
+            .map(|(n, v)| {
+                let e = v
+                    .to_str()
+                    .ok_or_else(|| anyhow!("a list entry for {n} must be UTF-8 text"))?;
+                if e.is_empty() || e.contains(':') {
+                    bail!("a list entry for {n} is one directory, not empty and without ':'");
+                }
+                Ok((n.clone(), e.to_string()))
+            })
+            .collect()
+    };
     match scope {
         Scope::Session(id) => {
-            let pairs = parse_assignments_os(&args)?;
-            // Expiry is kept in whole seconds, rounded up: a value lives at least its TTL.
-            let expires = match ttl {
-                Some(t) => {
-                    let at = std::time::SystemTime::now() + parse_duration(t)?;
-                    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                    Some(d.as_secs() as i64 + i64::from(d.subsec_nanos() > 0))
-                }
-                None => None,
+            let adds = match list_edit {
+                Some(_) => entries(&pairs)?,
+                None => Vec::new(),
             };
             sessions::modify(&ctx.dirs, &id, settings.lock, |s| {
-                for (k, v) in &pairs {
-                    s.set(k, v, expires);
+                match list_edit {
+                    Some(front) => {
+                        for (k, e) in &adds {
+                            s.add_entry(k, e, front, expires);
+                        }
+                    }
+                    None => {
+                        for (k, v) in &pairs {
+                            s.set(k, v, expires);
+                        }
+                    }
                 }
                 Ok(())
             })?;
             collect_now_and_then(ctx, &settings);
         }
-        _ if ttl.is_some() => bail!("--ttl applies to session values only"),
+        _ if a.ttl.is_some() => bail!("--ttl applies to session values only"),
         Scope::Context(name) => {
-            let pairs = parse_assignments(&args, true)?;
-            super::context::edit(ctx, &name, &pairs, &[])?;
+            let path = super::context::require(ctx, &name)?;
+            edit_toml(ctx, &path, Kind::Context, &pairs, list_edit, &[])?;
         }
         Scope::File(path, kind) => {
-            let pairs = parse_assignments(&args, true)?;
-            edit_file(ctx, &path, kind, &pairs, &[])?;
+            edit_toml(ctx, &path, kind, &pairs, list_edit, &[])?;
         }
     }
     Ok(())
 }
 
+/// Set `pairs` (as list entries when `list_edit` says front or back) and remove `unsets` in
+/// one TOML layer file; returns the names removed.
+fn edit_toml(
+    ctx: &Ctx,
+    path: &Path,
+    kind: Kind,
+    pairs: &[(String, OsString)],
+    list_edit: Option<bool>,
+    unsets: &[String],
+) -> Result<Vec<String>> {
+    let utf8: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| {
+            v.to_str().map(|v| (k.clone(), v.to_string())).ok_or_else(|| {
+                anyhow!("the value of {k} is not UTF-8 and a TOML file cannot hold it (a session can: strata set {k}=…)")
+            })
+        })
+        .collect::<Result<_>>()?;
+    let edit = |text: &str| -> Result<(String, Vec<String>)> {
+        match list_edit {
+            Some(front) => {
+                let mut text = text.to_string();
+                for (k, v) in &utf8 {
+                    text = crate::store::edit::edit_list(path, &text, k, std::slice::from_ref(v), front)?;
+                }
+                Ok((text, Vec::new()))
+            }
+            None if kind == Kind::Context => super::context::edit_text(path, text, &utf8, unsets),
+            None => edit_env(path, text, &utf8, unsets),
+        }
+    };
+    edit_layer_file(ctx, path, kind, edit)
+}
+
 /// `strata unset`.
-pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()> {
-    let mut words: Vec<OsString> = names.iter().map(OsString::from).collect();
-    let scope = scope(ctx, dir, global, &mut words, true)?;
+pub fn unset(ctx: &Ctx, a: &UnsetArgs) -> Result<()> {
+    let mut words: Vec<OsString> = a.names.iter().map(OsString::from).collect();
+    let scope = scope(ctx, a.in_dir, a.global, &mut words, true)?;
     let names: Vec<String> = words
         .into_iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -245,14 +315,14 @@ pub fn unset(ctx: &Ctx, dir: bool, global: bool, names: &[String]) -> Result<()>
             Ok(names.iter().filter(|n| s.unset(n)).cloned().collect())
         })?,
         Scope::Context(name) => {
-            super::context::edit(ctx, &name, &[], &names)?;
-            names.clone()
+            let path = super::context::require(ctx, &name)?;
+            edit_toml(ctx, &path, Kind::Context, &[], None, &names)?
         }
         Scope::File(path, kind) => {
             if !path.exists() {
                 bail!("{} does not exist", tilde(&path));
             }
-            edit_file(ctx, &path, kind, &[], &names)?
+            edit_toml(ctx, &path, kind, &[], None, &names)?
         }
     };
     for n in names.iter().filter(|n| !removed.contains(n)) {

@@ -79,6 +79,16 @@ pub struct Entry {
     pub pos: Pos,
 }
 
+/// One `[dotenv] files` entry: `".env"`, or `{ path = ".env", optional = true }` for a file
+/// that may be missing without a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvFile {
+    /// The path as written (relative to the file's directory).
+    pub path: Entry,
+    /// A missing file is not worth a warning.
+    pub optional: bool,
+}
+
 /// `[path]` or one `[paths.NAME]` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListEdits {
@@ -115,7 +125,7 @@ pub struct LayerFile {
     /// `[path]` then `[paths.*]`.
     pub lists: Vec<ListEdits>,
     /// `[dotenv] files`.
-    pub dotenv: Vec<Entry>,
+    pub dotenv: Vec<DotenvFile>,
     /// `[contexts.NAME.env]`, kept for when that context is active.
     pub contexts: Vec<(String, Vec<EnvEntry>)>,
     /// `[settings]`, flattened to dotted keys.
@@ -380,6 +390,58 @@ impl Parser<'_> {
             .collect()
     }
 
+    fn dotenv_files(&self, key: &Key, item: &Item) -> Result<Vec<DotenvFile>> {
+        let pos = self.key_pos(key, item);
+        let arr = item.as_array().ok_or_else(|| {
+            self.err(pos, "`files` must be an array of paths or { path = …, optional = true } tables")
+        })?;
+        let mut out = Vec::new();
+        for v in arr.iter() {
+            let at = self.pos(v.span());
+            let entry = match v {
+                Value::String(s) => DotenvFile {
+                    path: Entry {
+                        text: s.value().clone(),
+                        pos: at,
+                    },
+                    optional: false,
+                },
+                Value::InlineTable(t) => {
+                    let mut path = None;
+                    let mut optional = false;
+                    for (k, item) in t.iter() {
+                        match (k, item) {
+                            ("path", Value::String(s)) => path = Some(s.value().clone()),
+                            ("optional", Value::Boolean(b)) => optional = *b.value(),
+                            ("path" | "optional", _) => {
+                                return Err(self.err(at, format!("`{k}` must be {}", if k == "path" { "a string" } else { "true or false" })));
+                            }
+                            _ => {
+                                let hint = did_you_mean(k, &["path", "optional"])
+                                    .map(|s| format!(" (did you mean `{s}`?)"))
+                                    .unwrap_or_default();
+                                return Err(self.err(at, format!("unknown key `{k}` in a dotenv entry{hint}")));
+                            }
+                        }
+                    }
+                    let text = path.ok_or_else(|| self.err(at, "a dotenv entry needs `path = \"…\"`"))?;
+                    DotenvFile {
+                        path: Entry { text, pos: at },
+                        optional,
+                    }
+                }
+                _ => {
+                    return Err(self.err(
+                        at,
+                        "`files` must contain paths or { path = …, optional = true } tables",
+                    ));
+                }
+            };
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
     fn list_edits(&self, var: String, t: &dyn TableLike) -> Result<ListEdits> {
         let mut edits = ListEdits {
             var,
@@ -504,7 +566,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
             "dotenv" => {
                 for (k, i) in p.keys(p.table(item, key, "[dotenv]")?) {
                     match k.get() {
-                        "files" => file.dotenv = p.strings(k, i)?,
+                        "files" => file.dotenv = p.dotenv_files(k, i)?,
                         _ => return Err(p.unknown(k, i, "[dotenv]", &["files"])),
                     }
                 }
@@ -572,7 +634,13 @@ lock.timeout = "1s"
         assert_eq!(f.lists[0].var, "PATH");
         assert_eq!(f.lists[0].prepend[1].text, "node_modules/.bin");
         assert_eq!(f.lists[1].var, "PYTHONPATH");
-        assert_eq!(f.dotenv[0].text, ".env");
+        assert_eq!(f.dotenv[0].path.text, ".env");
+        assert!(!f.dotenv[0].optional);
+        let g = parse_dir("[dotenv]\nfiles = [\"a\", { path = \".env.local\", optional = true }]\n").unwrap();
+        assert_eq!(g.dotenv[1].path.text, ".env.local");
+        assert!(g.dotenv[1].optional);
+        let e = parse_dir("[dotenv]\nfiles = [{ paht = \"x\" }]\n").unwrap_err().to_string();
+        assert!(e.contains("did you mean `path`"), "{e}");
         assert_eq!(f.contexts[0].0, "prod");
         let keys: Vec<_> = f.settings.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(keys, ["log", "lock.timeout"]);

@@ -49,8 +49,7 @@ pub struct Request<'a> {
     /// `--strict`: an untrusted file is an error.
     pub strict: bool,
     /// Validation for `allow` and `edit`: evaluate as if this file had these bytes and were
-    /// trusted, and let unknown `${VAR}`s expand to nothing (validation must not depend on the
-    /// environment it happens to run in).
+    /// trusted, exactly as the hook would (an unknown `${VAR}` is an error here as there).
     pub candidate: Option<Candidate<'a>>,
     /// `--context NAME`.
     pub context_flag: Option<&'a str>,
@@ -604,7 +603,6 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         assignments: Vec::new(),
         lists: Vec::new(),
         warnings: Vec::new(),
-        lenient: req.candidate.is_some(),
         validating: req.candidate.map(|c| c.key.to_path_buf()),
         dotenv_limit: settings.dotenv_limit,
         files: Vec::new(),
@@ -626,6 +624,24 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         let path: Rc<Path> = Rc::from(path.as_path());
         for (name, value) in s.values(now) {
             merge.assign(name, &path, Pos::default(), Action::Session(value));
+        }
+        // The session is the innermost layer: its entries go in front of every file's.
+        for (var, prepend, append) in s.lists(now) {
+            for (entries, front) in [(&prepend, true), (&append, false)] {
+                for e in entries {
+                    merge.assignments.push(Assignment {
+                        var: var.clone(),
+                        path: path.clone(),
+                        pos: Pos::default(),
+                        action: if front {
+                            Action::Prepend(e.clone())
+                        } else {
+                            Action::Append(e.clone())
+                        },
+                    });
+                }
+            }
+            merge.lists.push((var, prepend, append));
         }
         deadline = s.next_expiry(now);
     }
@@ -651,8 +667,6 @@ struct Merge {
     /// Per file, per list variable: (var, prepend, append), in application order.
     lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
     warnings: Vec<String>,
-    /// Unknown variables expand to nothing (validation only).
-    lenient: bool,
     /// `strata allow` is validating this file (its key): a dotenv file of it that cannot be
     /// read is an error, not a warning.
     validating: Option<PathBuf>,
@@ -737,7 +751,6 @@ impl Merge {
                 .collect(),
             done: vec![None; entries.len()],
             stack: Vec::new(),
-            lenient: self.lenient,
         };
         for i in 0..entries.len() {
             resolver.resolve(i)?;
@@ -767,10 +780,11 @@ impl Merge {
         let dir = f.dir().to_path_buf();
         let shared: Rc<Path> = Rc::from(f.path.as_path());
         // dotenv files first; [env] of the same file wins over them.
+        // (path, where it is listed, warn when missing)
         let mut dotenvs: Vec<(String, Pos, bool)> = f
             .dotenv
             .iter()
-            .map(|e| (e.text.clone(), e.pos, true))
+            .map(|e| (e.path.text.clone(), e.path.pos, !e.optional))
             .collect();
         if dotenv_default && f.kind.is_dir() && !dotenvs.iter().any(|(t, _, _)| t == ".env") {
             dotenvs.push((".env".into(), Pos::default(), false));
@@ -861,14 +875,12 @@ impl Merge {
                 (&edits.append, &mut append, false),
             ] {
                 for e in entries {
-                    let (env, lenient) = (&self.env, self.lenient);
+                    let env = &self.env;
                     let text = interpolate(&e.text, &mut |n| {
                         Ok(if n == "STRATA_DIR" {
                             Some(dir.clone().into_os_string())
                         } else {
-                            env.get(OsStr::new(n))
-                                .cloned()
-                                .or_else(|| lenient.then(OsString::new))
+                            env.get(OsStr::new(n)).cloned()
                         })
                     })
                     .map_err(|err| {
@@ -927,7 +939,6 @@ struct Resolver<'a> {
     index: HashMap<&'a str, usize>,
     done: Vec<Option<Option<OsString>>>,
     stack: Vec<usize>,
-    lenient: bool,
 }
 
 impl Resolver<'_> {
@@ -973,11 +984,7 @@ impl Resolver<'_> {
                     }
                 };
             }
-            Ok(self
-                .env
-                .get(OsStr::new(name))
-                .cloned()
-                .or_else(|| self.lenient.then(OsString::new)))
+            Ok(self.env.get(OsStr::new(name)).cloned())
         });
         self.stack.pop();
         let value = match (result, failure) {

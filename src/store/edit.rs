@@ -59,6 +59,53 @@ pub fn edit_env(
     Ok((doc.to_string(), removed))
 }
 
+/// Add `entries` to the front (`prepend`) or back (`append`) list of the variable `var` in
+/// `text`: `[path]` for `PATH`, `[paths.VAR]` otherwise. An entry already there is not added
+/// twice.
+pub fn edit_list(
+    path: &std::path::Path,
+    text: &str,
+    var: &str,
+    entries: &[String],
+    front: bool,
+) -> Result<String> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow!("{}: cannot edit, it is not valid TOML: {e}", tilde(path)))?;
+    let table = if var == "PATH" {
+        doc.entry("path")
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_like_mut()
+    } else {
+        let paths = doc
+            .entry("paths")
+            .or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            })
+            .as_table_like_mut()
+            .ok_or_else(|| anyhow!("{}: `paths` is not a table", tilde(path)))?;
+        paths
+            .entry(var)
+            .or_insert(Item::Table(Table::new()))
+            .as_table_like_mut()
+    }
+    .ok_or_else(|| anyhow!("{}: the table for {var} is not a table", tilde(path)))?;
+    let key = if front { "prepend" } else { "append" };
+    let list = table
+        .entry(key)
+        .or_insert(value(toml_edit::Array::new()))
+        .as_array_mut()
+        .ok_or_else(|| anyhow!("{}: `{key}` for {var} is not an array", tilde(path)))?;
+    for e in entries {
+        if !list.iter().any(|v| v.as_str() == Some(e)) {
+            list.push(e.as_str());
+        }
+    }
+    Ok(doc.to_string())
+}
+
 /// Set (`Some`) or remove (`None`) the top-level string `key` of `text` (a context's `color` or
 /// `description`), in place; returns the new text and whether anything changed. A new key goes
 /// before the first table, where TOML requires it.
@@ -199,6 +246,17 @@ mod tests {
         let (_, changed) =
             edit_setting(p, "[settings]\nlog = \"quiet\"\n", "lock.timeout", None).unwrap();
         assert!(!changed);
+    }
+
+    #[test]
+    fn list_entries_are_added_once() {
+        let p = std::path::Path::new("/x");
+        let out = edit_list(p, "[env]\nA = \"1\"\n", "PATH", &["/opt/bin".into()], true).unwrap();
+        assert_eq!(out, "[env]\nA = \"1\"\n\n[path]\nprepend = [\"/opt/bin\"]\n");
+        let out = edit_list(p, &out, "PATH", &["/opt/bin".into(), "/b".into()], true).unwrap();
+        assert!(out.contains("prepend = [\"/opt/bin\", \"/b\"]"), "{out}");
+        let out = edit_list(p, "", "MANPATH", &["/m".into()], false).unwrap();
+        assert_eq!(out, "[paths.MANPATH]\nappend = [\"/m\"]\n");
     }
 
     #[test]

@@ -37,6 +37,16 @@ pub struct Dirs {
     pub system_config: PathBuf,
 }
 
+/// The user's home directory: `$HOME`, else what the system says.
+pub fn home() -> Result<PathBuf> {
+    if let Some(h) = abs_env("HOME") {
+        return Ok(h);
+    }
+    directories::BaseDirs::new()
+        .map(|b| b.home_dir().to_path_buf())
+        .context("cannot find a home directory: set HOME or STRATA_STATE_DIR/STRATA_CONFIG_DIR/STRATA_DATA_DIR")
+}
+
 /// An absolute path from an environment variable; relative values are ignored, as the XDG
 /// base directory specification asks.
 fn abs_env(name: &str) -> Option<PathBuf> {
@@ -48,14 +58,6 @@ fn abs_env(name: &str) -> Option<PathBuf> {
 impl Dirs {
     /// Resolve from `STRATA_*_DIR`, then `XDG_*_HOME`, then the platform's usual defaults.
     pub fn from_env() -> Result<Dirs> {
-        let home = || -> Result<PathBuf> {
-            if let Some(h) = abs_env("HOME") {
-                return Ok(h);
-            }
-            directories::BaseDirs::new()
-                .map(|b| b.home_dir().to_path_buf())
-                .context("cannot find a home directory: set HOME or STRATA_STATE_DIR/STRATA_CONFIG_DIR/STRATA_DATA_DIR")
-        };
         let pick = |own: &str, xdg: &str, fallback: &[&str]| -> Result<PathBuf> {
             if let Some(p) = abs_env(own) {
                 return Ok(p);

@@ -8,6 +8,8 @@
 //! FOO = "bar"
 //! [bytes]                     # values that are not UTF-8, percent-encoded
 //! WEIRD = "%FFok"
+//! [prepend]                   # entries `strata set --prepend` puts in front of a list
+//! PATH = ["/opt/tool/bin"]
 //! [expires]                   # unix seconds, from `strata set --ttl`
 //! FOO = 1764072000
 //! ```
@@ -41,6 +43,12 @@ pub struct Session {
     /// Values that are not, percent-encoded.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bytes: BTreeMap<String, String>,
+    /// Entries `strata set --prepend` put in front of a list (`PATH`, …), by variable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prepend: BTreeMap<String, Vec<String>>,
+    /// Entries `strata set --append` put at the back of a list, by variable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub append: BTreeMap<String, Vec<String>>,
     /// Expiry (unix seconds) of values set with a TTL.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub expires: BTreeMap<String, i64>,
@@ -89,6 +97,35 @@ impl Session {
         out
     }
 
+    /// Every live list edit at `at`: (variable, entries in front, entries at the back).
+    pub fn lists(&self, at: i64) -> Vec<(String, Vec<OsString>, Vec<OsString>)> {
+        let names: std::collections::BTreeSet<&String> =
+            self.prepend.keys().chain(self.append.keys()).collect();
+        names
+            .into_iter()
+            .filter(|n| !self.expires.get(*n).is_some_and(|&t| t <= at))
+            .map(|n| {
+                let entries = |m: &BTreeMap<String, Vec<String>>| -> Vec<OsString> {
+                    m.get(n).into_iter().flatten().map(OsString::from).collect()
+                };
+                (n.clone(), entries(&self.prepend), entries(&self.append))
+            })
+            .collect()
+    }
+
+    /// Add `entry` to the front (or back) of the list `name`, once.
+    pub fn add_entry(&mut self, name: &str, entry: &str, front: bool, expires: Option<i64>) {
+        let list = if front { &mut self.prepend } else { &mut self.append }
+            .entry(name.to_string())
+            .or_default();
+        if !list.iter().any(|e| e == entry) {
+            list.push(entry.to_string());
+        }
+        if let Some(t) = expires {
+            self.expires.insert(name.to_string(), t);
+        }
+    }
+
     /// The earliest expiry after `at`, when a live value has one.
     pub fn next_expiry(&self, at: i64) -> Option<i64> {
         self.expires.values().copied().filter(|&t| t > at).min()
@@ -96,7 +133,9 @@ impl Session {
 
     /// Set `name`, with an optional expiry.
     pub fn set(&mut self, name: &str, value: &OsString, expires: Option<i64>) {
-        self.unset(name);
+        self.expires.remove(name);
+        self.env.remove(name);
+        self.bytes.remove(name);
         match value.to_str() {
             Some(s) => {
                 self.env.insert(name.to_string(), s.to_string());
@@ -111,10 +150,13 @@ impl Session {
         }
     }
 
-    /// Remove `name`; true if it was set.
+    /// Remove `name` (its value and its list entries); true if it was set.
     pub fn unset(&mut self, name: &str) -> bool {
         self.expires.remove(name);
-        self.env.remove(name).is_some() | self.bytes.remove(name).is_some()
+        self.env.remove(name).is_some()
+            | self.bytes.remove(name).is_some()
+            | self.prepend.remove(name).is_some()
+            | self.append.remove(name).is_some()
     }
 
     /// Drop values that expired at `at`.
@@ -146,7 +188,13 @@ impl Session {
                 .unwrap_or(1);
             corrupt(format!("line {line}: {}", e.message().trim()))
         })?;
-        for name in session.env.keys().chain(session.bytes.keys()) {
+        for name in session
+            .env
+            .keys()
+            .chain(session.bytes.keys())
+            .chain(session.prepend.keys())
+            .chain(session.append.keys())
+        {
             if !crate::layers::file::valid_name(name) {
                 return Err(corrupt(format!(
                     "invalid variable name {:?}",
@@ -157,6 +205,17 @@ impl Session {
         for (name, value) in &session.env {
             crate::layers::file::check_value(value.as_bytes())
                 .map_err(|msg| corrupt(format!("{name}: {msg}")))?;
+        }
+        for (name, entries) in session.prepend.iter().chain(&session.append) {
+            for e in entries {
+                crate::layers::file::check_value(e.as_bytes())
+                    .map_err(|msg| corrupt(format!("{name}: {msg}")))?;
+                if e.contains(':') {
+                    return Err(corrupt(format!(
+                        "{name}: a list entry cannot contain ':'"
+                    )));
+                }
+            }
         }
         for (name, value) in &session.bytes {
             let ok = percent_decode(value).is_some_and(|v| !v.contains(&0));
