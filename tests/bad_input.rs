@@ -92,21 +92,16 @@ fn env_rejects(name: &str) {
 }
 
 macro_rules! bad_cases {
-    (static: $($name:ident),*; runtime: $($rt:ident),*) => {
+    ($($name:ident),*) => {
         mod allow_rejects {
             $( #[test] fn $name() { super::allow_rejects(stringify!($name)) } )*
         }
-        mod allow_accepts_runtime_errors {
-            $( #[test] fn $rt() { super::allow_accepts(stringify!($rt)) } )*
-        }
         mod env_rejects {
             $( #[test] fn $name() { super::env_rejects(stringify!($name)) } )*
-            $( #[test] fn $rt() { super::env_rejects(stringify!($rt)) } )*
         }
         per_shell! {
             fn hook_applies_nothing_for_each_bad_file(sh) {
                 $( hook_applies_nothing(sh, stringify!($name)); )*
-                $( hook_applies_nothing(sh, stringify!($rt)); )*
             }
         }
     };
@@ -115,22 +110,14 @@ macro_rules! bad_cases {
 // `allow` evaluates the file as the hook would, in the environment it runs in: an unknown
 // `${NOPE}` is refused there too, not left to fail at the next prompt.
 bad_cases!(
-    static: malformed_toml,
+    malformed_toml,
     binary_garbage,
     invalid_variable_name,
     true_value,
     interpolation_cycle,
     path_not_a_list,
-    unknown_variable;
-    runtime:
+    unknown_variable
 );
-
-/// `strata allow` accepts a file whose error depends on the environment at use time.
-fn allow_accepts(name: &str) {
-    let case = bad(name);
-    let w = World::new().file("proj/.strata.toml", case.contents);
-    w.strata(&["allow", &w.path_str("proj")]).success();
-}
 
 /// In the hook: an outer good layer stays as it was, nothing of the bad file applies, one line
 /// naming the file, and the shell keeps working.

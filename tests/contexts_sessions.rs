@@ -339,18 +339,18 @@ fn prompt_segment_with_colours_per_shell_and_no_color() {
     let out = w.strata_in("my app", &["prompt", "--shell", "bash"]);
     assert_eq!(
         out.stdout_str(),
-        "\x01\x1b[31m\x02prod\x01\x1b[0m\x02 · my app\n"
+        "\x01\x1b[31m\x02prod\x01\x1b[0m\x02 · my app"
     );
     let out = w.strata_in(
         "my app",
         &["prompt", "--shell", "zsh", "--format", "[{context}]"],
     );
-    assert_eq!(out.stdout_str(), "[%{\x1b[31m%}prod%{\x1b[0m%}]\n");
+    assert_eq!(out.stdout_str(), "[%{\x1b[31m%}prod%{\x1b[0m%}]");
     let out = w.strata_env(
         &[("NO_COLOR", "1")],
         &["-C", &w.path_str("my app"), "prompt", "--shell", "bash"],
     );
-    assert_eq!(out.stdout_str(), "prod · my app\n");
+    assert_eq!(out.stdout_str(), "prod · my app");
     let out = w.strata(&["prompt", "--format", "{dir}{untrusted}"]);
     assert_eq!(out.stdout_str(), "\n", "outside any project: empty");
 }

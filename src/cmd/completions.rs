@@ -89,9 +89,12 @@ fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
                 .unwrap_or_else(|| xdg("XDG_DATA_HOME", ".local/share").join("bash-completion"))
                 .join("completions");
             let file = dir.join("strata");
-            let loaded = ["/usr/share/bash-completion/bash_completion", "/etc/bash_completion"]
-                .iter()
-                .any(|p| Path::new(p).is_file());
+            let loaded = [
+                "/usr/share/bash-completion/bash_completion",
+                "/etc/bash_completion",
+            ]
+            .iter()
+            .any(|p| Path::new(p).is_file());
             let advice = if loaded {
                 "bash-completion loads it at the first TAB on strata (new shells)".to_string()
             } else {
@@ -123,7 +126,10 @@ fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
 /// Print the registration script for `shell`, or install it.
 pub fn run(ctx: &Ctx, shell: Shell, install: bool) -> Result<()> {
     let bin = super::hook::own_path()?;
-    let text = registration(shell, std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()))?;
+    let text = registration(
+        shell,
+        std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()),
+    )?;
     if !install {
         std::io::stdout()
             .write_all(text.as_bytes())

@@ -252,8 +252,7 @@ pub fn edit_text(
 ) -> Result<(String, Vec<String>)> {
     let own = |k: &str| OWN_KEYS.contains(&k);
     let (env_sets, own_sets): (Vec<_>, Vec<_>) = sets.iter().cloned().partition(|(k, _)| !own(k));
-    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) =
-        unsets.iter().cloned().partition(|k| !own(k));
+    let (env_unsets, own_unsets): (Vec<_>, Vec<_>) = unsets.iter().cloned().partition(|k| !own(k));
     let (mut new, mut removed) = edit_env(path, text, &env_sets, &env_unsets)?;
     for (k, v) in &own_sets {
         new = crate::store::edit::edit_top(path, &new, k, Some(v))?.0;

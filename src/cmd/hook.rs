@@ -7,6 +7,7 @@
 use anyhow::{Context as _, Result};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use super::Ctx;
@@ -72,6 +73,14 @@ fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
     // Like every file strata writes: temp file (0600) + rename, so a running `bash -c` never
     // sources half of it, and never through a symlink.
     let settings = ctx.base_settings()?;
+    if let Some(dir) = std::path::absolute(path)?.parent() {
+        // Created like strata's own directories: the file says which binary runs in every shell.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", crate::display::tilde(dir)))?;
+    }
     crate::store::write_outside(&ctx.dirs, path, text.as_bytes(), settings.lock)
 }
 

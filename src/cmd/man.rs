@@ -130,7 +130,10 @@ fn render(name: &str, cmd: &clap::Command, all: &[(String, clap::Command)]) -> R
             .cloned(),
     );
     if !see.is_empty() {
-        let refs: Vec<String> = see.iter().map(|s| format!("\\fB{}\\fR(1)", roff(s))).collect();
+        let refs: Vec<String> = see
+            .iter()
+            .map(|s| format!("\\fB{}\\fR(1)", roff(s)))
+            .collect();
         writeln!(out, ".SH \"SEE ALSO\"\n{}", refs.join(", "))?;
     }
     man.render_version_section(&mut out)?;
@@ -172,10 +175,19 @@ pub fn run(ctx: &Ctx, page: Option<&str>, install: bool) -> Result<()> {
     }
     let name = match page {
         None | Some("strata") => "strata".to_string(),
-        Some(p) => format!("strata-{}", p.trim_start_matches("strata-").replace(' ', "-")),
+        Some(p) => format!(
+            "strata-{}",
+            p.trim_start_matches("strata-").replace(' ', "-")
+        ),
     };
     let Some((_, c)) = all.iter().find(|(n, _)| *n == name) else {
-        bail!("no page {name}; pages: {}", all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no page {name}; pages: {}",
+            all.iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     };
     let text = render(&name, c, &all)?;
     std::io::stdout()

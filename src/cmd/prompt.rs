@@ -48,6 +48,9 @@ pub fn run(ctx: &Ctx, format: Option<&str>, shell: PromptShell) -> Result<()> {
         PromptShell::Plain => None,
     };
     let colour = color_mode != ColorMode::Never && !ctx.no_color;
-    println!("{}", render(&format, &info, &session, markers, colour));
+    // For a shell's prompt, no newline: fish prints a function's output as it is.
+    let text = render(&format, &info, &session, markers, colour);
+    let end = if markers.is_none() { "\n" } else { "" };
+    print!("{text}{end}");
     Ok(())
 }

@@ -196,12 +196,20 @@ pub fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
         _ => None,
     };
     let pairs = parse_assignments_os(&args)?;
-    if list_edit.is_none() && !a.force {
-        if let Some((name, value)) = pairs.iter().find(|(n, _)| is_list(n)) {
+    if list_edit.is_none()
+        && !a.force
+        && let Some((name, value)) = pairs.iter().find(|(n, _)| is_list(n))
+    {
+        {
             let entry = value.to_string_lossy();
             bail!(
                 "{name} is a list: setting it replaces every entry, in every shell of the scope (strata's own included); add an entry instead with: {} (or --append), or replace it with --force",
-                crate::display::command(&["strata", "set", "--prepend", &format!("{name}={entry}")])
+                crate::display::command(&[
+                    "strata",
+                    "set",
+                    "--prepend",
+                    &format!("{name}={entry}")
+                ])
             );
         }
     }
@@ -287,7 +295,13 @@ fn edit_toml(
             Some(front) => {
                 let mut text = text.to_string();
                 for (k, v) in &utf8 {
-                    text = crate::store::edit::edit_list(path, &text, k, std::slice::from_ref(v), front)?;
+                    text = crate::store::edit::edit_list(
+                        path,
+                        &text,
+                        k,
+                        std::slice::from_ref(v),
+                        front,
+                    )?;
                 }
                 Ok((text, Vec::new()))
             }

@@ -393,7 +393,10 @@ impl Parser<'_> {
     fn dotenv_files(&self, key: &Key, item: &Item) -> Result<Vec<DotenvFile>> {
         let pos = self.key_pos(key, item);
         let arr = item.as_array().ok_or_else(|| {
-            self.err(pos, "`files` must be an array of paths or { path = …, optional = true } tables")
+            self.err(
+                pos,
+                "`files` must be an array of paths or { path = …, optional = true } tables",
+            )
         })?;
         let mut out = Vec::new();
         for v in arr.iter() {
@@ -414,17 +417,31 @@ impl Parser<'_> {
                             ("path", Value::String(s)) => path = Some(s.value().clone()),
                             ("optional", Value::Boolean(b)) => optional = *b.value(),
                             ("path" | "optional", _) => {
-                                return Err(self.err(at, format!("`{k}` must be {}", if k == "path" { "a string" } else { "true or false" })));
+                                return Err(self.err(
+                                    at,
+                                    format!(
+                                        "`{k}` must be {}",
+                                        if k == "path" {
+                                            "a string"
+                                        } else {
+                                            "true or false"
+                                        }
+                                    ),
+                                ));
                             }
                             _ => {
                                 let hint = did_you_mean(k, &["path", "optional"])
                                     .map(|s| format!(" (did you mean `{s}`?)"))
                                     .unwrap_or_default();
-                                return Err(self.err(at, format!("unknown key `{k}` in a dotenv entry{hint}")));
+                                return Err(self.err(
+                                    at,
+                                    format!("unknown key `{k}` in a dotenv entry{hint}"),
+                                ));
                             }
                         }
                     }
-                    let text = path.ok_or_else(|| self.err(at, "a dotenv entry needs `path = \"…\"`"))?;
+                    let text =
+                        path.ok_or_else(|| self.err(at, "a dotenv entry needs `path = \"…\"`"))?;
                     DotenvFile {
                         path: Entry { text, pos: at },
                         optional,
@@ -636,10 +653,14 @@ lock.timeout = "1s"
         assert_eq!(f.lists[1].var, "PYTHONPATH");
         assert_eq!(f.dotenv[0].path.text, ".env");
         assert!(!f.dotenv[0].optional);
-        let g = parse_dir("[dotenv]\nfiles = [\"a\", { path = \".env.local\", optional = true }]\n").unwrap();
+        let g =
+            parse_dir("[dotenv]\nfiles = [\"a\", { path = \".env.local\", optional = true }]\n")
+                .unwrap();
         assert_eq!(g.dotenv[1].path.text, ".env.local");
         assert!(g.dotenv[1].optional);
-        let e = parse_dir("[dotenv]\nfiles = [{ paht = \"x\" }]\n").unwrap_err().to_string();
+        let e = parse_dir("[dotenv]\nfiles = [{ paht = \"x\" }]\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did you mean `path`"), "{e}");
         assert_eq!(f.contexts[0].0, "prod");
         let keys: Vec<_> = f.settings.iter().map(|s| s.key.as_str()).collect();

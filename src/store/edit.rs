@@ -252,7 +252,10 @@ mod tests {
     fn list_entries_are_added_once() {
         let p = std::path::Path::new("/x");
         let out = edit_list(p, "[env]\nA = \"1\"\n", "PATH", &["/opt/bin".into()], true).unwrap();
-        assert_eq!(out, "[env]\nA = \"1\"\n\n[path]\nprepend = [\"/opt/bin\"]\n");
+        assert_eq!(
+            out,
+            "[env]\nA = \"1\"\n\n[path]\nprepend = [\"/opt/bin\"]\n"
+        );
         let out = edit_list(p, &out, "PATH", &["/opt/bin".into(), "/b".into()], true).unwrap();
         assert!(out.contains("prepend = [\"/opt/bin\", \"/b\"]"), "{out}");
         let out = edit_list(p, "", "MANPATH", &["/m".into()], false).unwrap();

@@ -103,7 +103,7 @@ impl Session {
             self.prepend.keys().chain(self.append.keys()).collect();
         names
             .into_iter()
-            .filter(|n| !self.expires.get(*n).is_some_and(|&t| t <= at))
+            .filter(|n| self.expires.get(*n).is_none_or(|&t| t > at))
             .map(|n| {
                 let entries = |m: &BTreeMap<String, Vec<String>>| -> Vec<OsString> {
                     m.get(n).into_iter().flatten().map(OsString::from).collect()
@@ -115,9 +115,13 @@ impl Session {
 
     /// Add `entry` to the front (or back) of the list `name`, once.
     pub fn add_entry(&mut self, name: &str, entry: &str, front: bool, expires: Option<i64>) {
-        let list = if front { &mut self.prepend } else { &mut self.append }
-            .entry(name.to_string())
-            .or_default();
+        let list = if front {
+            &mut self.prepend
+        } else {
+            &mut self.append
+        }
+        .entry(name.to_string())
+        .or_default();
         if !list.iter().any(|e| e == entry) {
             list.push(entry.to_string());
         }
@@ -211,9 +215,7 @@ impl Session {
                 crate::layers::file::check_value(e.as_bytes())
                     .map_err(|msg| corrupt(format!("{name}: {msg}")))?;
                 if e.contains(':') {
-                    return Err(corrupt(format!(
-                        "{name}: a list entry cannot contain ':'"
-                    )));
+                    return Err(corrupt(format!("{name}: a list entry cannot contain ':'")));
                 }
             }
         }

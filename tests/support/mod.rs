@@ -1109,6 +1109,102 @@ impl PtyRun {
     }
 }
 
+/// One command typed at a real interactive prompt, and what followed it up to the next prompt.
+#[derive(Debug)]
+pub struct Typed {
+    /// What was typed (several lines for a heredoc).
+    pub input: String,
+    /// Everything the terminal showed from the command to the next prompt: its echo, its
+    /// output and the hook's lines at that prompt.
+    pub output: Vec<u8>,
+    /// The exit status the next prompt reported (`$?`), when the prompt shows it.
+    pub status: Option<i32>,
+}
+
+impl World {
+    /// Like [`World::interactive`], but each command is typed only once the prompt before it
+    /// has appeared, so that what each command printed (and what the hook printed at the
+    /// prompt after it) can be told apart; the prompt reports `$?` (bash and zsh).
+    pub fn interactive_steps(
+        &self,
+        shell: Shell,
+        setup: &[String],
+        commands: &[String],
+    ) -> (PtyRun, Vec<Typed>) {
+        let mut setup = setup.to_vec();
+        match shell {
+            Bash => setup.push(format!("PS1='rc=$? '{}", shell.quote(PROMPT))),
+            Zsh => setup.push(format!("PS1='rc=%? '{}", shell.quote(PROMPT))),
+            Fish => setup.push(format!(
+                "function fish_prompt; printf 'rc=%s %s' $status {}; end",
+                shell.quote(PROMPT)
+            )),
+        }
+        let program = shell.program();
+        let mut rc = String::new();
+        match shell {
+            Bash | Zsh => rc += &format!("PS1={}\nPS2=''\n", shell.quote(PROMPT)),
+            Fish => rc += "function fish_greeting; end\n",
+        }
+        rc += shell.hook_install();
+        rc.push('\n');
+        for line in &setup {
+            rc += line;
+            rc.push('\n');
+        }
+        let rc_file = self.scratch(&format!("rc-steps.{}", shell.name()));
+        fs::write(&rc_file, &rc).unwrap();
+        let mut cmd = self.command(&program);
+        cmd.args(shell.interactive_args());
+        cmd.env("TERM", "xterm");
+        let mut pty = Pty::spawn(cmd);
+        pty.deadline = Instant::now() + TIMEOUT * 3;
+        // The rc file sets the prompt that is counted: its first one follows the rc file.
+        pty.type_line(&format!("source {}", shell.quote_path(&rc_file)));
+        pty.wait_for_prompts(1, shell);
+        let mut marks = Vec::new();
+        for (i, c) in commands.iter().enumerate() {
+            marks.push(pty.transcript().len());
+            pty.type_line(c);
+            pty.wait_for_prompts(2 + i, shell);
+        }
+        marks.push(pty.transcript().len());
+        pty.type_line("exit");
+        let status = pty.wait_exit(shell);
+        let transcript = pty.transcript();
+        let typed = commands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let output = transcript[marks[i]..marks[i + 1]].to_vec();
+                // "rc=N READY> " ends the segment.
+                let status = find(&output, PROMPT.as_bytes()).and_then(|at| {
+                    let before = &output[..at];
+                    let start = before.windows(3).rposition(|w| w == b"rc=")? + 3;
+                    std::str::from_utf8(&before[start..])
+                        .ok()?
+                        .trim()
+                        .parse()
+                        .ok()
+                });
+                Typed {
+                    input: c.clone(),
+                    output,
+                    status,
+                }
+            })
+            .collect();
+        (
+            PtyRun {
+                shell,
+                status,
+                transcript,
+            },
+            typed,
+        )
+    }
+}
+
 /// A child process whose stdin, stdout and stderr are the slave side of a pseudo-terminal and
 /// which has it as its controlling terminal.
 struct Pty {
