@@ -51,6 +51,9 @@ fn write(ctx: &Ctx, dir: &Path, t: &Translation, force: bool) -> Result<()> {
     for (line, text, reason) in &t.untranslated {
         crate::say!("line {line} not translated ({reason}): {text}");
     }
-    crate::say!("review it, then run 'strata allow {}'", tilde(&target));
+    crate::say!(
+        "review it, then run: {}",
+        crate::display::command(&["strata", "allow", &tilde(&target)])
+    );
     Ok(())
 }

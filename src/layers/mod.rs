@@ -530,7 +530,7 @@ fn read_context(
         .map_err(|p| anyhow!(p.message(&path)))?;
     let Some(bytes) = bytes else {
         bail!(
-            "context {name:?} does not exist (chosen by {source}); create it with 'strata context create {name}', or see 'strata context list'"
+            "context {name:?} does not exist (chosen by {source}); create it with: strata context create {name} (or see: strata context list)"
         );
     };
     file::parse(&path, Kind::Context, &bytes)

@@ -124,7 +124,7 @@ pub fn announce(dirs: &Dirs) -> Result<()> {
     let marker = dirs.reload_marker();
     touch(&marker, std::time::SystemTime::now()).with_context(|| {
         format!(
-            "cannot touch {} (shells will not notice this change until you run 'strata reload')",
+            "cannot touch {} (shells will not notice this change until you run: strata reload)",
             tilde(&marker)
         )
     })?;
