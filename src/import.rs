@@ -32,7 +32,7 @@ use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 use crate::layers::dotenv;
-use crate::layers::file::{check_settable, valid_name};
+use crate::names::{check_settable, valid_name};
 
 /// The result of translating a file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

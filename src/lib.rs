@@ -7,6 +7,7 @@
 //! Nothing below `cmd` prints; nothing in `shells` knows about files.
 
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod codec;
 pub mod display;
@@ -16,6 +17,7 @@ pub mod import;
 pub mod layers;
 #[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
 mod mem;
+pub mod names;
 pub mod prompt;
 pub mod settings;
 pub mod shells;

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 use toml_edit::Value;
 
-use crate::layers::file::{Kind, SettingEntry, did_you_mean};
+use crate::layers::file::{Kind, SettingEntry};
+use crate::names::did_you_mean;
 use crate::store::LockPolicy;
 
 /// How chatty the hook is.
@@ -318,7 +319,7 @@ impl Settings {
             "hook.fast_path" => self.fast_path = as_bool(key, v)?,
             "context" => {
                 let name = text(v)?;
-                crate::store::contexts::validate_name("context", &name)?;
+                crate::names::validate_name("context", &name)?;
                 self.context = Some(name);
             }
             "session.ttl" => self.session_ttl = parse_duration(&text(v)?)?,

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codec::{is_hex, percent_decode, percent_encode, push_hex_u64};
 use crate::files::Stamp;
-use crate::layers::file::valid_name;
+use crate::names::valid_name;
 
 /// The variable that carries the state.
 pub const STATE_VAR: &str = "STRATA_STATE";
@@ -620,7 +620,7 @@ pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8]) -> boo
             b"c" => same(cwd),
             b"x" => same(context),
             b"s" => same(session),
-            b"d" => num::<i64>(first).is_ok_and(|d| crate::store::sessions::now() < d),
+            b"d" => num::<i64>(first).is_ok_and(|d| crate::clock::now() < d),
             b"w" => {
                 let (Ok(path), Ok(Ok(stamp))) = (dec(first), r.field().map(decode_stamp)) else {
                     return false;

@@ -38,7 +38,7 @@ fn check_key(key: &str) -> Result<()> {
     if KEYS.contains(&key) {
         return Ok(());
     }
-    let hint = crate::layers::file::did_you_mean(key, KEYS)
+    let hint = crate::names::did_you_mean(key, KEYS)
         .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_else(|| format!(" (known: {})", KEYS.join(", ")));
     bail!("unknown setting `{key}`{hint}")
@@ -119,7 +119,7 @@ fn scope_file(ctx: &Ctx, scope: &ConfigScope) -> Result<(PathBuf, Kind)> {
         return Ok((ctx.dirs.system_config.clone(), Kind::System));
     }
     if let Some(name) = &ctx.context {
-        crate::store::contexts::validate_name("context", name)?;
+        crate::names::validate_name("context", name)?;
         let path = ctx.dirs.context_file(name);
         if !path.is_file() {
             bail!("no context named {name:?} (strata context create {name})");
@@ -151,8 +151,9 @@ fn set(ctx: &Ctx, key: &str, value: Option<&str>, scope: &ConfigScope) -> Result
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
     }
-    let changed =
-        super::set::edit_layer_file(ctx, &path, kind, |text| edit_setting(&path, text, key, new))?;
+    let changed = super::layer_edit::edit_layer_file(ctx, &path, kind, |text| {
+        edit_setting(&path, text, key, new)
+    })?;
     if removing && !changed {
         crate::say!("{key} was not set in {}", tilde(&path));
     }

@@ -8,9 +8,10 @@ use std::path::Path;
 use super::{Ctx, Silent};
 use crate::cli::ContextCommand;
 use crate::display::tilde;
+use crate::layers::ActiveContext;
 use crate::layers::file::{Kind, parse};
-use crate::layers::{ActiveContext, ContextSource};
-use crate::store::contexts::{self, validate_name};
+use crate::names::validate_name;
+use crate::store::contexts;
 use crate::store::edit::edit_env;
 use crate::store::{ensure_private_dir, sessions, write_atomic};
 
@@ -23,7 +24,7 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<()> {
         ContextCommand::Create { name, from, set } => create(ctx, &name, from.as_deref(), &set),
         ContextCommand::Show { name } => show(ctx, name.as_deref()),
         ContextCommand::Set { name, assignments } => {
-            let pairs = super::set::parse_assignments(&assignments, true)?;
+            let pairs = super::layer_edit::parse_assignments(&assignments)?;
             edit(ctx, &name, &pairs, &[])
         }
         ContextCommand::Unset { name, names } => edit(ctx, &name, &[], &names),
@@ -36,27 +37,24 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<()> {
 }
 
 /// The context active here: the full evaluation at the cwd when it succeeds, else the choice
-/// made without directory files (flag, env, session, global selection).
+/// made without directory files (flag, environment, session, settings, global selection), by
+/// the same precedence.
 pub fn active(ctx: &Ctx) -> Option<ActiveContext> {
-    if let Ok(cwd) = ctx.cwd()
-        && let Ok((_, eval)) = ctx.evaluate(&cwd, &mut Default::default())
+    let cwd = ctx.cwd().ok();
+    if let Some(cwd) = &cwd
+        && let Ok((_, eval)) = ctx.evaluate(cwd, &mut Default::default())
     {
         return eval.context;
     }
-    let session_choice = ctx
+    let session = ctx
         .session
         .as_deref()
-        .and_then(|id| sessions::load(&ctx.dirs, id).ok().flatten())
-        .and_then(|s| s.context);
-    let (name, source) = if let Some(c) = &ctx.context {
-        (c.clone(), ContextSource::Flag)
-    } else if let Some(c) = &ctx.context_env {
-        (c.clone(), ContextSource::Env)
-    } else if let Some(c) = session_choice {
-        (c, ContextSource::Session)
-    } else {
-        (contexts::current(&ctx.dirs)?, ContextSource::Global)
-    };
+        .and_then(|id| sessions::load(&ctx.dirs, id).ok().flatten());
+    let settings = ctx.base_settings().ok()?;
+    let base = crate::env_diff::Env::default();
+    let cwd = cwd.unwrap_or_else(|| "/".into());
+    let req = ctx.request(&cwd, &base, None);
+    let (name, source) = crate::layers::choose_context(&req, session.as_ref(), &settings)?;
     Some(ActiveContext {
         name,
         source,
@@ -201,7 +199,7 @@ fn create(ctx: &Ctx, name: &str, from: Option<&str>, set: &[std::ffi::OsString])
             "# strata context {name}\n# color = \"red\"   # colours the prompt segment\n\n[env]\n"
         ),
     };
-    let pairs = super::set::parse_assignments(set, true)?;
+    let pairs = super::layer_edit::parse_assignments(set)?;
     if !pairs.is_empty() {
         text = edit_env(&ctx.dirs.context_file(name), &text, &pairs, &[])?.0;
     }
@@ -233,7 +231,7 @@ const OWN_KEYS: [&str; 2] = ["color", "description"];
 /// context's own keys.
 pub fn edit(ctx: &Ctx, name: &str, sets: &[(String, String)], unsets: &[String]) -> Result<()> {
     let path = require(ctx, name)?;
-    let removed = super::set::edit_layer_file(ctx, &path, Kind::Context, |text| {
+    let removed = super::layer_edit::edit_layer_file(ctx, &path, Kind::Context, |text| {
         edit_text(&path, text, sets, unsets)
     })?;
     for u in unsets.iter().filter(|u| !removed.contains(u)) {

@@ -11,6 +11,7 @@ pub mod exec;
 pub mod export;
 pub mod hook;
 pub mod import;
+mod layer_edit;
 pub mod man;
 pub mod prompt;
 pub mod prune;

@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         let expired = sessions::load(&ctx.dirs, &s.id)
             .ok()
             .flatten()
-            .is_some_and(|v| v.expires.values().any(|&t| t <= sessions::now()));
+            .is_some_and(|v| v.expires.values().any(|&t| t <= crate::clock::now()));
         if expired {
             sessions::modify(&ctx.dirs, &s.id, settings.lock, |_| Ok(()))?;
             pruned += 1;

@@ -5,7 +5,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::Ctx;
 use crate::cli::SessionCommand;
-use crate::store::sessions::{self, now};
+use crate::clock::now;
+use crate::store::sessions;
 
 /// Dispatch a `strata session` subcommand.
 pub fn run(ctx: &Ctx, command: SessionCommand) -> Result<()> {

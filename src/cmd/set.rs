@@ -7,54 +7,19 @@
 use anyhow::{Context as _, Result, anyhow, bail};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::layer_edit::{edit_layer_file, parse_assignments_os};
 use super::{Ctx, Silent};
 use crate::cli::{SetArgs, UnsetArgs};
 use crate::display::tilde;
 use crate::env_diff::apply;
 use crate::layers::DIR_FILES;
-use crate::layers::file::{Kind, check_settable, parse};
+use crate::layers::file::Kind;
 use crate::settings::parse_duration;
 use crate::store::edit::edit_env;
-use crate::store::trust::{self, Decision, Standing, sha256_hex};
-use crate::store::{ensure_private_dir, sessions, update, update_outside};
-
-/// `NAME=VALUE` arguments, checked: a valid, settable name and (for TOML files) UTF-8.
-pub fn parse_assignments_os(args: &[OsString]) -> Result<Vec<(String, OsString)>> {
-    args.iter()
-        .map(|a| {
-            let bytes = a.as_bytes();
-            let eq = bytes.iter().position(|&b| b == b'=').ok_or_else(|| {
-                anyhow!(
-                    "{:?} is not NAME=VALUE (to remove a variable, use strata unset NAME)",
-                    a.to_string_lossy()
-                )
-            })?;
-            let name = std::str::from_utf8(&bytes[..eq])
-                .map_err(|_| anyhow!("invalid variable name {:?}", a.to_string_lossy()))?;
-            check_settable(name).map_err(|e| anyhow!(e))?;
-            Ok((
-                name.to_string(),
-                OsString::from_vec(bytes[eq + 1..].to_vec()),
-            ))
-        })
-        .collect()
-}
-
-/// Like [`parse_assignments_os`], for TOML files, which hold only UTF-8.
-pub fn parse_assignments(args: &[OsString], _toml: bool) -> Result<Vec<(String, String)>> {
-    parse_assignments_os(args)?
-        .into_iter()
-        .map(|(k, v)| {
-            let v = v.into_string().map_err(|_| {
-                anyhow!("the value of {k} is not UTF-8 and a TOML file cannot hold it (a session can: strata set {k}=…)")
-            })?;
-            Ok((k, v))
-        })
-        .collect()
-}
+use crate::store::sessions;
 
 enum Scope {
     Session(String),
@@ -114,75 +79,6 @@ fn scope(
     }
 }
 
-/// Rewrite a layer file with `f` under its lock, validating the result. A directory file is
-/// trusted again with its new content only if the bytes read under the lock were the trusted
-/// ones (or the file is new): an edit someone slipped in before the lock is never blessed.
-pub fn edit_layer_file<T>(
-    ctx: &Ctx,
-    path: &Path,
-    kind: Kind,
-    f: impl FnOnce(&str) -> Result<(String, T)>,
-) -> Result<T> {
-    let settings = ctx.base_settings()?;
-    if kind == Kind::Global {
-        ensure_private_dir(&ctx.dirs.config)?;
-    }
-    // Where a directory file applies: its trust key.
-    let key = if kind.is_dir() {
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        let name = path.file_name().context("a directory file needs a name")?;
-        Some(
-            std::fs::canonicalize(dir)
-                .with_context(|| format!("cannot resolve {}", tilde(dir)))?
-                .join(name),
-        )
-    } else {
-        None
-    };
-    let edit = |cur: Option<Vec<u8>>| {
-        let was_trusted = match (&key, &cur) {
-            (Some(key), Some(bytes)) => {
-                trust::standing(&ctx.dirs, key, None, bytes, &settings.trust_paths)?
-                    == Standing::Trusted
-            }
-            _ => true,
-        };
-        let text = String::from_utf8(cur.unwrap_or_default())
-            .map_err(|_| anyhow!("{} is not UTF-8 text", tilde(path)))?;
-        let (new, out) = f(&text)?;
-        parse(path, kind, new.as_bytes())?;
-        Ok((Some(new.clone().into_bytes()), (out, new, was_trusted)))
-    };
-    let (out, new, was_trusted) = match kind {
-        Kind::Global | Kind::Context => update(path, settings.lock, edit)?,
-        _ => update_outside(&ctx.dirs, path, settings.lock, edit)?,
-    };
-    if let Some(key) = key {
-        if was_trusted {
-            trust::record(
-                &ctx.dirs,
-                &key,
-                &Decision::Allow(sha256_hex(new.as_bytes())),
-                None,
-                settings.lock,
-            )?;
-        } else {
-            crate::say!(
-                "{} was not allowed, so it stays that way; review it, then run: {}",
-                tilde(path),
-                crate::display::command(&["strata", "allow", &tilde(path)])
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// Whether `name` holds a colon-separated list that replacing outright would empty of every
-/// entry (`PATH`, `MANPATH`, `PYTHONPATH`…).
-fn is_list(name: &str) -> bool {
-    name.ends_with("PATH")
-}
-
 /// `strata set`.
 pub fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
     let mut args = a.assignments.clone();
@@ -198,7 +94,7 @@ pub fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
     let pairs = parse_assignments_os(&args)?;
     if list_edit.is_none()
         && !a.force
-        && let Some((name, value)) = pairs.iter().find(|(n, _)| is_list(n))
+        && let Some((name, value)) = pairs.iter().find(|(n, _)| crate::names::is_list(n))
     {
         {
             let entry = value.to_string_lossy();

@@ -32,9 +32,9 @@ use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
-use super::file::valid_name;
 use super::interp::MAX_VALUE;
 use crate::display::tilde;
+use crate::names::valid_name;
 
 /// One `KEY=value` statement, expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Item, Key, TableLike, Value};
 
 use crate::display::tilde;
+use crate::names::{check_settable, check_value, did_you_mean};
 
 /// Which layer a file belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,96 +152,6 @@ impl LayerFile {
     }
 }
 
-/// True for `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn valid_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// Variables a layer may not set: the shell owns them, or strata does.
-const RESERVED: &[&str] = &[
-    "PWD",
-    "OLDPWD",
-    "SHLVL",
-    "_",
-    "STRATA_STATE",
-    "STRATA_SESSION",
-    "BASHOPTS",
-    "SHELLOPTS",
-    "EUID",
-    "UID",
-    "PPID",
-];
-
-/// Variables strata finds its own config, state and trust store through: a layer that moved
-/// them would point later evaluations at files it wrote itself (a config that trusts `/`).
-const LOCATES_STRATA: &[&str] = &["HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"];
-
-/// Whether a layer (or `strata set`) may set `name`; the error says why not.
-pub fn check_settable(name: &str) -> Result<(), String> {
-    if !valid_name(name) {
-        return Err(format!(
-            "invalid variable name {:?}: names are letters, digits and _, not starting with a digit",
-            crate::display::escape(name)
-        ));
-    }
-    if RESERVED.contains(&name) || name.starts_with("STRATA_") || name.starts_with("__strata") {
-        return Err(format!(
-            "{name} is managed by the shell or by strata and cannot be set here"
-        ));
-    }
-    if LOCATES_STRATA.contains(&name) {
-        return Err(format!(
-            "{name} cannot be set by strata: strata finds its own config and trust store through it, so a layer must not move it"
-        ));
-    }
-    Ok(())
-}
-
-/// Whether `name` makes a shell or the dynamic loader run code when set: the command search
-/// path, prompt and start-up hooks, exported functions, preloaded libraries. A dotenv file is
-/// not covered by the content hash `strata allow` records, so these are never taken from one;
-/// a reviewed `[env]` or `[path]` may set them.
-pub fn runs_code(name: &str) -> bool {
-    const NAMES: &[&str] = &[
-        "PATH",
-        "PROMPT_COMMAND",
-        "PS0",
-        "PS1",
-        "PS2",
-        "PS3",
-        "PS4",
-        "PROMPT",
-        "PROMPT2",
-        "PROMPT3",
-        "PROMPT4",
-        "RPROMPT",
-        "RPROMPT2",
-        "RPS1",
-        "RPS2",
-        "BASH_ENV",
-        "ENV",
-        "ZDOTDIR",
-        "fish_function_path",
-        "fish_complete_path",
-        "fish_user_paths",
-    ];
-    const PREFIXES: &[&str] = &["BASH_FUNC_", "LD_", "DYLD_"];
-    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
-}
-
-/// An environment value cannot hold a NUL byte (the C environment ends a string there).
-pub fn check_value(value: &[u8]) -> Result<(), String> {
-    if value.contains(&0) {
-        return Err(
-            "a value cannot contain a NUL byte (\\u0000): the environment ends a string there"
-                .into(),
-        );
-    }
-    Ok(())
-}
-
 /// Byte offset to line and column.
 pub fn pos_of(src: &str, offset: usize) -> Pos {
     let offset = offset.min(src.len());
@@ -248,32 +159,6 @@ pub fn pos_of(src: &str, offset: usize) -> Pos {
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     Pos { line, col }
-}
-
-/// Closest of `candidates` to `word`, when close enough to suggest.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    fn distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != *cb))
-                    .min(row[j] + 1)
-                    .min(row[j + 1] + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
-    candidates
-        .iter()
-        .map(|c| (distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 struct Parser<'a> {

@@ -62,7 +62,7 @@ pub fn interpolate(
                     Some(k) => (&inner[..k], Some(&inner[k + 2..])),
                     None => (inner, None),
                 };
-                if !super::file::valid_name(name) {
+                if !crate::names::valid_name(name) {
                     return Err(InterpError::Syntax(format!(
                         "invalid variable name {name:?} in ${{{inner}}}"
                     )));

@@ -8,30 +8,30 @@
 //! while NAME is active.
 //! This module reads files but never prints: warnings are returned for the caller to show.
 
+mod context;
+mod discover;
 pub mod dotenv;
 pub mod file;
 pub mod interp;
+mod merge;
 mod watch;
 
+pub use context::{ActiveContext, ContextSource, choose_context};
+pub use discover::{physical_cwd, untrusted_message};
 pub use watch::{Watch, relative};
 
-use anyhow::{Result, anyhow, bail};
-use rustc_hash::FxHashMap as HashMap;
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use anyhow::{Result, anyhow};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::display::tilde;
-use crate::env_diff::{Env, ListEdit, Target};
+use crate::env_diff::{Env, Target};
 use crate::files::{self, Own};
-use crate::settings::{Origin, Settings, expand_home};
+use crate::names::validate_name;
+use crate::settings::{Origin, Settings};
 use crate::store::Dirs;
-use crate::store::contexts::{self, validate_name};
-use crate::store::sessions::{self, Session};
-use crate::store::trust::{self, Standing};
-use file::{EnvEntry, Kind, LayerFile, Pos};
-use interp::{InterpError, interpolate};
+use crate::store::sessions::Session;
+use file::{Kind, LayerFile, Pos};
 
 /// Names of the directory files, in the order they apply within one directory.
 pub const DIR_FILES: [&str; 2] = [".strata.toml", ".strata.local.toml"];
@@ -67,44 +67,6 @@ pub struct Candidate<'a> {
     pub key: &'a Path,
     /// The content to evaluate in place of the file's.
     pub bytes: &'a [u8],
-}
-
-/// What chose the active context, highest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContextSource {
-    /// `--context NAME`.
-    Flag,
-    /// `STRATA_CONTEXT`.
-    Env,
-    /// `strata context use --session`.
-    Session,
-    /// A `context` setting, in a file (usually a directory's) or a `-c` flag.
-    Setting(Origin),
-    /// The global selection, `strata context use`.
-    Global,
-}
-
-impl std::fmt::Display for ContextSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ContextSource::Flag => f.write_str("--context flag"),
-            ContextSource::Env => f.write_str("STRATA_CONTEXT"),
-            ContextSource::Session => f.write_str("this session (strata context use --session)"),
-            ContextSource::Setting(o) => write!(f, "context setting at {o}"),
-            ContextSource::Global => f.write_str("global selection (strata context use)"),
-        }
-    }
-}
-
-/// The active context.
-#[derive(Debug, Clone)]
-pub struct ActiveContext {
-    /// Its name.
-    pub name: String,
-    /// What chose it.
-    pub source: ContextSource,
-    /// Its prompt colour.
-    pub color: Option<String>,
 }
 
 /// How a file found during discovery was treated.
@@ -224,256 +186,6 @@ fn user_layers(
     Ok(layers)
 }
 
-/// Canonical paths of the directories up a chain, sharing the work: a directory's canonical
-/// path is its parent's plus its name unless it is a symlink (one `lstat`), where `realpath`
-/// would `readlink` every component again (310 calls at depth 20). When the cwd is the
-/// physical one (`getcwd` gives the same path), each of its ancestors is already canonical
-/// and costs nothing.
-struct Canonical<'a> {
-    /// The physical cwd, if the cwd is one.
-    physical: Option<&'a Path>,
-    dirs: rustc_hash::FxHashMap<PathBuf, PathBuf>,
-}
-
-/// Whether `dir` is `path` or one of its ancestors, by the bytes (both absolute and plain).
-fn is_ancestor(dir: &Path, path: &Path) -> bool {
-    let (d, p) = (dir.as_os_str().as_bytes(), path.as_os_str().as_bytes());
-    d == b"/" || (p.starts_with(d) && matches!(p.get(d.len()), None | Some(b'/')))
-}
-
-impl<'a> Canonical<'a> {
-    fn new(physical: Option<&'a Path>) -> Canonical<'a> {
-        Canonical {
-            physical,
-            dirs: Default::default(),
-        }
-    }
-
-    fn dir(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
-        if let Some(c) = self.dirs.get(dir) {
-            return Ok(c.clone());
-        }
-        if self.physical.is_some_and(|cwd| is_ancestor(dir, cwd)) {
-            return Ok(dir.to_path_buf());
-        }
-        let simple = dir.is_absolute()
-            && dir.components().all(|c| {
-                matches!(
-                    c,
-                    std::path::Component::RootDir | std::path::Component::Normal(_)
-                )
-            });
-        let resolved = match (simple, dir.parent(), dir.file_name()) {
-            (true, Some(parent), Some(name)) => {
-                let candidate = self.dir(parent)?.join(name);
-                if std::fs::symlink_metadata(&candidate)?
-                    .file_type()
-                    .is_symlink()
-                {
-                    std::fs::canonicalize(&candidate)?
-                } else {
-                    candidate
-                }
-            }
-            (true, None, _) => dir.to_path_buf(),
-            _ => std::fs::canonicalize(dir)?,
-        };
-        self.dirs.insert(dir.to_path_buf(), resolved.clone());
-        Ok(resolved)
-    }
-}
-
-/// The message for a skipped directory file, with the command that allows it, which pastes as
-/// it is in `cwd` (the path in it is relative to `cwd` when that is shorter).
-pub fn untrusted_message(path: &Path, state: FileState, cwd: &Path) -> String {
-    let shown = tilde(path);
-    let arg = match relative(cwd, path) {
-        Some(r) if r.as_os_str().len() < shown.len() => {
-            crate::display::escape_bytes(r.as_os_str().as_bytes())
-        }
-        _ => shown,
-    };
-    let allow = crate::display::command(&["strata", "allow", &arg]);
-    match state {
-        FileState::Denied => format!(
-            "{} is denied — it stays blocked until you run: {allow}",
-            tilde(path)
-        ),
-        _ => format!(
-            "{} is not allowed — review it, then run: {allow}",
-            tilde(path)
-        ),
-    }
-}
-
-/// The process's working directory as `getcwd` gives it, asked once (strata never changes
-/// directory).
-pub fn physical_cwd() -> Option<&'static Path> {
-    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
-}
-
-/// The directory files found from the cwd up, innermost directory first while discovering.
-struct Discovered {
-    /// Trusted files, parsed, with their reports; outermost first once done.
-    found: Vec<(LayerFile, FileReport)>,
-    /// Files that exist but were skipped.
-    skipped: Vec<FileReport>,
-    /// The innermost directory with a directory file.
-    nearest: Option<PathBuf>,
-    warnings: Vec<String>,
-}
-
-/// Walk from the cwd to the root (or a trusted `root = true`), reading every directory file
-/// and keeping those that are trusted. `trusting` holds the settings trust decisions may use:
-/// only the user's own files and flags set them.
-fn discover(req: &Request<'_>, trusting: &Settings, watch: &mut Watch) -> Result<Discovered> {
-    let mut out = Discovered {
-        found: Vec::new(),
-        skipped: Vec::new(),
-        nearest: None,
-        warnings: Vec::new(),
-    };
-    let physical = physical_cwd() == Some(req.cwd);
-    let mut canon = Canonical::new(physical.then_some(req.cwd));
-    watch.set_near(physical.then(|| req.cwd.to_path_buf()));
-    // Opened when first needed: most directories have no file and no record.
-    let mut opened: Option<trust::TrustStore> = None;
-    for dir in req.cwd.ancestors() {
-        let mut stop = false;
-        let mut here: Vec<(LayerFile, FileReport)> = Vec::new();
-        for (name, kind) in DIR_FILES.iter().zip([Kind::Dir, Kind::DirLocal]) {
-            let path = dir.join(name);
-            let read = watch.read(&path, trusting.layer_limit, Own::Any);
-            // The file under review is evaluated with the bytes given, on disk or not.
-            let candidate = req.candidate.filter(|c| {
-                c.key.file_name() == Some(OsStr::new(name))
-                    && canon
-                        .dir(dir)
-                        .is_ok_and(|d| c.key.parent() == Some(d.as_path()))
-            });
-            let bytes = match (read, candidate) {
-                (_, Some(c)) => c.bytes.to_vec(),
-                (Ok(Some(bytes)), None) => bytes,
-                (Ok(None), None) => {
-                    // A file that appears here later changes the environment only if it is
-                    // trusted on arrival: a decision recorded for its path, or a trust.paths
-                    // prefix. Only then is the place watched (and always in the cwd itself, so
-                    // a new file there is reported at once). Anything else shows at the next
-                    // change.
-                    if dir != req.cwd {
-                        let may_apply = match canon.dir(dir) {
-                            Ok(d) => {
-                                let c = d.join(name);
-                                trusting.trust_paths.iter().any(|p| c.starts_with(p))
-                                    || open_store(&mut opened, req.dirs)?.may_have(&c)
-                            }
-                            Err(_) => true,
-                        };
-                        if !may_apply {
-                            watch.pop();
-                        }
-                    }
-                    continue;
-                }
-                (Err(problem), None) => {
-                    // Anyone may put anything under this name in a directory above: skip it,
-                    // once, and go on with the files that can apply.
-                    out.nearest.get_or_insert_with(|| dir.to_path_buf());
-                    out.warnings.push(format!(
-                        "{}; skipped (remove or rename it)",
-                        problem.message(&path)
-                    ));
-                    out.skipped.push(FileReport {
-                        path,
-                        kind,
-                        state: FileState::Unreadable,
-                    });
-                    continue;
-                }
-            };
-            out.nearest.get_or_insert_with(|| dir.to_path_buf());
-            let link = candidate.is_none() && watch.last_was_link();
-            let base = canon
-                .dir(dir)
-                .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(dir)))?;
-            // Trust belongs to the file where it applies: the canonical directory and the
-            // file's own name, never the target of a symlink.
-            let key = base.join(name);
-            let target = if link {
-                Some(
-                    std::fs::canonicalize(&key)
-                        .map_err(|e| anyhow!("cannot resolve {}: {e}", tilde(&path)))?,
-                )
-            } else {
-                None
-            };
-            let standing = if candidate.is_some() {
-                Standing::Trusted
-            } else {
-                open_store(&mut opened, req.dirs)?.standing(
-                    &key,
-                    target.as_deref(),
-                    &bytes,
-                    &trusting.trust_paths,
-                )?
-            };
-            let state = match standing {
-                Standing::Trusted => FileState::Applied,
-                Standing::Untrusted => FileState::Untrusted,
-                Standing::Denied => FileState::Denied,
-            };
-            let report = FileReport {
-                path: path.clone(),
-                kind,
-                state,
-            };
-            if state != FileState::Applied {
-                if req.strict {
-                    bail!("{} (--strict)", untrusted_message(&path, state, req.cwd));
-                }
-                out.warnings.push(untrusted_message(&path, state, req.cwd));
-                out.skipped.push(report);
-                continue;
-            }
-            let mut f = file::parse(&path, kind, &bytes)?;
-            f.set_dir(base);
-            stop |= f.root;
-            here.push((f, report));
-        }
-        out.found.extend(here.into_iter().rev());
-        if stop {
-            for above in dir.ancestors().skip(1) {
-                for name in DIR_FILES {
-                    let path = above.join(name);
-                    if std::fs::symlink_metadata(&path).is_ok() {
-                        out.skipped.push(FileReport {
-                            path,
-                            kind: Kind::Dir,
-                            state: FileState::AboveRoot,
-                        });
-                    }
-                }
-            }
-            break;
-        }
-    }
-    out.found.reverse();
-    out.skipped.reverse();
-    Ok(out)
-}
-
-/// The trust store in `slot`, opened on first use.
-fn open_store<'s>(
-    slot: &'s mut Option<trust::TrustStore>,
-    dirs: &Dirs,
-) -> Result<&'s mut trust::TrustStore> {
-    if slot.is_none() {
-        *slot = Some(trust::TrustStore::open(dirs)?);
-    }
-    Ok(slot.as_mut().expect("opened above"))
-}
-
 /// The session's file, when a session is named and has one. The sessions directory and the
 /// file must be the user's own: their values apply without review.
 fn read_session(req: &Request<'_>) -> Result<Option<(PathBuf, Session)>> {
@@ -489,56 +201,10 @@ fn read_session(req: &Request<'_>) -> Result<Option<(PathBuf, Session)>> {
     }
 }
 
-/// The active context and what chose it, highest first: `--context`, `STRATA_CONTEXT`, the
-/// session's choice, a `context` setting (of a directory file, usually), the global selection.
-pub fn choose_context(
-    req: &Request<'_>,
-    session: Option<&Session>,
-    choosing: &Settings,
-) -> Option<(String, ContextSource)> {
-    if let Some(c) = req.context_flag {
-        return Some((c.to_string(), ContextSource::Flag));
-    }
-    if let Some(c) = req.context_env {
-        return Some((c.to_string(), ContextSource::Env));
-    }
-    if let Some(c) = session.and_then(|s| s.context.clone()) {
-        return Some((c, ContextSource::Session));
-    }
-    if let Some(c) = choosing.context.clone() {
-        let origin = choosing
-            .origin("context")
-            .cloned()
-            .unwrap_or(Origin::Flag("-c context".into()));
-        return Some((c, ContextSource::Setting(origin)));
-    }
-    contexts::current(req.dirs).map(|c| (c, ContextSource::Global))
-}
-
-/// Read the file of the chosen context.
-fn read_context(
-    req: &Request<'_>,
-    name: &str,
-    source: &ContextSource,
-    watch: &mut Watch,
-) -> Result<LayerFile> {
-    validate_name("context", name).map_err(|e| anyhow!("{e} (from {source})"))?;
-    crate::store::check_if_present(&req.dirs.contexts_dir())?;
-    let path = req.dirs.context_file(name);
-    let bytes = watch
-        .read(&path, files::LAYER_CAP, Own::Mine)
-        .map_err(|p| anyhow!(p.message(&path)))?;
-    let Some(bytes) = bytes else {
-        bail!(
-            "context {name:?} does not exist (chosen by {source}); create it with: strata context create {name} (or see: strata context list)"
-        );
-    };
-    file::parse(&path, Kind::Context, &bytes)
-}
-
-/// Evaluate the layer stack for `req`. Every path looked at (files that exist or could
-/// appear) is pushed to `watch` as it is looked at, so that even after an error the caller
-/// knows what to watch for the fix.
+/// Evaluate the layer stack for `req`: the user's files, discovery, the session, the context,
+/// the settings, then the merge. Every path looked at (files that exist or could appear) is
+/// pushed to `watch` as it is looked at, so that even after an error the caller knows what to
+/// watch for the fix.
 pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     for dir in [&req.dirs.config, &req.dirs.state, &req.dirs.data] {
         crate::store::check_if_present(dir)?;
@@ -546,74 +212,52 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     // strata's own files (trust records, the session, the context selection) are not watched
     // one by one: every command that writes them touches the reload marker.
     watch.push(req.dirs.reload_marker());
-    let mut settings = Settings::default();
+    let mut user = Settings::default();
     let mut reports: Vec<FileReport> = Vec::new();
-    let mut layers = user_layers(req.dirs, watch, &mut settings, &mut reports)?;
+    let mut layers = user_layers(req.dirs, watch, &mut user, &mut reports)?;
     // Trust decisions need trust.paths, which only the user's own files and flags may set.
-    let mut trusting = settings.clone();
+    let mut trusting = user.clone();
     trusting.apply_flags(req.flags)?;
+    let found = discover::discover(req, &trusting, watch)?;
+    let mut warnings = found.warnings;
+    let dir_layers: Vec<LayerFile> = found.found.iter().map(|(f, _)| f.clone()).collect();
+    reports.extend(found.found.into_iter().map(|(_, r)| r));
+    reports.extend(found.skipped);
 
-    let Discovered {
-        found,
-        skipped,
-        nearest,
-        mut warnings,
-    } = discover(req, &trusting, watch)?;
-    let dir_layers: Vec<LayerFile> = found.iter().map(|(f, _)| f.clone()).collect();
-    reports.extend(found.into_iter().map(|(_, r)| r));
-    reports.extend(skipped);
-
-    // The session, then the context (which the session, or a directory, may choose).
-    let now = sessions::now();
     let session = read_session(req)?;
-    let mut choosing = settings.clone();
-    for f in &dir_layers {
-        warnings.extend(choosing.apply_file(f.kind, &f.path, &f.settings)?);
-    }
-    choosing.apply_flags(req.flags)?;
-    let mut context = None;
-    if let Some((name, source)) = choose_context(req, session.as_ref().map(|(_, s)| s), &choosing) {
-        let f = read_context(req, &name, &source, watch)?;
-        warnings.extend(settings.apply_file(Kind::Context, &f.path, &f.settings)?);
-        reports.push(FileReport {
-            path: f.path.clone(),
-            kind: Kind::Context,
-            state: FileState::Applied,
-        });
-        context = Some(ActiveContext {
-            name,
-            source,
-            color: f.color.clone(),
-        });
-        layers.push(f);
-    }
-    for f in dir_layers {
-        settings.apply_file(f.kind, &f.path, &f.settings)?;
-        layers.push(f);
-    }
-    settings.apply_env()?;
-    settings.apply_flags(req.flags)?;
-    // A value that only flags may set keeps its flag origin even if a file set it later.
-    if let Some(Origin::Flag(_)) = trusting.origin("trust.paths") {
-        settings.trust_paths = trusting.trust_paths.clone();
-    }
-
-    let mut merge = Merge {
-        env: req.base.clone(),
-        assignments: Vec::new(),
-        lists: Vec::new(),
-        warnings: Vec::new(),
-        validating: req.candidate.map(|c| c.key.to_path_buf()),
-        dotenv_limit: settings.dotenv_limit,
-        files: Vec::new(),
+    let (context, settings) = {
+        let chosen = context::choose(
+            req,
+            session.as_ref().map(|(_, s)| s),
+            &user,
+            &dir_layers,
+            watch,
+        )?;
+        warnings.extend(chosen.warnings);
+        let mut settings = user;
+        if let Some((active, f)) = chosen.context {
+            warnings.extend(settings.apply_file(Kind::Context, &f.path, &f.settings)?);
+            reports.push(FileReport {
+                path: f.path.clone(),
+                kind: Kind::Context,
+                state: FileState::Applied,
+            });
+            layers.push(f);
+            (Some(active), settings)
+        } else {
+            (None, settings)
+        }
     };
+    let settings = finish_settings(settings, &dir_layers, req.flags, &trusting)?;
+    layers.extend(dir_layers);
+
+    let mut merge = merge::Merge::new(req, &settings);
     let active = context.as_ref().map(|c| c.name.as_str());
     for f in &layers {
         merge.layer(f, settings.dotenv_default, active, watch)?;
     }
     // Parsed files are done with: what follows reuses their memory instead of fresh pages.
     drop(layers);
-    reports.append(&mut merge.files);
     let mut deadline = None;
     if let Some((path, s)) = &session {
         reports.push(FileReport {
@@ -621,31 +265,10 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
             kind: Kind::Session,
             state: FileState::Applied,
         });
-        let path: Rc<Path> = Rc::from(path.as_path());
-        for (name, value) in s.values(now) {
-            merge.assign(name, &path, Pos::default(), Action::Session(value));
-        }
-        // The session is the innermost layer: its entries go in front of every file's.
-        for (var, prepend, append) in s.lists(now) {
-            for (entries, front) in [(&prepend, true), (&append, false)] {
-                for e in entries {
-                    merge.assignments.push(Assignment {
-                        var: var.clone(),
-                        path: path.clone(),
-                        pos: Pos::default(),
-                        action: if front {
-                            Action::Prepend(e.clone())
-                        } else {
-                            Action::Append(e.clone())
-                        },
-                    });
-                }
-            }
-            merge.lists.push((var, prepend, append));
-        }
-        deadline = s.next_expiry(now);
+        deadline = merge.session(path, s);
     }
     let target = merge.target();
+    reports.append(&mut merge.files);
     warnings.append(&mut merge.warnings);
     watch.dedup();
     Ok(Evaluation {
@@ -654,358 +277,36 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         assignments: merge.assignments,
         warnings,
         settings,
-        nearest,
+        nearest: found.nearest,
         context,
         deadline,
     })
 }
 
-/// The merge in progress: the environment resolved so far and what each file did.
-struct Merge {
-    env: Env,
-    assignments: Vec<Assignment>,
-    /// Per file, per list variable: (var, prepend, append), in application order.
-    lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
-    warnings: Vec<String>,
-    /// `strata allow` is validating this file (its key): a dotenv file of it that cannot be
-    /// read is an error, not a warning.
-    validating: Option<PathBuf>,
-    /// The largest dotenv file read (`limits.dotenv_file`).
-    dotenv_limit: u64,
-    /// The dotenv files read (or skipped), for the evaluation's report.
-    files: Vec<FileReport>,
-}
-
-impl Merge {
-    /// The target from everything merged: each variable's final value (or unset), and the
-    /// list edits in order (prepends innermost layer first, appends outermost first).
-    fn target(&mut self) -> Target {
-        let mut target = Target::default();
-        target.vars.reserve(self.assignments.len());
-        for a in &self.assignments {
-            if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
-                && !target.vars.contains_key(&a.var)
-            {
-                // Moved out: the merged environment is not needed after this.
-                target
-                    .vars
-                    .insert(a.var.clone(), self.env.remove(OsStr::new(&a.var)));
-            }
-        }
-        let mut lists: crate::env_diff::Ordered<ListEdit> = Default::default();
-        for (var, prepend, _) in self.lists.iter().rev() {
-            lists
-                .entry(var.clone())
-                .or_default()
-                .prepend
-                .extend(prepend.iter().cloned());
-        }
-        for (var, _, append) in &self.lists {
-            lists
-                .entry(var.clone())
-                .or_default()
-                .append
-                .extend(append.iter().cloned());
-        }
-        target.lists = lists;
-        target
+/// The settings in force: the user's files and the context (already in `settings`), then the
+/// directory files, outer first, then `STRATA_*` variables, then flags.
+fn finish_settings(
+    mut settings: Settings,
+    dir_layers: &[LayerFile],
+    flags: &[String],
+    trusting: &Settings,
+) -> Result<Settings> {
+    for f in dir_layers {
+        settings.apply_file(f.kind, &f.path, &f.settings)?;
     }
-
-    /// Record one assignment by the file `path` (shared by all of that file's assignments).
-    fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action) {
-        match &action {
-            Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
-                self.env.insert(var.as_str().into(), v.clone());
-            }
-            Action::Unset => {
-                self.env.remove(OsStr::new(&var));
-            }
-            Action::Prepend(_) | Action::Append(_) => {}
-        }
-        self.assignments.push(Assignment {
-            var,
-            path: path.clone(),
-            pos,
-            action,
-        });
+    settings.apply_env()?;
+    settings.apply_flags(flags)?;
+    // A value that only flags may set keeps its flag origin even if a file set it later.
+    if let Some(Origin::Flag(_)) = trusting.origin("trust.paths") {
+        settings.trust_paths = trusting.trust_paths.clone();
     }
-
-    /// Resolve and apply one table of `[env]` entries, with forward references to later keys
-    /// of the same table and cycle detection.
-    fn env_entries(
-        &mut self,
-        f: &LayerFile,
-        path: &Rc<Path>,
-        entries: &[EnvEntry],
-        dir: &Path,
-    ) -> Result<()> {
-        let mut resolver = Resolver {
-            path: &f.path,
-            entries,
-            env: &self.env,
-            dir,
-            index: entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.name.as_str(), i))
-                .collect(),
-            done: vec![None; entries.len()],
-            stack: Vec::new(),
-        };
-        for i in 0..entries.len() {
-            resolver.resolve(i)?;
-        }
-        let values: Vec<Option<OsString>> = resolver
-            .done
-            .into_iter()
-            .map(|v| v.expect("every key resolved"))
-            .collect();
-        for (e, v) in entries.iter().zip(values) {
-            let action = match v {
-                Some(v) => Action::Set(v),
-                None => Action::Unset,
-            };
-            self.assign(e.name.clone(), path, e.pos, action);
-        }
-        Ok(())
-    }
-
-    fn layer(
-        &mut self,
-        f: &LayerFile,
-        dotenv_default: bool,
-        active_context: Option<&str>,
-        watch: &mut Watch,
-    ) -> Result<()> {
-        let dir = f.dir().to_path_buf();
-        let shared: Rc<Path> = Rc::from(f.path.as_path());
-        // dotenv files first; [env] of the same file wins over them.
-        // (path, where it is listed, warn when missing)
-        let mut dotenvs: Vec<(String, Pos, bool)> = f
-            .dotenv
-            .iter()
-            .map(|e| (e.path.text.clone(), e.path.pos, !e.optional))
-            .collect();
-        if dotenv_default && f.kind.is_dir() && !dotenvs.iter().any(|(t, _, _)| t == ".env") {
-            dotenvs.push((".env".into(), Pos::default(), false));
-        }
-        let validating = self
-            .validating
-            .as_deref()
-            .is_some_and(|key| f.path.file_name().is_some_and(|n| f.dir().join(n) == key));
-        for (text, pos, listed) in dotenvs {
-            let path = resolve_path(&dir, OsStr::new(&text));
-            let bytes = match watch.read(&path, self.dotenv_limit, Own::Any) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => {
-                    if listed {
-                        self.warnings.push(format!(
-                            "{}:{}: dotenv file {} not found (skipped)",
-                            tilde(&f.path),
-                            pos.line,
-                            tilde(&path)
-                        ));
-                    }
-                    continue;
-                }
-                Err(problem) if validating => {
-                    bail!(
-                        "{}:{}: dotenv file: {}",
-                        tilde(&f.path),
-                        pos.line,
-                        problem.message(&path)
-                    )
-                }
-                Err(problem) => {
-                    self.warnings.push(format!(
-                        "{}:{}: dotenv file: {}; skipped",
-                        tilde(&f.path),
-                        pos.line,
-                        problem.message(&path)
-                    ));
-                    self.files.push(FileReport {
-                        path,
-                        kind: Kind::Dotenv,
-                        state: FileState::Unreadable,
-                    });
-                    continue;
-                }
-            };
-            self.files.push(FileReport {
-                path: path.clone(),
-                kind: Kind::Dotenv,
-                state: FileState::Applied,
-            });
-            let env = &self.env;
-            let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
-            let path: Rc<Path> = Rc::from(path);
-            for a in assigned {
-                file::check_settable(&a.name)
-                    .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
-                if file::runs_code(&a.name) {
-                    self.warnings.push(format!(
-                        "{}:{}: {} is not taken from a dotenv file: it makes the shell or the loader run code, and strata allow does not review dotenv files (set it in [env] or [path] of {} if you mean it)",
-                        tilde(&path),
-                        a.line,
-                        a.name,
-                        tilde(&f.path)
-                    ));
-                    continue;
-                }
-                let pos = Pos {
-                    line: a.line,
-                    col: 1,
-                };
-                self.assign(a.name, &path, pos, Action::Dotenv(a.value));
-            }
-        }
-        // [env], then the section of the active context.
-        self.env_entries(f, &shared, &f.env, &dir)?;
-        if let Some(name) = active_context
-            && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
-        {
-            self.env_entries(f, &shared, entries, &dir)?;
-        }
-        // List edits.
-        for edits in &f.lists {
-            let mut prepend = Vec::new();
-            let mut append = Vec::new();
-            for (entries, out, front) in [
-                (&edits.prepend, &mut prepend, true),
-                (&edits.append, &mut append, false),
-            ] {
-                for e in entries {
-                    let env = &self.env;
-                    let text = interpolate(&e.text, &mut |n| {
-                        Ok(if n == "STRATA_DIR" {
-                            Some(dir.clone().into_os_string())
-                        } else {
-                            env.get(OsStr::new(n)).cloned()
-                        })
-                    })
-                    .map_err(|err| {
-                        anyhow!("{}:{}:{}: {err}", tilde(&f.path), e.pos.line, e.pos.col)
-                    })?;
-                    if text.as_bytes().contains(&b':') {
-                        bail!(
-                            "{}:{}:{}: a {} entry cannot contain ':' (write one entry per string)",
-                            tilde(&f.path),
-                            e.pos.line,
-                            e.pos.col,
-                            edits.var
-                        );
-                    }
-                    let entry = resolve_path(&dir, &text).into_os_string();
-                    out.push(entry.clone());
-                    let action = if front {
-                        Action::Prepend(entry)
-                    } else {
-                        Action::Append(entry)
-                    };
-                    self.assignments.push(Assignment {
-                        var: edits.var.clone(),
-                        path: shared.clone(),
-                        pos: e.pos,
-                        action,
-                    });
-                }
-            }
-            self.lists.push((edits.var.clone(), prepend, append));
-        }
-        Ok(())
-    }
-}
-
-/// A path entry relative to a file's directory; `~/` means the home directory.
-fn resolve_path(dir: &Path, text: &OsStr) -> PathBuf {
-    let s = text.as_bytes();
-    if s.starts_with(b"~/") || s == b"~" {
-        return expand_home(&text.to_string_lossy());
-    }
-    let p = Path::new(text);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        dir.join(p)
-    }
-}
-
-/// Resolves one file's `[env]` keys, following references to other keys of the same file.
-struct Resolver<'a> {
-    path: &'a Path,
-    entries: &'a [EnvEntry],
-    env: &'a Env,
-    dir: &'a Path,
-    index: HashMap<&'a str, usize>,
-    done: Vec<Option<Option<OsString>>>,
-    stack: Vec<usize>,
-}
-
-impl Resolver<'_> {
-    fn resolve(&mut self, i: usize) -> Result<Option<OsString>> {
-        if let Some(v) = &self.done[i] {
-            return Ok(v.clone());
-        }
-        let entry: &EnvEntry = &self.entries[i];
-        if let Some(at) = self.stack.iter().position(|&j| j == i) {
-            let mut chain: Vec<&str> = self.stack[at..]
-                .iter()
-                .map(|&j| self.entries[j].name.as_str())
-                .collect();
-            chain.push(&entry.name);
-            let first = &self.entries[self.stack[at]];
-            bail!(
-                "{}:{}:{}: interpolation cycle: {} (break it with a literal value or ${{VAR:-default}})",
-                tilde(self.path),
-                first.pos.line,
-                first.pos.col,
-                chain.join(" → ")
-            );
-        }
-        let Some(text) = entry.value.clone() else {
-            self.done[i] = Some(None);
-            return Ok(None);
-        };
-        self.stack.push(i);
-        let mut failure: Option<anyhow::Error> = None;
-        let result = interpolate(&text, &mut |name| {
-            if name == "STRATA_DIR" {
-                return Ok(Some(self.dir.as_os_str().to_owned()));
-            }
-            if name != entry.name
-                && let Some(&j) = self.index.get(name)
-            {
-                return match self.resolve(j) {
-                    Ok(v) => Ok(v),
-                    Err(e) => {
-                        let msg = e.to_string();
-                        failure = Some(e);
-                        Err(InterpError::Lookup(msg))
-                    }
-                };
-            }
-            Ok(self.env.get(OsStr::new(name)).cloned())
-        });
-        self.stack.pop();
-        let value = match (result, failure) {
-            (_, Some(e)) => return Err(e),
-            (Ok(v), None) => v,
-            (Err(e), None) => bail!(
-                "{}:{}:{}: {}: {e}",
-                tilde(self.path),
-                entry.pos.line,
-                entry.pos.col,
-                entry.name
-            ),
-        };
-        self.done[i] = Some(Some(value.clone()));
-        Ok(Some(value))
-    }
+    Ok(settings)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::trust;
     use std::fs;
 
     struct W {
@@ -1075,27 +376,6 @@ mod tests {
             .cloned()
             .flatten()
             .map(|v| v.into_string().unwrap())
-    }
-
-    #[test]
-    fn shared_canonicalisation_matches_realpath() {
-        let w = W::new();
-        w.file("real/deep/x/.strata.toml", "");
-        std::os::unix::fs::symlink(w.root.join("real/deep"), w.root.join("link")).unwrap();
-        let mut c = Canonical::new(None);
-        for p in [
-            w.root.join("link/x"),
-            w.root.join("real/deep/x"),
-            w.root.join("link"),
-            w.root.join("real/deep/../deep/x"),
-        ] {
-            assert_eq!(
-                c.dir(&p).unwrap(),
-                fs::canonicalize(&p).unwrap(),
-                "{}",
-                p.display()
-            );
-        }
     }
 
     #[test]

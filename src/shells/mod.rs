@@ -187,7 +187,7 @@ impl Script {
     /// callers validate names, and this is the last line of defence for code that is `eval`ed.
     /// bash and zsh get `builtin`, so a user's function named `export` cannot intercept it.
     pub fn set(&mut self, name: &str, value: &[u8]) {
-        if !crate::layers::file::valid_name(name) {
+        if !crate::names::valid_name(name) {
             debug_assert!(false, "invalid name {name:?} reached the shell renderer");
             return;
         }
@@ -204,7 +204,7 @@ impl Script {
 
     /// Remove `name` from the environment (`-v`: never a function of that name).
     pub fn unset(&mut self, name: &str) {
-        if !crate::layers::file::valid_name(name) {
+        if !crate::names::valid_name(name) {
             debug_assert!(false, "invalid name {name:?} reached the shell renderer");
             return;
         }

@@ -3,27 +3,13 @@
 //! `previous-context` (for `strata context use -`).
 
 use anyhow::{Result, bail};
+
+use crate::names::validate_name;
+
 use std::path::{Path, PathBuf};
 
 use super::{Dirs, LockPolicy, ensure_private_dir, lock};
 use crate::display::tilde;
-
-/// Check a context or session name: 1–64 characters of letters, digits, `.`, `_`, `-`, not
-/// starting with `-` or `.`, so it is always one plain file name (no `/`, no `..`).
-pub fn validate_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        && !name.starts_with(['-', '.']);
-    if !ok {
-        bail!(
-            "invalid {what} name {name:?}: use 1-64 letters, digits, '.', '_' or '-', not starting with '-' or '.'"
-        );
-    }
-    Ok(())
-}
 
 impl Dirs {
     /// The directory of context files.

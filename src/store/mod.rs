@@ -263,7 +263,7 @@ pub fn named_toml_files(dir: &Path, what: &str) -> Result<Vec<(String, fs::DirEn
         .filter_map(|e| {
             let file = e.file_name().into_string().ok()?;
             let name = file.strip_suffix(".toml")?;
-            contexts::validate_name(what, name).ok()?;
+            crate::names::validate_name(what, name).ok()?;
             Some((name.to_string(), e))
         })
         .collect();

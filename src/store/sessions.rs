@@ -26,9 +26,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::contexts::validate_name;
 use super::{Dirs, LockPolicy, ensure_private_dir, update};
 use crate::display::tilde;
+use crate::names::validate_name;
 
 /// One session's stored state.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,12 +54,7 @@ pub struct Session {
     pub expires: BTreeMap<String, i64>,
 }
 
-/// Seconds since the Unix epoch, now.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+use crate::clock::now;
 
 /// A value that is not UTF-8, for the `[bytes]` table.
 fn percent_encode(bytes: &[u8]) -> String {
@@ -199,7 +194,7 @@ impl Session {
             .chain(session.prepend.keys())
             .chain(session.append.keys())
         {
-            if !crate::layers::file::valid_name(name) {
+            if !crate::names::valid_name(name) {
                 return Err(corrupt(format!(
                     "invalid variable name {:?}",
                     crate::display::escape(name)
@@ -207,12 +202,12 @@ impl Session {
             }
         }
         for (name, value) in &session.env {
-            crate::layers::file::check_value(value.as_bytes())
+            crate::names::check_value(value.as_bytes())
                 .map_err(|msg| corrupt(format!("{name}: {msg}")))?;
         }
         for (name, entries) in session.prepend.iter().chain(&session.append) {
             for e in entries {
-                crate::layers::file::check_value(e.as_bytes())
+                crate::names::check_value(e.as_bytes())
                     .map_err(|msg| corrupt(format!("{name}: {msg}")))?;
                 if e.contains(':') {
                     return Err(corrupt(format!("{name}: a list entry cannot contain ':'")));

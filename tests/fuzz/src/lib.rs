@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use libfuzzer_sys::arbitrary::{Arbitrary, Unstructured};
 use strata_env::env_diff::{Change, Env, apply, base_env, changes};
 use strata_env::files::Stamp;
-use strata_env::layers::file::{Kind, parse, valid_name};
+use strata_env::layers::file::{Kind, parse};
+use strata_env::names::valid_name;
 use strata_env::shells::{Script, Shell};
 use strata_env::state::{
     Added, Key, ListRecord, NoSpill, State, VarRecord, Watched, seal, unchanged,
