@@ -336,64 +336,14 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         deadline: eval.deadline,
         prompt: prompt_info(&eval),
     };
-    let log = eval.settings.log;
-    if log != Log::Quiet {
-        // The same warnings as last time (a re-evaluation in the same place) are not repeated.
-        if state.as_ref().and_then(|s| s.notice) != new_state.notice {
-            ex.messages.extend(condensed(&eval.warnings));
-        }
-        // A new shell's first evaluation (no state yet) is quiet unless a directory file
-        // applies: a terminal that opens with the global context active need not list it.
+    if eval.settings.log != Log::Quiet {
         let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
-        let dir_applies = eval
-            .files
-            .iter()
-            .any(|f| f.kind.is_dir() && f.state == layers::FileState::Applied);
-        if !diff.is_empty() && (!first || dir_applies) {
-            let place: Vec<String> = eval
-                .context
-                .iter()
-                .map(|c| c.name.clone())
-                .chain(eval.nearest.as_deref().map(tilde))
-                .collect();
-            let place = if place.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", place.join(" · "))
-            };
-            if eval.settings.hide_diff {
-                ex.messages.push(format!("environment updated{place}"));
-            } else {
-                ex.messages
-                    .push(format!("{}{place}", env_diff::summary(&diff)));
-            }
-        }
-        if log == Log::Verbose {
-            for f in &eval.files {
-                ex.messages.push(format!(
-                    "{} {} ({:?})",
-                    f.kind.label(),
-                    tilde(&f.path),
-                    f.state
-                ));
-            }
-        }
+        let repeat = state.as_ref().and_then(|s| s.notice) == new_state.notice;
+        ex.messages.extend(report(&eval, &diff, first, repeat));
     }
-    // STRATA_PROMPT is strata's own: set while there is something to show, not restored.
-    let shown = prompt::render(
-        &eval.settings.prompt_format,
-        &new_state.prompt,
-        &ex.session.to_string_lossy(),
-        None,
-        false,
-    );
-    let prompt_value = (!shown.is_empty()).then(|| OsString::from(shown));
-    let prompt_values: env_diff::Ordered<Option<OsString>> =
-        [(PROMPT_VAR.to_string(), prompt_value)]
-            .into_iter()
-            .collect();
+    let prompt = prompt_value(&eval, &new_state, &ex.session);
     let mut all = diff;
-    all.extend(changes(&ex.current, &prompt_values));
+    all.extend(changes(&ex.current, &prompt));
     ex.emit(&all, &new_state);
     // The process ends here: freeing these thousands of small allocations one by one would
     // cost a tenth of the run.
@@ -402,8 +352,70 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
     Ok(())
 }
 
+/// What the hook says about an evaluation: its warnings (unless they are the ones it said last
+/// time), the change line, and with `log = verbose` every file. A new shell's `first`
+/// evaluation is quiet unless a directory file applies: a terminal that opens with the global
+/// context active need not list it.
+fn report(eval: &layers::Evaluation, diff: &[Change], first: bool, repeat: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if !repeat {
+        out.extend(condensed(&eval.warnings));
+    }
+    let dir_applies = eval
+        .files
+        .iter()
+        .any(|f| f.kind.is_dir() && f.state == layers::FileState::Applied);
+    if !diff.is_empty() && (!first || dir_applies) {
+        let place: Vec<String> = eval
+            .context
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(eval.nearest.as_deref().map(tilde))
+            .collect();
+        let place = if place.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", place.join(" · "))
+        };
+        if eval.settings.hide_diff {
+            out.push(format!("environment updated{place}"));
+        } else {
+            out.push(format!("{}{place}", env_diff::summary(diff)));
+        }
+    }
+    if eval.settings.log == Log::Verbose {
+        for f in &eval.files {
+            out.push(format!(
+                "{} {} ({:?})",
+                f.kind.label(),
+                tilde(&f.path),
+                f.state
+            ));
+        }
+    }
+    out
+}
+
 /// The variable the hook keeps up to date with the plain prompt segment.
 pub const PROMPT_VAR: &str = "STRATA_PROMPT";
+
+/// `STRATA_PROMPT`, strata's own variable: set while there is something to show (`None`
+/// unsets it), never restored.
+fn prompt_value(
+    eval: &layers::Evaluation,
+    state: &State,
+    session: &OsStr,
+) -> env_diff::Ordered<Option<OsString>> {
+    let shown = prompt::render(
+        &eval.settings.prompt_format,
+        &state.prompt,
+        &session.to_string_lossy(),
+        None,
+        false,
+    );
+    let value = (!shown.is_empty()).then(|| OsString::from(shown));
+    [(PROMPT_VAR.to_string(), value)].into_iter().collect()
+}
 
 /// The prompt facts of an evaluation.
 pub fn prompt_info(eval: &layers::Evaluation) -> PromptInfo {

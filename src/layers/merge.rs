@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::file::{EnvEntry, Kind, LayerFile, Pos};
+use super::file::{EnvEntry, Kind, LayerFile, ListEdits, Pos};
 use super::interp::{InterpError, interpolate};
 use super::{Action, Assignment, FileReport, FileState, Request, Watch, dotenv};
 use crate::display::tilde;
@@ -171,6 +171,8 @@ impl Merge {
         Ok(())
     }
 
+    /// Apply one layer file: its dotenv files, then `[env]`, then the active context's
+    /// section, then its list edits.
     pub fn layer(
         &mut self,
         f: &LayerFile,
@@ -178,9 +180,28 @@ impl Merge {
         active_context: Option<&str>,
         watch: &mut Watch,
     ) -> Result<()> {
-        let dir = f.dir().to_path_buf();
         let shared: Rc<Path> = Rc::from(f.path.as_path());
         // dotenv files first; [env] of the same file wins over them.
+        self.dotenv_files(f, dotenv_default, watch)?;
+        self.env_entries(f, &shared, &f.env, f.dir())?;
+        if let Some(name) = active_context
+            && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
+        {
+            self.env_entries(f, &shared, entries, f.dir())?;
+        }
+        for edits in &f.lists {
+            self.list_edits(f, &shared, edits)?;
+        }
+        Ok(())
+    }
+
+    /// The dotenv files `f` lists (and `.env` with `dotenv.default`), in order.
+    fn dotenv_files(
+        &mut self,
+        f: &LayerFile,
+        dotenv_default: bool,
+        watch: &mut Watch,
+    ) -> Result<()> {
         // (path, where it is listed, warn when missing)
         let mut dotenvs: Vec<(String, Pos, bool)> = f
             .dotenv
@@ -195,33 +216,25 @@ impl Merge {
             .as_deref()
             .is_some_and(|key| f.path.file_name().is_some_and(|n| f.dir().join(n) == key));
         for (text, pos, listed) in dotenvs {
-            let path = resolve_path(&dir, OsStr::new(&text));
+            let path = resolve_path(f.dir(), OsStr::new(&text));
+            let at = format!("{}:{}", tilde(&f.path), pos.line);
             let bytes = match watch.read(&path, self.dotenv_limit, Own::Any) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => {
                     if listed {
                         self.warnings.push(format!(
-                            "{}:{}: dotenv file {} not found (skipped)",
-                            tilde(&f.path),
-                            pos.line,
+                            "{at}: dotenv file {} not found (skipped)",
                             tilde(&path)
                         ));
                     }
                     continue;
                 }
                 Err(problem) if validating => {
-                    bail!(
-                        "{}:{}: dotenv file: {}",
-                        tilde(&f.path),
-                        pos.line,
-                        problem.message(&path)
-                    )
+                    bail!("{at}: dotenv file: {}", problem.message(&path))
                 }
                 Err(problem) => {
                     self.warnings.push(format!(
-                        "{}:{}: dotenv file: {}; skipped",
-                        tilde(&f.path),
-                        pos.line,
+                        "{at}: dotenv file: {}; skipped",
                         problem.message(&path)
                     ));
                     self.files.push(FileReport {
@@ -237,82 +250,81 @@ impl Merge {
                 kind: Kind::Dotenv,
                 state: FileState::Applied,
             });
-            let env = &self.env;
-            let assigned = dotenv::parse(&path, &bytes, &|n| env.get(OsStr::new(n)).cloned())?;
-            let path: Rc<Path> = Rc::from(path);
-            for a in assigned {
-                crate::names::check_settable(&a.name)
-                    .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
-                if crate::names::runs_code(&a.name) {
-                    self.warnings.push(format!(
-                        "{}:{}: {} is not taken from a dotenv file: it makes the shell or the loader run code, and strata allow does not review dotenv files (set it in [env] or [path] of {} if you mean it)",
-                        tilde(&path),
-                        a.line,
-                        a.name,
-                        tilde(&f.path)
-                    ));
-                    continue;
-                }
-                let pos = Pos {
-                    line: a.line,
-                    col: 1,
-                };
-                self.assign(a.name, &path, pos, Action::Dotenv(a.value));
+            self.dotenv(f, path, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// One dotenv file's assignments. Variables that make the shell or the loader run code are
+    /// not taken from it (the content hash does not cover it), with a warning per line.
+    fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8]) -> Result<()> {
+        let env = &self.env;
+        let assigned = dotenv::parse(&path, bytes, &|n| env.get(OsStr::new(n)).cloned())?;
+        let path: Rc<Path> = Rc::from(path);
+        for a in assigned {
+            crate::names::check_settable(&a.name)
+                .map_err(|msg| anyhow!("{}:{}: {msg}", tilde(&path), a.line))?;
+            if crate::names::runs_code(&a.name) {
+                self.warnings.push(format!(
+                    "{}:{}: {} is not taken from a dotenv file: it makes the shell or the loader run code, and strata allow does not review dotenv files (set it in [env] or [path] of {} if you mean it)",
+                    tilde(&path),
+                    a.line,
+                    a.name,
+                    tilde(&f.path)
+                ));
+                continue;
             }
+            let pos = Pos {
+                line: a.line,
+                col: 1,
+            };
+            self.assign(a.name, &path, pos, Action::Dotenv(a.value));
         }
-        // [env], then the section of the active context.
-        self.env_entries(f, &shared, &f.env, &dir)?;
-        if let Some(name) = active_context
-            && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
-        {
-            self.env_entries(f, &shared, entries, &dir)?;
-        }
-        // List edits.
-        for edits in &f.lists {
-            let mut prepend = Vec::new();
-            let mut append = Vec::new();
-            for (entries, out, front) in [
-                (&edits.prepend, &mut prepend, true),
-                (&edits.append, &mut append, false),
-            ] {
-                for e in entries {
-                    let env = &self.env;
-                    let text = interpolate(&e.text, &mut |n| {
-                        Ok(if n == "STRATA_DIR" {
-                            Some(dir.clone().into_os_string())
-                        } else {
-                            env.get(OsStr::new(n)).cloned()
-                        })
+        Ok(())
+    }
+
+    /// One `[path]` or `[paths.NAME]` table: entries interpolated, resolved from the file's
+    /// directory, and recorded in order.
+    fn list_edits(&mut self, f: &LayerFile, shared: &Rc<Path>, edits: &ListEdits) -> Result<()> {
+        let dir = f.dir();
+        let mut prepend = Vec::new();
+        let mut append = Vec::new();
+        for (entries, out, front) in [
+            (&edits.prepend, &mut prepend, true),
+            (&edits.append, &mut append, false),
+        ] {
+            for e in entries {
+                let at = format!("{}:{}:{}", tilde(&f.path), e.pos.line, e.pos.col);
+                let env = &self.env;
+                let text = interpolate(&e.text, &mut |n| {
+                    Ok(if n == "STRATA_DIR" {
+                        Some(dir.as_os_str().to_owned())
+                    } else {
+                        env.get(OsStr::new(n)).cloned()
                     })
-                    .map_err(|err| {
-                        anyhow!("{}:{}:{}: {err}", tilde(&f.path), e.pos.line, e.pos.col)
-                    })?;
-                    if text.as_bytes().contains(&b':') {
-                        bail!(
-                            "{}:{}:{}: a {} entry cannot contain ':' (write one entry per string)",
-                            tilde(&f.path),
-                            e.pos.line,
-                            e.pos.col,
-                            edits.var
-                        );
-                    }
-                    let entry = resolve_path(&dir, &text).into_os_string();
-                    out.push(entry.clone());
-                    let action = if front {
+                })
+                .map_err(|err| anyhow!("{at}: {err}"))?;
+                if text.as_bytes().contains(&b':') {
+                    bail!(
+                        "{at}: a {} entry cannot contain ':' (write one entry per string)",
+                        edits.var
+                    );
+                }
+                let entry = resolve_path(dir, &text).into_os_string();
+                out.push(entry.clone());
+                self.assignments.push(Assignment {
+                    var: edits.var.clone(),
+                    path: shared.clone(),
+                    pos: e.pos,
+                    action: if front {
                         Action::Prepend(entry)
                     } else {
                         Action::Append(entry)
-                    };
-                    self.assignments.push(Assignment {
-                        var: edits.var.clone(),
-                        path: shared.clone(),
-                        pos: e.pos,
-                        action,
-                    });
-                }
+                    },
+                });
             }
-            self.lists.push((edits.var.clone(), prepend, append));
         }
+        self.lists.push((edits.var.clone(), prepend, append));
         Ok(())
     }
 }
