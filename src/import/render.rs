@@ -113,8 +113,9 @@ pub(super) fn render_entry(r: &Renderer<'_>, pieces: &[Piece]) -> Res<String> {
     Ok(out)
 }
 
+/// The translation as a `.strata.toml`: `root`, `[env]`, `[path]`/`[paths.*]`, `[dotenv]`,
+/// then the lines that were not translated, as comments.
 pub(super) fn render(text: &str, mut t: Translator) -> Translation {
-    let lines: Vec<&str> = text.lines().collect();
     let mut vars: Vec<(&String, &VarState)> = t.vars.iter().collect();
     vars.sort_by_key(|(_, v)| v.order);
     let finals: HashMap<&str, usize> = vars
@@ -123,69 +124,121 @@ pub(super) fn render(text: &str, mut t: Translator) -> Translation {
         .map(|(n, v)| (n.as_str(), v.idx))
         .collect();
     let r = Renderer { finals };
-
+    let mut more = More::default();
     let mut doc = toml_edit::DocumentMut::new();
     doc["root"] = toml_edit::value(t.source_up.is_none());
-    let mut env = toml_edit::Table::new();
-    let mut extra_untranslated: Vec<(usize, String)> = Vec::new();
-    let mut extra_notes: Vec<String> = Vec::new();
-    for (name, v) in &vars {
-        match (&v.value, v.exported) {
-            (Some(val), true) => {
-                let mut s = String::new();
-                match r.render(val, Some(name), &mut s) {
-                    Ok(()) => {
-                        // One line per value: a multi-line string would show lines that look
-                        // like TOML of their own to whoever reviews the file.
-                        env[name.as_str()] = if s.chars().any(char::is_control) {
-                            let one: toml_edit::Value = crate::codec::toml_basic(&s)
-                                .parse()
-                                .expect("a basic string is a TOML value");
-                            toml_edit::value(one)
-                        } else {
-                            toml_edit::value(s)
-                        };
-                    }
-                    Err(e) => extra_untranslated.push((v.line, e)),
-                }
-            }
-            (None, _) if v.unset => {
-                env[name.as_str()] = toml_edit::value(false);
-            }
-            (Some(_), false) => {
-                t.local_lines.push(((*name).clone(), v.line));
-            }
-            _ => {}
-        }
+    let (env, local) = env_table(&r, &vars, &mut more);
+    if !env.is_empty() {
+        doc["env"] = toml_edit::Item::Table(env);
     }
+    list_tables(&r, &t, &mut doc, &mut more);
+    if !t.dotenv.is_empty() {
+        doc["dotenv"] = toml_edit::Item::Table(dotenv_table(&t.dotenv));
+    }
+    t.local_lines.extend(local);
     for (name, line) in &t.local_lines {
         t.notes.push(format!(
             "line {line}: {name} is set but not exported, so direnv does not put it in the environment (unless your shell already exports it); it is only used where the .envrc refers to it"
         ));
     }
-    if !env.is_empty() {
-        doc["env"] = toml_edit::Item::Table(env);
+    t.untranslated.extend(more.untranslated);
+    t.notes.extend(more.notes);
+    let untranslated = untranslated_lines(text, t.untranslated);
+    let mut notes = t.notes;
+    notes.insert(
+        0,
+        match t.source_up {
+            Some(line) => format!(
+                "line {line}: source_up → root = false: strata applies every .strata.toml above this directory by default (import the parent .envrc files too)"
+            ),
+            None => "no source_up: direnv loads only this .envrc, so root = true stops strata from applying .strata.toml files above it".into(),
+        },
+    );
+    let mut toml = String::from("# Imported from .envrc by `strata import direnv`.\n");
+    toml.push_str(&doc.to_string());
+    if !untranslated.is_empty() {
+        toml.push_str(
+            "\n# Not translated (translate by hand, or keep them out of the environment):\n",
+        );
+        for (line, text, reason) in &untranslated {
+            toml.push_str(&format!(
+                "#   line {line}: {}\n#     ({})\n",
+                one_line(text),
+                one_line(reason)
+            ));
+        }
     }
+    Translation {
+        toml,
+        untranslated,
+        notes,
+    }
+}
+
+/// What rendering found beside the tables: lines it could not render, and notes.
+#[derive(Default)]
+struct More {
+    untranslated: Vec<(usize, String)>,
+    notes: Vec<String>,
+}
+
+/// `[env]`: exported values and unsets; also the variables set but never exported.
+fn env_table(
+    r: &Renderer<'_>,
+    vars: &[(&String, &VarState)],
+    more: &mut More,
+) -> (toml_edit::Table, Vec<(String, usize)>) {
+    let mut env = toml_edit::Table::new();
+    let mut local = Vec::new();
+    for (name, v) in vars {
+        match (&v.value, v.exported) {
+            (Some(val), true) => {
+                let mut s = String::new();
+                match r.render(val, Some(name), &mut s) {
+                    // One line per value: a multi-line string would show lines that look like
+                    // TOML of their own to whoever reviews the file.
+                    Ok(()) if s.chars().any(char::is_control) => {
+                        let one: toml_edit::Value = crate::codec::toml_basic(&s)
+                            .parse()
+                            .expect("a basic string is a TOML value");
+                        env[name.as_str()] = toml_edit::value(one);
+                    }
+                    Ok(()) => env[name.as_str()] = toml_edit::value(s),
+                    Err(e) => more.untranslated.push((v.line, e)),
+                }
+            }
+            (None, _) if v.unset => env[name.as_str()] = toml_edit::value(false),
+            (Some(_), false) => local.push(((*name).clone(), v.line)),
+            _ => {}
+        }
+    }
+    (env, local)
+}
+
+/// `[path]` and `[paths.VAR]`: each list's prepend and append entries.
+fn list_tables(
+    r: &Renderer<'_>,
+    t: &Translator,
+    doc: &mut toml_edit::DocumentMut,
+    more: &mut More,
+) {
     let mut paths = toml_edit::Table::new();
     paths.set_implicit(true);
     for (var, edits) in &t.lists {
         let mut table = toml_edit::Table::new();
         for (key, entries) in [("prepend", &edits.prepend), ("append", &edits.append)] {
-            if entries.is_empty() {
-                continue;
-            }
             let mut arr = toml_edit::Array::new();
             for (e, line) in entries {
-                match render_entry(&r, e) {
+                match render_entry(r, e) {
                     Ok(s) => {
                         if s == ".." || s.starts_with("../") {
-                            extra_notes.push(format!(
+                            more.notes.push(format!(
                                 "line {line}: direnv adds {s} to {var} as a clean absolute path (the parent directory's path); strata adds it as DIR/{s}, the same directory spelled differently"
                             ));
                         }
                         arr.push(s);
                     }
-                    Err(err) => extra_untranslated.push((*line, err)),
+                    Err(err) => more.untranslated.push((*line, err)),
                 }
             }
             if !arr.is_empty() {
@@ -204,73 +257,41 @@ pub(super) fn render(text: &str, mut t: Translator) -> Translation {
     if !paths.is_empty() {
         doc["paths"] = toml_edit::Item::Table(paths);
     }
-    if !t.dotenv.is_empty() {
-        let mut table = toml_edit::Table::new();
-        let files: toml_edit::Array = t
-            .dotenv
-            .iter()
-            .map(|(file, optional)| -> toml_edit::Value {
-                if *optional {
-                    let mut entry = toml_edit::InlineTable::new();
-                    entry.insert("path", file.as_str().into());
-                    entry.insert("optional", true.into());
-                    entry.into()
-                } else {
-                    file.as_str().into()
-                }
-            })
-            .collect();
-        table["files"] = toml_edit::value(files);
-        doc["dotenv"] = toml_edit::Item::Table(table);
-    }
+}
 
-    t.untranslated.extend(extra_untranslated);
-    t.notes.extend(extra_notes);
-    t.untranslated.sort_by_key(|(l, _)| *l);
-    t.untranslated.dedup_by_key(|(l, _)| *l);
-    let untranslated: Vec<(usize, String, String)> = t
-        .untranslated
+/// `[dotenv] files`, an optional file as `{ path = …, optional = true }`.
+fn dotenv_table(files: &[(String, bool)]) -> toml_edit::Table {
+    let mut table = toml_edit::Table::new();
+    let files: toml_edit::Array = files
+        .iter()
+        .map(|(file, optional)| -> toml_edit::Value {
+            if *optional {
+                let mut entry = toml_edit::InlineTable::new();
+                entry.insert("path", file.as_str().into());
+                entry.insert("optional", true.into());
+                entry.into()
+            } else {
+                file.as_str().into()
+            }
+        })
+        .collect();
+    table["files"] = toml_edit::value(files);
+    table
+}
+
+/// The untranslated lines with their text, once each, in order, without blank lines and
+/// comments.
+fn untranslated_lines(text: &str, mut lines: Vec<(usize, String)>) -> Vec<(usize, String, String)> {
+    let source: Vec<&str> = text.lines().collect();
+    lines.sort_by_key(|(l, _)| *l);
+    lines.dedup_by_key(|(l, _)| *l);
+    lines
         .into_iter()
         .filter_map(|(line, reason)| {
-            let text = lines.get(line - 1).map_or("", |l| l.trim_end());
+            let text = source.get(line - 1).map_or("", |l| l.trim_end());
             let trimmed = text.trim_start();
             (!trimmed.is_empty() && !trimmed.starts_with('#'))
                 .then(|| (line, text.to_string(), reason))
         })
-        .collect();
-
-    let mut notes = t.notes;
-    match t.source_up {
-        Some(line) => notes.insert(
-            0,
-            format!(
-                "line {line}: source_up → root = false: strata applies every .strata.toml above this directory by default (import the parent .envrc files too)"
-            ),
-        ),
-        None => notes.insert(
-            0,
-            "no source_up: direnv loads only this .envrc, so root = true stops strata from applying .strata.toml files above it".into(),
-        ),
-    }
-
-    let mut toml = String::from("# Imported from .envrc by `strata import direnv`.\n");
-    let body = doc.to_string();
-    toml.push_str(&body);
-    if !untranslated.is_empty() {
-        toml.push_str(
-            "\n# Not translated (translate by hand, or keep them out of the environment):\n",
-        );
-        for (line, text, reason) in &untranslated {
-            toml.push_str(&format!(
-                "#   line {line}: {}\n#     ({})\n",
-                one_line(text),
-                one_line(reason)
-            ));
-        }
-    }
-    Translation {
-        toml,
-        untranslated,
-        notes,
-    }
+        .collect()
 }
