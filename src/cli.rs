@@ -85,145 +85,230 @@ pub enum EnvFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the shell hook; put `eval "$(strata hook bash)"` in your rc file.
-    Hook {
-        /// bash, zsh or fish.
-        shell: Shell,
-        /// Also write, at PATH (mode 0600), a small bash file for BASH_ENV: every
-        /// non-interactive `bash -c` started with BASH_ENV=PATH then sees the session's state
-        /// and the directory layers of its cwd, with no rc file.
-        #[arg(long, value_name = "PATH")]
-        env_file: Option<PathBuf>,
-    },
+    Hook(HookArgs),
     /// Print the code that moves the current environment to the target one.
-    Export {
-        /// bash, zsh, fish or json.
-        format: ExportFormat,
-        /// Called from the hook: also print the hook's bookkeeping variables.
-        #[arg(long, hide = true)]
-        hook: bool,
-        /// The hook's stamp file, dated to when this evaluation started.
-        #[arg(long, hide = true, value_name = "FILE")]
-        stamp: Option<PathBuf>,
-    },
+    Export(ExportArgs),
     /// Show which files are loaded (and trusted or not) and what strata sets.
-    Status {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Status(StatusArgs),
     /// Show every layer that sets VAR, in order, and which one won.
-    Why {
-        /// The variable.
-        var: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Why(WhyArgs),
     /// Print what strata sets at a directory, without a shell.
-    Env {
-        /// Output format.
-        #[arg(long, value_enum, default_value = "shell")]
-        format: EnvFormat,
-    },
+    Env(EnvArgs),
     /// Run a command with the environment strata resolves (for scripts, CI, agents).
-    Exec {
-        /// The command and its arguments.
-        #[arg(
-            required = true,
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "CMD"
-        )]
-        command: Vec<OsString>,
-    },
+    Exec(ExecArgs),
     /// Trust a directory file (default: the files of the nearest directory that has one).
-    Allow {
-        /// A `.strata.toml`/`.strata.local.toml`, or a directory holding them.
-        path: Option<PathBuf>,
-    },
+    Allow(AllowArgs),
     /// Block a directory file until it is allowed again.
-    Deny {
-        /// A `.strata.toml`/`.strata.local.toml`, or a directory holding them.
-        path: Option<PathBuf>,
-    },
+    Deny(DenyArgs),
     /// Inspect trust decisions.
-    Trust {
-        #[command(subcommand)]
-        command: TrustCommand,
-    },
+    Trust(TrustArgs),
     /// Open the nearest `.strata.toml` in $VISUAL/$EDITOR, validate it, and allow it.
-    Edit {
-        /// Edit `.strata.local.toml` instead.
-        #[arg(long)]
-        local: bool,
-    },
+    Edit(EditArgs),
     /// Make every shell re-evaluate at its next prompt.
-    Reload,
+    Reload(ReloadArgs),
     /// Named contexts: switch every terminal (or just this one) to a set of variables.
-    Context {
-        #[command(subcommand)]
-        command: ContextCommand,
-    },
+    Context(ContextArgs),
     /// Shortcut for `strata context use NAME` (`-` for the previous one).
-    Use {
-        /// The context, or `-`.
-        #[arg(add = ArgValueCandidates::new(context_names))]
-        name: String,
-    },
+    Use(UseArgs),
     /// Persist variables: in this session (default), a context, the nearest directory file, or
     /// the global config. With --context NAME, that context; with a bare --context, the active one.
     Set(SetArgs),
     /// Remove variables set with `strata set` from a scope (same scopes as set).
     Unset(UnsetArgs),
     /// Print the resolved value of one variable here (exit 1 if strata and the shell leave it unset).
-    Get {
-        /// The variable.
-        name: String,
-    },
+    Get(GetArgs),
     /// Per-session state.
-    Session {
-        #[command(subcommand)]
-        command: SessionCommand,
-    },
+    Session(SessionArgs),
     /// Tool settings: get, set, list, validate — each value with where it came from.
-    Config {
-        #[command(subcommand)]
-        command: ConfigCommand,
-    },
+    Config(ConfigArgs),
     /// Print shell completions (contexts, sessions and setting keys complete live), or install
     /// them where the shell looks for them.
-    Completions {
-        /// bash, zsh or fish.
-        shell: Shell,
-        /// Write them where the shell finds them (under $XDG_DATA_HOME or $XDG_CONFIG_HOME) and
-        /// say what, if anything, the rc file needs.
-        #[arg(long)]
-        install: bool,
-    },
+    Completions(CompletionsArgs),
     /// Write the equivalent .strata.toml for a .env or a direnv .envrc.
-    Import {
-        #[command(subcommand)]
-        source: ImportSource,
-    },
+    Import(ImportArgs),
     /// Print a man page (roff), or install them all: strata man --install.
-    Man {
-        /// A subcommand's page (`set`, `context`, `context-use`…) instead of strata(1).
-        page: Option<String>,
-        /// Write strata(1) and a page per subcommand under $XDG_DATA_HOME/man/man1.
-        #[arg(long, conflicts_with = "page")]
-        install: bool,
-    },
+    Man(ManArgs),
     /// Drop trust records of deleted files, idle sessions and expired values.
-    Prune,
+    Prune(PruneArgs),
     /// Print the prompt segment, e.g. `prod · app`.
-    Prompt {
-        /// Placeholders: {context}, {session}, {dir}, {untrusted}.
-        #[arg(long)]
-        format: Option<String>,
-        /// Wrap colours in this shell's non-printing markers.
-        #[arg(long, value_enum, default_value = "plain")]
-        shell: PromptShell,
-    },
+    Prompt(PromptArgs),
+}
+
+/// `strata hook`: Print the shell hook; put `eval "$(strata hook bash)"` in your rc file.
+#[derive(Debug, clap::Args)]
+pub struct HookArgs {
+    /// bash, zsh or fish.
+    pub shell: Shell,
+    /// Also write, at PATH (mode 0600), a small bash file for BASH_ENV: every
+    /// non-interactive `bash -c` started with BASH_ENV=PATH then sees the session's state
+    /// and the directory layers of its cwd, with no rc file.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+}
+
+/// `strata export`: Print the code that moves the current environment to the target one.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// bash, zsh, fish or json.
+    pub format: ExportFormat,
+    /// Called from the hook: also print the hook's bookkeeping variables.
+    #[arg(long, hide = true)]
+    pub hook: bool,
+    /// The hook's stamp file, dated to when this evaluation started.
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub stamp: Option<PathBuf>,
+}
+
+/// `strata status`: Show which files are loaded (and trusted or not) and what strata sets.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `strata why`: Show every layer that sets VAR, in order, and which one won.
+#[derive(Debug, clap::Args)]
+pub struct WhyArgs {
+    /// The variable.
+    pub var: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `strata env`: Print what strata sets at a directory, without a shell.
+#[derive(Debug, clap::Args)]
+pub struct EnvArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "shell")]
+    pub format: EnvFormat,
+}
+
+/// `strata exec`: Run a command with the environment strata resolves (for scripts, CI, agents).
+#[derive(Debug, clap::Args)]
+pub struct ExecArgs {
+    /// The command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// `strata allow`: Trust a directory file (default: the files of the nearest directory that has one).
+#[derive(Debug, clap::Args)]
+pub struct AllowArgs {
+    /// A `.strata.toml`/`.strata.local.toml`, or a directory holding them.
+    pub path: Option<PathBuf>,
+}
+
+/// `strata deny`: Block a directory file until it is allowed again.
+#[derive(Debug, clap::Args)]
+pub struct DenyArgs {
+    /// A `.strata.toml`/`.strata.local.toml`, or a directory holding them.
+    pub path: Option<PathBuf>,
+}
+
+/// `strata trust`: Inspect trust decisions.
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    #[command(subcommand)]
+    pub command: TrustCommand,
+}
+
+/// `strata edit`: Open the nearest `.strata.toml` in $VISUAL/$EDITOR, validate it, and allow it.
+#[derive(Debug, clap::Args)]
+pub struct EditArgs {
+    /// Edit `.strata.local.toml` instead.
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// `strata reload`.
+#[derive(Debug, clap::Args)]
+pub struct ReloadArgs {}
+
+/// `strata context`: Named contexts: switch every terminal (or just this one) to a set of variables.
+#[derive(Debug, clap::Args)]
+pub struct ContextArgs {
+    #[command(subcommand)]
+    pub command: ContextCommand,
+}
+
+/// `strata use`: Shortcut for `strata context use NAME` (`-` for the previous one).
+#[derive(Debug, clap::Args)]
+pub struct UseArgs {
+    /// The context, or `-`.
+    #[arg(add = ArgValueCandidates::new(context_names))]
+    pub name: String,
+}
+
+/// `strata get`: Print the resolved value of one variable here (exit 1 if strata and the shell leave it unset).
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// The variable.
+    pub name: String,
+}
+
+/// `strata session`: Per-session state.
+#[derive(Debug, clap::Args)]
+pub struct SessionArgs {
+    #[command(subcommand)]
+    pub command: SessionCommand,
+}
+
+/// `strata config`: Tool settings: get, set, list, validate — each value with where it came from.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+/// `strata completions`: Print shell completions (contexts, sessions and setting keys complete live), or install
+/// them where the shell looks for them.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh or fish.
+    pub shell: Shell,
+    /// Write them where the shell finds them (under $XDG_DATA_HOME or $XDG_CONFIG_HOME) and
+    /// say what, if anything, the rc file needs.
+    #[arg(long)]
+    pub install: bool,
+}
+
+/// `strata import`: Write the equivalent .strata.toml for a .env or a direnv .envrc.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// `strata man`: Print a man page (roff), or install them all: strata man --install.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// A subcommand's page (`set`, `context`, `context-use`…) instead of strata(1).
+    pub page: Option<String>,
+    /// Write strata(1) and a page per subcommand under $XDG_DATA_HOME/man/man1.
+    #[arg(long, conflicts_with = "page")]
+    pub install: bool,
+}
+
+/// `strata prune`.
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {}
+
+/// `strata prompt`: Print the prompt segment, e.g. `prod · app`.
+#[derive(Debug, clap::Args)]
+pub struct PromptArgs {
+    /// Placeholders: {context}, {session}, {dir}, {untrusted}.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Wrap colours in this shell's non-printing markers.
+    #[arg(long, value_enum, default_value = "plain")]
+    pub shell: PromptShell,
 }
 
 /// `strata set`.
@@ -411,7 +496,7 @@ pub enum ContextCommand {
 }
 
 /// Which file `strata config set|unset` edits.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, clap::Args)]
 pub struct ConfigScope {
     /// The global config (the default).
     #[arg(long, conflicts_with_all = ["local", "system"])]

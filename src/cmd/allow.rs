@@ -7,7 +7,8 @@
 use anyhow::{Context as _, Result, bail};
 use std::path::{Path, PathBuf};
 
-use super::{Ctx, current_env, current_state};
+use super::{Ctx, Run, current_env, current_state};
+use crate::cli::{AllowArgs, DenyArgs, TrustArgs, TrustCommand};
 use crate::display::tilde;
 use crate::env_diff::base_env;
 use crate::files;
@@ -56,8 +57,30 @@ fn targets(ctx: &Ctx, path: Option<&Path>) -> Result<Vec<PathBuf>> {
     }
 }
 
-/// `strata allow [PATH]`.
-pub fn allow(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
+impl Run for AllowArgs {
+    /// `strata allow [PATH]`.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        allow(ctx, self.path.as_deref())
+    }
+}
+
+impl Run for DenyArgs {
+    /// `strata deny [PATH]`.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        deny(ctx, self.path.as_deref())
+    }
+}
+
+impl Run for TrustArgs {
+    /// `strata trust list [--json]`.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        match &self.command {
+            TrustCommand::List { json } => list(ctx, *json),
+        }
+    }
+}
+
+fn allow(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
     for file in targets(ctx, path)? {
         allow_file(ctx, &file, "fix the error, then run strata allow again")?;
     }
@@ -117,8 +140,7 @@ pub fn validate(ctx: &Ctx, file: &Path, key: &Path, bytes: &[u8]) -> Result<()> 
     Ok(())
 }
 
-/// `strata deny [PATH]`.
-pub fn deny(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
+fn deny(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
     let settings = ctx.base_settings()?;
     for file in targets(ctx, path)? {
         let (key, _) =
@@ -129,8 +151,7 @@ pub fn deny(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// `strata trust list [--json]`.
-pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
+fn list(ctx: &Ctx, json: bool) -> Result<()> {
     let settings = ctx.base_settings()?;
     let records = trust::list(&ctx.dirs)?;
     let rows: Vec<(String, &PathBuf)> = records

@@ -9,8 +9,8 @@ use clap::CommandFactory;
 use clap_complete::env::EnvCompleter;
 use std::io::Write;
 
-use super::Ctx;
-use crate::cli::Cli;
+use super::{Ctx, Run};
+use crate::cli::{Cli, CompletionsArgs};
 use crate::display::tilde;
 use crate::shells::Shell;
 use std::path::{Path, PathBuf};
@@ -124,22 +124,26 @@ fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
 }
 
 /// Print the registration script for `shell`, or install it.
-pub fn run(ctx: &Ctx, shell: Shell, install: bool) -> Result<()> {
-    let bin = super::hook::own_path()?;
-    let text = registration(
-        shell,
-        std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()),
-    )?;
-    if !install {
-        std::io::stdout()
-            .write_all(text.as_bytes())
-            .context("cannot write the completion script")?;
-        return Ok(());
+impl Run for CompletionsArgs {
+    /// Print the registration script for the shell, or install it.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let (shell, install) = (self.shell, self.install);
+        let bin = super::hook::own_path()?;
+        let text = registration(
+            shell,
+            std::os::unix::ffi::OsStrExt::as_bytes(bin.as_os_str()),
+        )?;
+        if !install {
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .context("cannot write the completion script")?;
+            return Ok(());
+        }
+        let (file, advice) = install_place(ctx, shell)?;
+        write_public(ctx, &file, text.as_bytes())?;
+        crate::say!("wrote {}; {advice}", tilde(&file));
+        Ok(())
     }
-    let (file, advice) = install_place(ctx, shell)?;
-    write_public(ctx, &file, text.as_bytes())?;
-    crate::say!("wrote {}; {advice}", tilde(&file));
-    Ok(())
 }
 
 /// Write a file meant for other programs (a completion script, a man page): created with its

@@ -4,8 +4,8 @@
 use anyhow::{Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 
-use super::{Ctx, Silent};
-use crate::cli::{ConfigCommand, ConfigScope};
+use super::{Ctx, Run, Silent};
+use crate::cli::{ConfigArgs, ConfigCommand, ConfigScope};
 use crate::display::tilde;
 use crate::layers::DIR_FILES;
 use crate::layers::file::{Kind, parse};
@@ -13,18 +13,20 @@ use crate::settings::{KEYS, Settings};
 use crate::store::edit::edit_setting;
 use crate::store::sessions::Session;
 
-/// Dispatch a `strata config` subcommand.
-pub fn run(ctx: &Ctx, command: ConfigCommand) -> Result<()> {
-    match command {
-        ConfigCommand::Get { key, show_origin } => get(ctx, &key, show_origin),
-        ConfigCommand::Set { key, value, scope } => set(ctx, &key, Some(&value), &scope),
-        ConfigCommand::Unset { key, scope } => set(ctx, &key, None, &scope),
-        ConfigCommand::List { show_origin, json } => list(ctx, show_origin, json),
-        ConfigCommand::Show {
-            effective: _,
-            source,
-        } => show(ctx, source),
-        ConfigCommand::Validate { files } => validate(ctx, &files),
+impl Run for ConfigArgs {
+    /// Dispatch a `strata config` subcommand.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        match &self.command {
+            ConfigCommand::Get { key, show_origin } => get(ctx, key, *show_origin),
+            ConfigCommand::Set { key, value, scope } => set(ctx, key, Some(value), scope),
+            ConfigCommand::Unset { key, scope } => set(ctx, key, None, scope),
+            ConfigCommand::List { show_origin, json } => list(ctx, *show_origin, *json),
+            ConfigCommand::Show {
+                effective: _,
+                source,
+            } => show(ctx, *source),
+            ConfigCommand::Validate { files } => validate(ctx, files),
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use anyhow::{Context as _, Result, bail};
 use std::io::{Read, Write};
 use std::path::Path;
 
-use super::{Ctx, Silent};
-use crate::cli::ContextCommand;
+use super::{Ctx, Run, Silent};
+use crate::cli::{ContextArgs, ContextCommand, UseArgs};
 use crate::display::tilde;
 use crate::layers::ActiveContext;
 use crate::layers::file::{Kind, parse};
@@ -15,24 +15,35 @@ use crate::store::contexts;
 use crate::store::edit::edit_env;
 use crate::store::{ensure_private_dir, sessions, write_atomic};
 
-/// Dispatch a `strata context` subcommand.
-pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<()> {
-    match command {
-        ContextCommand::List { json } => list(ctx, json),
-        ContextCommand::Current => current(ctx),
-        ContextCommand::Use { name } => use_context(ctx, &name),
-        ContextCommand::Create { name, from, set } => create(ctx, &name, from.as_deref(), &set),
-        ContextCommand::Show { name } => show(ctx, name.as_deref()),
-        ContextCommand::Set { name, assignments } => {
-            let pairs = super::layer_edit::parse_assignments(&assignments)?;
-            edit(ctx, &name, &pairs, &[])
+impl Run for ContextArgs {
+    /// Dispatch a `strata context` subcommand.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        match &self.command {
+            ContextCommand::List { json } => list(ctx, *json),
+            ContextCommand::Current => current(ctx),
+            ContextCommand::Use { name } => use_context(ctx, name),
+            ContextCommand::Create { name, from, set } => create(ctx, name, from.as_deref(), set),
+            ContextCommand::Show { name } => show(ctx, name.as_deref()),
+            ContextCommand::Set { name, assignments } => {
+                let pairs = super::layer_edit::parse_assignments(assignments)?;
+                edit(ctx, name, &pairs, &[])
+            }
+            ContextCommand::Unset { name, names } => edit(ctx, name, &[], names),
+            ContextCommand::Rename { old, new, force } => rename(ctx, old, new, *force),
+            ContextCommand::Delete { name, force } => delete(ctx, name, *force),
+            ContextCommand::Export { name, output } => export(ctx, name, output.as_deref()),
+            ContextCommand::Import { file, name, force } => {
+                import(ctx, file, name.as_deref(), *force)
+            }
+            ContextCommand::Edit { name } => edit_in_editor(ctx, name),
         }
-        ContextCommand::Unset { name, names } => edit(ctx, &name, &[], &names),
-        ContextCommand::Rename { old, new, force } => rename(ctx, &old, &new, force),
-        ContextCommand::Delete { name, force } => delete(ctx, &name, force),
-        ContextCommand::Export { name, output } => export(ctx, &name, output.as_deref()),
-        ContextCommand::Import { file, name, force } => import(ctx, &file, name.as_deref(), force),
-        ContextCommand::Edit { name } => edit_in_editor(ctx, &name),
+    }
+}
+
+impl Run for UseArgs {
+    /// `strata use NAME`: the shortcut for `strata context use NAME`.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        use_context(ctx, &self.name)
     }
 }
 

@@ -12,7 +12,8 @@ use anyhow::{Context as _, Result, bail};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use super::Ctx;
+use super::{Ctx, Run};
+use crate::cli::EditArgs;
 use crate::display::tilde;
 use crate::files;
 use crate::layers::DIR_FILES;
@@ -21,55 +22,59 @@ use crate::store::trust::{self, Decision, sha256_hex};
 const TEMPLATE: &str = "# strata: variables for this directory and everything below it.\n# See `strata --help`; run `strata status` to see what applies.\n\n[env]\n# NAME = \"value\"\n";
 
 /// Edit, validate, allow.
-pub fn run(ctx: &Ctx, local: bool) -> Result<()> {
-    let cwd = ctx.cwd()?;
-    let name = if local { DIR_FILES[1] } else { DIR_FILES[0] };
-    let exists = |p: PathBuf| std::fs::symlink_metadata(&p).is_ok();
-    let dir = cwd
-        .ancestors()
-        .find(|d| DIR_FILES.iter().any(|n| exists(d.join(n))))
-        .unwrap_or(&cwd)
-        .to_path_buf();
-    let file = dir.join(name);
-    if let Ok(m) = std::fs::symlink_metadata(&file)
-        && m.file_type().is_symlink()
-    {
-        let to = std::fs::read_link(&file)
-            .map(|t| tilde(&t))
-            .unwrap_or_default();
-        bail!(
-            "{} is a symlink to {to}; strata edit does not follow symlinks (edit the file it points to, then run: {})",
-            tilde(&file),
-            crate::display::command(&["strata", "allow", &tilde(&file)])
-        );
-    }
-    let settings = ctx.base_settings()?;
-    let original = match files::read_any(&file, settings.layer_limit)? {
-        Some(b) => b,
-        None => TEMPLATE.as_bytes().to_vec(),
-    };
-    let (key, _) = match trust::key_of(&file) {
-        Ok(k) => k,
-        Err(_) => (
-            std::fs::canonicalize(&dir)
-                .with_context(|| format!("cannot resolve {}", tilde(&dir)))?
-                .join(name),
+impl Run for EditArgs {
+    /// Edit, validate, allow.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let local = self.local;
+        let cwd = ctx.cwd()?;
+        let name = if local { DIR_FILES[1] } else { DIR_FILES[0] };
+        let exists = |p: PathBuf| std::fs::symlink_metadata(&p).is_ok();
+        let dir = cwd
+            .ancestors()
+            .find(|d| DIR_FILES.iter().any(|n| exists(d.join(n))))
+            .unwrap_or(&cwd)
+            .to_path_buf();
+        let file = dir.join(name);
+        if let Ok(m) = std::fs::symlink_metadata(&file)
+            && m.file_type().is_symlink()
+        {
+            let to = std::fs::read_link(&file)
+                .map(|t| tilde(&t))
+                .unwrap_or_default();
+            bail!(
+                "{} is a symlink to {to}; strata edit does not follow symlinks (edit the file it points to, then run: {})",
+                tilde(&file),
+                crate::display::command(&["strata", "allow", &tilde(&file)])
+            );
+        }
+        let settings = ctx.base_settings()?;
+        let original = match files::read_any(&file, settings.layer_limit)? {
+            Some(b) => b,
+            None => TEMPLATE.as_bytes().to_vec(),
+        };
+        let (key, _) = match trust::key_of(&file) {
+            Ok(k) => k,
+            Err(_) => (
+                std::fs::canonicalize(&dir)
+                    .with_context(|| format!("cannot resolve {}", tilde(&dir)))?
+                    .join(name),
+                None,
+            ),
+        };
+        let edited = edit_private(ctx, name, &original, &tilde(&file), |bytes| {
+            super::allow::validate(ctx, &file, &key, bytes)
+        })?;
+        crate::store::write_outside(&ctx.dirs, &file, &edited, settings.lock)?;
+        trust::record(
+            &ctx.dirs,
+            &key,
+            &Decision::Allow(sha256_hex(&edited)),
             None,
-        ),
-    };
-    let edited = edit_private(ctx, name, &original, &tilde(&file), |bytes| {
-        super::allow::validate(ctx, &file, &key, bytes)
-    })?;
-    crate::store::write_outside(&ctx.dirs, &file, &edited, settings.lock)?;
-    trust::record(
-        &ctx.dirs,
-        &key,
-        &Decision::Allow(sha256_hex(&edited)),
-        None,
-        settings.lock,
-    )?;
-    crate::say!("saved and allowed {}", tilde(&file));
-    Ok(())
+            settings.lock,
+        )?;
+        crate::say!("saved and allowed {}", tilde(&file));
+        Ok(())
+    }
 }
 
 /// Let the user edit `original` in their editor, on a private copy (mode 0600 in strata's state

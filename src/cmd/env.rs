@@ -6,54 +6,58 @@ use anyhow::Result;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
-use super::Ctx;
-use crate::cli::EnvFormat;
+use super::{Ctx, Run};
+use crate::cli::{EnvArgs, EnvFormat};
 use crate::env_diff::apply;
 use crate::shells::Shell;
 
 /// Print the environment strata resolves at the working directory.
-pub fn run(ctx: &Ctx, format: EnvFormat) -> Result<()> {
-    let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
-    for w in &eval.warnings {
-        crate::say!("{w}");
-    }
-    let mut applied = apply(&base, eval.target.clone(), None, &base);
-    applied.values.sort_unstable_keys();
-    let mut out = Vec::new();
-    match format {
-        EnvFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = applied
-                .values
-                .iter()
-                .map(|(k, v)| {
-                    let v = v.as_ref().map_or(serde_json::Value::Null, |v| {
-                        serde_json::Value::String(v.to_string_lossy().into_owned())
-                    });
-                    (k.clone(), v)
-                })
-                .collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&map)?)?;
+impl Run for EnvArgs {
+    /// Print the environment strata resolves at the working directory.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let format = self.format;
+        let cwd = ctx.cwd()?;
+        let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
+        for w in &eval.warnings {
+            crate::say!("{w}");
         }
-        EnvFormat::Shell => {
-            for (k, v) in &applied.values {
-                match v {
-                    Some(v) => writeln!(out, "export {k}={}", Shell::Bash.quote(v.as_bytes()))?,
-                    None => writeln!(out, "unset {k}")?,
+        let mut applied = apply(&base, eval.target.clone(), None, &base);
+        applied.values.sort_unstable_keys();
+        let mut out = Vec::new();
+        match format {
+            EnvFormat::Json => {
+                let map: serde_json::Map<String, serde_json::Value> = applied
+                    .values
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = v.as_ref().map_or(serde_json::Value::Null, |v| {
+                            serde_json::Value::String(v.to_string_lossy().into_owned())
+                        });
+                        (k.clone(), v)
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&map)?)?;
+            }
+            EnvFormat::Shell => {
+                for (k, v) in &applied.values {
+                    match v {
+                        Some(v) => writeln!(out, "export {k}={}", Shell::Bash.quote(v.as_bytes()))?,
+                        None => writeln!(out, "unset {k}")?,
+                    }
+                }
+            }
+            EnvFormat::Dotenv => {
+                for (k, v) in &applied.values {
+                    match v {
+                        Some(v) => writeln!(out, "{k}={}", dotenv_quote(v.as_bytes()))?,
+                        None => writeln!(out, "# {k} is unset")?,
+                    }
                 }
             }
         }
-        EnvFormat::Dotenv => {
-            for (k, v) in &applied.values {
-                match v {
-                    Some(v) => writeln!(out, "{k}={}", dotenv_quote(v.as_bytes()))?,
-                    None => writeln!(out, "# {k} is unset")?,
-                }
-            }
-        }
+        std::io::stdout().write_all(&out)?;
+        Ok(())
     }
-    std::io::stdout().write_all(&out)?;
-    Ok(())
 }
 
 /// A double-quoted dotenv value: `\`, `"`, `$` and newlines escaped.

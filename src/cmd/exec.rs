@@ -6,47 +6,53 @@
 
 use anyhow::{Result, bail};
 
-use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 
-use super::Ctx;
+use super::{Ctx, Run};
+use crate::cli::ExecArgs;
 use crate::env_diff::apply;
 use crate::state::STATE_VAR;
 
 /// Replace this process with `command`.
-pub fn run(ctx: &Ctx, command: &[OsString]) -> Result<()> {
-    let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
-    for w in &eval.warnings {
-        crate::say!("{w}");
-    }
-    let applied = apply(&base, eval.target.clone(), None, &base);
-    let Some((program, args)) = command.split_first() else {
-        bail!("no command given: strata exec -- CMD ARGS…");
-    };
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(args)
-        .current_dir(&cwd)
-        .env_clear()
-        .envs(&base)
-        .env_remove(STATE_VAR);
-    for (name, value) in &applied.values {
-        match value {
-            Some(v) => cmd.env(name, v),
-            None => cmd.env_remove(name),
+impl Run for ExecArgs {
+    /// Replace this process with the command.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let command: &[std::ffi::OsString] = &self.command;
+        let cwd = ctx.cwd()?;
+        let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
+        for w in &eval.warnings {
+            crate::say!("{w}");
+        }
+        let applied = apply(&base, eval.target.clone(), None, &base);
+        let Some((program, args)) = command.split_first() else {
+            bail!("no command given: strata exec -- CMD ARGS…");
         };
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(&cwd)
+            .env_clear()
+            .envs(&base)
+            .env_remove(STATE_VAR);
+        for (name, value) in &applied.values {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+        cmd.env("PWD", &cwd);
+        let err = cmd.exec();
+        // As shells do: 127 when there is no such command, 126 when it cannot be executed.
+        let code = match err.kind() {
+            std::io::ErrorKind::NotFound => 127,
+            std::io::ErrorKind::PermissionDenied => 126,
+            _ => 126,
+        };
+        crate::say!(
+            "cannot run {}: {err}",
+            crate::display::escape_bytes(std::os::unix::ffi::OsStrExt::as_bytes(
+                program.as_os_str()
+            ))
+        );
+        Err(super::Silent(code).into())
     }
-    cmd.env("PWD", &cwd);
-    let err = cmd.exec();
-    // As shells do: 127 when there is no such command, 126 when it cannot be executed.
-    let code = match err.kind() {
-        std::io::ErrorKind::NotFound => 127,
-        std::io::ErrorKind::PermissionDenied => 126,
-        _ => 126,
-    };
-    crate::say!(
-        "cannot run {}: {err}",
-        crate::display::escape_bytes(std::os::unix::ffi::OsStrExt::as_bytes(program.as_os_str()))
-    );
-    Err(super::Silent(code).into())
 }

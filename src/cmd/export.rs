@@ -16,8 +16,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{Ctx, current_env, current_state};
-use crate::cli::ExportFormat;
+use super::{Ctx, Run, current_env, current_state};
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::display::tilde;
 use crate::env_diff::{self, Change, Env, apply, base_env, changes};
 use crate::files::{RACY_WINDOW, Stamp};
@@ -264,92 +264,103 @@ fn notice_hash(warnings: &[String]) -> Option<u64> {
 }
 
 /// The full `strata export`.
+impl Run for ExportArgs {
+    /// The full `strata export`.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        run(ctx, self.format, self.hook, self.stamp.as_deref())
+    }
+}
+
+/// The full `strata export`: what `main` runs when the fast path cannot answer (it has the
+/// arguments already, without clap), and what `strata export` runs.
 pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
-    let started = SystemTime::now();
-    crate::store::ignore_file_size_signal();
-    // Stamped before anything is read, as in `fast`.
-    if hook && let Some(stamp) = stamp {
-        touch_stamp(stamp, started);
-    }
-    let mut ex = Export {
-        dirs: &ctx.dirs,
-        format,
-        hook,
-        stamp,
-        started,
-        current: current_env(),
-        context: std::env::var_os("STRATA_CONTEXT").unwrap_or_default(),
-        session: std::env::var_os("STRATA_SESSION").unwrap_or_default(),
-        messages: Vec::new(),
-    };
-    let state = match current_state(&ctx.dirs, &ex.current) {
-        Ok(s) => s,
-        Err(_) => {
-            ex.messages.push(
-                "ignoring a corrupt or foreign STRATA_STATE; starting over from the environment as it is"
-                    .into(),
-            );
-            None
-        }
-    };
-    let cwd = match ctx.cwd() {
-        Ok(c) => c,
-        Err(e) => return ex.fail(state, e.to_string(), Default::default(), OsString::new()),
-    };
-    if !hook
-        && let Some(raw) = ex.current.get(OsStr::new(STATE_VAR))
-        && state::unchanged(
-            raw,
-            cwd.as_os_str().as_bytes(),
-            ex.context.as_bytes(),
-            ex.session.as_bytes(),
-        )
     {
-        return Ok(());
+        let started = SystemTime::now();
+        crate::store::ignore_file_size_signal();
+        // Stamped before anything is read, as in `fast`.
+        if hook && let Some(stamp) = stamp {
+            touch_stamp(stamp, started);
+        }
+        let mut ex = Export {
+            dirs: &ctx.dirs,
+            format,
+            hook,
+            stamp,
+            started,
+            current: current_env(),
+            context: std::env::var_os("STRATA_CONTEXT").unwrap_or_default(),
+            session: std::env::var_os("STRATA_SESSION").unwrap_or_default(),
+            messages: Vec::new(),
+        };
+        let state = match current_state(&ctx.dirs, &ex.current) {
+            Ok(s) => s,
+            Err(_) => {
+                ex.messages.push(
+                    "ignoring a corrupt or foreign STRATA_STATE; starting over from the environment as it is"
+                        .into(),
+                );
+                None
+            }
+        };
+        let cwd = match ctx.cwd() {
+            Ok(c) => c,
+            Err(e) => return ex.fail(state, e.to_string(), Default::default(), OsString::new()),
+        };
+        if !hook
+            && let Some(raw) = ex.current.get(OsStr::new(STATE_VAR))
+            && state::unchanged(
+                raw,
+                cwd.as_os_str().as_bytes(),
+                ex.context.as_bytes(),
+                ex.session.as_bytes(),
+            )
+        {
+            return Ok(());
+        }
+        let base = base_env(&ex.current, state.as_ref());
+        let mut watch = layers::Watch::default();
+        let request = ctx.request(&cwd, &base, None);
+        let mut eval = match layers::evaluate(&request, &mut watch) {
+            Ok(e) => e,
+            Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
+        };
+        let applied = apply(
+            &base,
+            std::mem::take(&mut eval.target),
+            state.as_ref(),
+            &ex.current,
+        );
+        let diff = changes(&ex.current, &applied.values);
+        if let Err(e) = env_diff::check_size(&ex.current, &applied.values) {
+            return ex.fail(state, e, watch, cwd.into_os_string());
+        }
+        let new_state = State {
+            cwd: cwd.into_os_string(),
+            context: ex.context.clone(),
+            session: ex.session.clone(),
+            watch: watch.stamps(ex.racy_after()),
+            vars: applied.vars,
+            lists: applied.lists,
+            notice: notice_hash(&eval.warnings),
+            slow_hook: !eval.settings.fast_path,
+            deadline: eval.deadline,
+            prompt: prompt_info(&eval),
+        };
+        if eval.settings.log != Log::Quiet {
+            let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
+            let repeat = state.as_ref().and_then(|s| s.notice) == new_state.notice;
+            ex.messages.extend(report(&eval, &diff, first, repeat));
+        }
+        let prompt = prompt_value(&eval, &new_state, &ex.session);
+        let mut all = diff;
+        all.extend(changes(&ex.current, &prompt));
+        ex.emit(&all, &new_state);
+        // The process ends here: freeing these thousands of small allocations one by one would
+        // cost a tenth of the run.
+        std::mem::forget((all, state, base, watch, eval, new_state));
+        std::mem::forget(applied.values);
+        Ok(())
     }
-    let base = base_env(&ex.current, state.as_ref());
-    let mut watch = layers::Watch::default();
-    let request = ctx.request(&cwd, &base, None);
-    let mut eval = match layers::evaluate(&request, &mut watch) {
-        Ok(e) => e,
-        Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
-    };
-    let applied = apply(
-        &base,
-        std::mem::take(&mut eval.target),
-        state.as_ref(),
-        &ex.current,
-    );
-    let diff = changes(&ex.current, &applied.values);
-    if let Err(e) = env_diff::check_size(&ex.current, &applied.values) {
-        return ex.fail(state, e, watch, cwd.into_os_string());
-    }
-    let new_state = State {
-        cwd: cwd.into_os_string(),
-        context: ex.context.clone(),
-        session: ex.session.clone(),
-        watch: watch.stamps(ex.racy_after()),
-        vars: applied.vars,
-        lists: applied.lists,
-        notice: notice_hash(&eval.warnings),
-        slow_hook: !eval.settings.fast_path,
-        deadline: eval.deadline,
-        prompt: prompt_info(&eval),
-    };
-    if eval.settings.log != Log::Quiet {
-        let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
-        let repeat = state.as_ref().and_then(|s| s.notice) == new_state.notice;
-        ex.messages.extend(report(&eval, &diff, first, repeat));
-    }
-    let prompt = prompt_value(&eval, &new_state, &ex.session);
-    let mut all = diff;
-    all.extend(changes(&ex.current, &prompt));
-    ex.emit(&all, &new_state);
-    // The process ends here: freeing these thousands of small allocations one by one would
-    // cost a tenth of the run.
-    std::mem::forget((all, state, base, watch, eval, new_state));
-    std::mem::forget(applied.values);
-    Ok(())
 }
 
 /// What the hook says about an evaluation: its warnings (unless they are the ones it said last

@@ -10,7 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use super::Ctx;
+use super::{Ctx, Run};
+use crate::cli::HookArgs;
 use crate::shells::Shell;
 use crate::store::sessions::new_id;
 
@@ -50,22 +51,26 @@ pub fn own_path() -> Result<std::path::PathBuf> {
 }
 
 /// Print the hook (and write the BASH_ENV file when asked).
-pub fn run(ctx: &Ctx, shell: Shell, env_file: Option<&Path>) -> Result<()> {
-    let bin = own_path()?;
-    let bin = bin.as_os_str().as_bytes();
-    if let Some(path) = env_file {
-        write_env_file(ctx, path, bin)?;
+impl Run for HookArgs {
+    /// Print the hook (and write the BASH_ENV file when asked).
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let (shell, env_file) = (self.shell, self.env_file.as_deref());
+        let bin = own_path()?;
+        let bin = bin.as_os_str().as_bytes();
+        if let Some(path) = env_file {
+            write_env_file(ctx, path, bin)?;
+        }
+        let text = render(
+            shell,
+            bin,
+            ctx.dirs.stamp_dir().as_os_str().as_bytes(),
+            &new_id(),
+        );
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write the hook")?;
+        Ok(())
     }
-    let text = render(
-        shell,
-        bin,
-        ctx.dirs.stamp_dir().as_os_str().as_bytes(),
-        &new_id(),
-    );
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .context("cannot write the hook")?;
-    Ok(())
 }
 
 fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {

@@ -4,29 +4,35 @@
 use anyhow::{Context as _, Result, bail};
 use std::path::Path;
 
-use super::Ctx;
-use crate::cli::ImportSource;
+use super::{Ctx, Run};
+use crate::cli::{ImportArgs, ImportSource};
 use crate::display::tilde;
 use crate::import::{Translation, from_dotenv, from_envrc};
 use crate::layers::DIR_FILES;
 
-/// Translate and write.
-pub fn run(ctx: &Ctx, source: ImportSource) -> Result<()> {
+impl Run for ImportArgs {
+    /// Translate and write.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        translate(ctx, &self.source)
+    }
+}
+
+fn translate(ctx: &Ctx, source: &ImportSource) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (translation, dir, force) = match source {
         ImportSource::Dotenv { file, force } => {
             let file = cwd.join(file);
             let dir = file.parent().unwrap_or(&cwd).to_path_buf();
-            (from_dotenv(&file, &dir)?, dir, force)
+            (from_dotenv(&file, &dir)?, dir, *force)
         }
         ImportSource::Direnv { file, force } => {
-            let file = cwd.join(file.unwrap_or_else(|| ".envrc".into()));
+            let file = cwd.join(file.clone().unwrap_or_else(|| ".envrc".into()));
             let bytes = crate::files::read_any(&file, crate::files::LAYER_CAP)?
                 .with_context(|| format!("{} does not exist", tilde(&file)))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&file)))?;
             let dir = file.parent().unwrap_or(&cwd).to_path_buf();
-            (from_envrc(&text), dir, force)
+            (from_envrc(&text), dir, *force)
         }
     };
     write(ctx, &dir, &translation, force)

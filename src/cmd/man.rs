@@ -8,8 +8,8 @@ use clap::CommandFactory;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::Ctx;
-use crate::cli::Cli;
+use super::{Ctx, Run};
+use crate::cli::{Cli, ManArgs};
 use crate::display::tilde;
 
 /// The sections of strata(1) beyond what clap knows, in roff.
@@ -141,57 +141,61 @@ fn render(name: &str, cmd: &clap::Command, all: &[(String, clap::Command)]) -> R
 }
 
 /// Print one page, or install them all.
-pub fn run(ctx: &Ctx, page: Option<&str>, install: bool) -> Result<()> {
-    let cmd = tree();
-    let all = pages(&cmd);
-    if install {
-        let home = crate::store::home()?;
-        let data = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .unwrap_or_else(|| home.join(".local/share"));
-        let root = data.join("man");
-        let dir = root.join("man1");
-        for (name, c) in &all {
-            let text = render(name, c, &all)?;
-            super::completions::write_public(ctx, &dir.join(format!("{name}.1")), &text)?;
+impl Run for ManArgs {
+    /// Print one page, or install them all.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let (page, install) = (self.page.as_deref(), self.install);
+        let cmd = tree();
+        let all = pages(&cmd);
+        if install {
+            let home = crate::store::home()?;
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| home.join(".local/share"));
+            let root = data.join("man");
+            let dir = root.join("man1");
+            for (name, c) in &all {
+                let text = render(name, c, &all)?;
+                super::completions::write_public(ctx, &dir.join(format!("{name}.1")), &text)?;
+            }
+            crate::say!("wrote {} pages to {}", all.len(), tilde(&dir));
+            // man-db finds ~/.local/share/man by itself when ~/.local/bin is on PATH; say so if not.
+            let found = std::process::Command::new("manpath")
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .is_some_and(|p| p.trim().split(':').any(|d| std::path::Path::new(d) == root));
+            if !found {
+                crate::say!(
+                    "man does not search {} yet; add to your rc file: export MANPATH={}:",
+                    tilde(&root),
+                    crate::display::command(&[&tilde(&root)])
+                );
+            }
+            return Ok(());
         }
-        crate::say!("wrote {} pages to {}", all.len(), tilde(&dir));
-        // man-db finds ~/.local/share/man by itself when ~/.local/bin is on PATH; say so if not.
-        let found = std::process::Command::new("manpath")
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .is_some_and(|p| p.trim().split(':').any(|d| std::path::Path::new(d) == root));
-        if !found {
-            crate::say!(
-                "man does not search {} yet; add to your rc file: export MANPATH={}:",
-                tilde(&root),
-                crate::display::command(&[&tilde(&root)])
+        let name = match page {
+            None | Some("strata") => "strata".to_string(),
+            Some(p) => format!(
+                "strata-{}",
+                p.trim_start_matches("strata-").replace(' ', "-")
+            ),
+        };
+        let Some((_, c)) = all.iter().find(|(n, _)| *n == name) else {
+            bail!(
+                "no page {name}; pages: {}",
+                all.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
-        }
-        return Ok(());
+        };
+        let text = render(&name, c, &all)?;
+        std::io::stdout()
+            .write_all(&text)
+            .context("cannot write the man page")?;
+        Ok(())
     }
-    let name = match page {
-        None | Some("strata") => "strata".to_string(),
-        Some(p) => format!(
-            "strata-{}",
-            p.trim_start_matches("strata-").replace(' ', "-")
-        ),
-    };
-    let Some((_, c)) = all.iter().find(|(n, _)| *n == name) else {
-        bail!(
-            "no page {name}; pages: {}",
-            all.iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    };
-    let text = render(&name, c, &all)?;
-    std::io::stdout()
-        .write_all(&text)
-        .context("cannot write the man page")?;
-    Ok(())
 }

@@ -26,7 +26,7 @@ use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, TrustCommand};
+use crate::cli::{Cli, Command};
 use crate::display::tilde;
 use crate::env_diff::{Env, base_env};
 use crate::layers::{self, Evaluation, Request};
@@ -205,38 +205,45 @@ pub fn logical_cwd() -> Result<PathBuf> {
     std::env::current_dir().context("cannot determine the current directory")
 }
 
+/// A subcommand: its parsed arguments (the clap struct, whole), run with what every command
+/// gets.
+pub trait Run {
+    /// Do what the subcommand does.
+    fn run(&self, ctx: &Ctx) -> Result<()>;
+}
+
+impl Run for Command {
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        match self {
+            Command::Hook(a) => a.run(ctx),
+            Command::Export(a) => a.run(ctx),
+            Command::Status(a) => a.run(ctx),
+            Command::Why(a) => a.run(ctx),
+            Command::Env(a) => a.run(ctx),
+            Command::Exec(a) => a.run(ctx),
+            Command::Allow(a) => a.run(ctx),
+            Command::Deny(a) => a.run(ctx),
+            Command::Trust(a) => a.run(ctx),
+            Command::Edit(a) => a.run(ctx),
+            Command::Reload(a) => a.run(ctx),
+            Command::Context(a) => a.run(ctx),
+            Command::Use(a) => a.run(ctx),
+            Command::Set(a) => a.run(ctx),
+            Command::Unset(a) => a.run(ctx),
+            Command::Get(a) => a.run(ctx),
+            Command::Session(a) => a.run(ctx),
+            Command::Config(a) => a.run(ctx),
+            Command::Completions(a) => a.run(ctx),
+            Command::Import(a) => a.run(ctx),
+            Command::Man(a) => a.run(ctx),
+            Command::Prune(a) => a.run(ctx),
+            Command::Prompt(a) => a.run(ctx),
+        }
+    }
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli)?;
-    match cli.command {
-        Command::Hook { shell, env_file } => hook::run(&ctx, shell, env_file.as_deref()),
-        Command::Export {
-            format,
-            hook,
-            stamp,
-        } => export::run(&ctx, format, hook, stamp.as_deref()),
-        Command::Status { json } => status::run(&ctx, json),
-        Command::Why { var, json } => why::run(&ctx, &var, json),
-        Command::Env { format } => env::run(&ctx, format),
-        Command::Exec { command } => exec::run(&ctx, &command),
-        Command::Allow { path } => allow::allow(&ctx, path.as_deref()),
-        Command::Deny { path } => allow::deny(&ctx, path.as_deref()),
-        Command::Trust {
-            command: TrustCommand::List { json },
-        } => allow::list(&ctx, json),
-        Command::Edit { local } => edit::run(&ctx, local),
-        Command::Reload => reload::run(&ctx),
-        Command::Context { command } => context::run(&ctx, command),
-        Command::Use { name } => context::use_context(&ctx, &name),
-        Command::Set(args) => set::set(&ctx, &args),
-        Command::Unset(args) => set::unset(&ctx, &args),
-        Command::Get { name } => set::get(&ctx, &name),
-        Command::Session { command } => session::run(&ctx, command),
-        Command::Prompt { format, shell } => prompt::run(&ctx, format.as_deref(), shell),
-        Command::Config { command } => config::run(&ctx, command),
-        Command::Completions { shell, install } => completions::run(&ctx, shell, install),
-        Command::Man { page, install } => man::run(&ctx, page.as_deref(), install),
-        Command::Import { source } => import::run(&ctx, source),
-        Command::Prune => prune::run(&ctx),
-    }
+    cli.command.run(&ctx)
 }

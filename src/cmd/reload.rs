@@ -5,9 +5,13 @@
 
 use anyhow::Result;
 
-use super::Ctx;
+use super::{Ctx, Run};
+use crate::cli::ReloadArgs;
 
 /// Touch the reload marker and expire every hook's stamp.
-pub fn run(ctx: &Ctx) -> Result<()> {
-    crate::store::announce(&ctx.dirs)
+impl Run for ReloadArgs {
+    /// Touch the reload marker and expire every hook's stamp.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        crate::store::announce(&ctx.dirs)
+    }
 }

@@ -11,8 +11,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::layer_edit::{edit_layer_file, parse_assignments_os};
-use super::{Ctx, Silent};
-use crate::cli::{SetArgs, UnsetArgs};
+use super::{Ctx, Run, Silent};
+use crate::cli::{GetArgs, SetArgs, UnsetArgs};
 use crate::display::tilde;
 use crate::env_diff::apply;
 use crate::layers::DIR_FILES;
@@ -79,8 +79,26 @@ fn scope(
     }
 }
 
+impl Run for SetArgs {
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        set(ctx, self)
+    }
+}
+
+impl Run for UnsetArgs {
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        unset(ctx, self)
+    }
+}
+
+impl Run for GetArgs {
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        get(ctx, &self.name)
+    }
+}
+
 /// `strata set`.
-pub fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
+fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
     let mut args = a.assignments.clone();
     let scope = scope(ctx, a.in_dir, a.global, &mut args, false)?;
     if args.is_empty() {
@@ -209,7 +227,7 @@ fn edit_toml(
 }
 
 /// `strata unset`.
-pub fn unset(ctx: &Ctx, a: &UnsetArgs) -> Result<()> {
+fn unset(ctx: &Ctx, a: &UnsetArgs) -> Result<()> {
     let mut words: Vec<OsString> = a.names.iter().map(OsString::from).collect();
     let scope = scope(ctx, a.in_dir, a.global, &mut words, true)?;
     let names: Vec<String> = words
@@ -242,7 +260,7 @@ pub fn unset(ctx: &Ctx, a: &UnsetArgs) -> Result<()> {
 }
 
 /// `strata get NAME`: the value the shell would have here.
-pub fn get(ctx: &Ctx, name: &str) -> Result<()> {
+fn get(ctx: &Ctx, name: &str) -> Result<()> {
     let cwd = ctx.cwd()?;
     let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
     let applied = apply(&base, eval.target.clone(), None, &base);

@@ -4,101 +4,108 @@
 use anyhow::Result;
 use std::ffi::OsStr;
 
-use super::{Ctx, current_env, current_state};
+use super::{Ctx, Run, current_env, current_state};
+use crate::cli::StatusArgs;
 use crate::display::{escape, escape_bytes, tilde};
 use crate::layers::FileState;
 use crate::state::STATE_VAR;
 use std::os::unix::ffi::OsStrExt;
 
 /// Print the status.
-pub fn run(ctx: &Ctx, json: bool) -> Result<()> {
-    let cwd = ctx.cwd()?;
-    let current = current_env();
-    let state = current_state(&ctx.dirs, &current);
-    let (_, eval) = match ctx.evaluate(&cwd, &mut Default::default()) {
-        Ok(r) => (Some(r.0), Ok(r.1)),
-        Err(e) => (None, Err(e)),
-    };
-    let session = std::env::var_os("STRATA_SESSION");
-    let managed: Vec<String> = match &state {
-        Ok(Some(s)) => s
-            .vars
-            .iter()
-            .map(|v| v.name.clone())
-            .chain(s.lists.iter().map(|l| l.name.clone()))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let state_text = match (&state, current.get(OsStr::new(STATE_VAR))) {
-        (Ok(Some(_)), _) => "hook active",
-        (Ok(None), _) => "no hook in this shell (add eval \"$(strata hook bash)\" to your rc file)",
-        (Err(_), _) => "STRATA_STATE is corrupt (the next prompt starts over)",
-    };
-    if json {
-        let files: Vec<serde_json::Value> = match &eval {
-            Ok(e) => e
-                .files
-                .iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "path": f.path.to_string_lossy(),
-                        "layer": f.kind.label(),
-                        "state": state_name(f.state),
-                    })
-                })
-                .collect(),
-            Err(_) => Vec::new(),
+impl Run for StatusArgs {
+    /// Print the status.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let json = self.json;
+        let cwd = ctx.cwd()?;
+        let current = current_env();
+        let state = current_state(&ctx.dirs, &current);
+        let (_, eval) = match ctx.evaluate(&cwd, &mut Default::default()) {
+            Ok(r) => (Some(r.0), Ok(r.1)),
+            Err(e) => (None, Err(e)),
         };
-        let v = serde_json::json!({
-            "cwd": cwd.to_string_lossy(),
-            "files": files,
-            "error": eval.as_ref().err().map(|e| e.to_string()),
-            "session": session.as_ref().map(|s| s.to_string_lossy()),
-            "context": eval.as_ref().ok().and_then(|e| e.context.as_ref()).map(|c| {
-                serde_json::json!({"name": c.name, "chosen_by": c.source.to_string()})
-            }),
-            "hook": state_text,
-            "managed": managed,
-            "config_dir": ctx.dirs.config.to_string_lossy(),
-            "state_dir": ctx.dirs.state.to_string_lossy(),
-            "data_dir": ctx.dirs.data.to_string_lossy(),
-        });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
-    }
-    println!("directory  {}", tilde(&cwd));
-    match &eval {
-        Ok(e) if e.files.is_empty() => {
-            println!("files      none (create a .strata.toml, then strata allow)")
-        }
-        Ok(e) => {
-            println!("files");
-            for f in &e.files {
-                println!(
-                    "  {:<20} {:<18} {}",
-                    state_name(f.state),
-                    f.kind.label(),
-                    tilde(&f.path)
-                );
+        let session = std::env::var_os("STRATA_SESSION");
+        let managed: Vec<String> = match &state {
+            Ok(Some(s)) => s
+                .vars
+                .iter()
+                .map(|v| v.name.clone())
+                .chain(s.lists.iter().map(|l| l.name.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let state_text = match (&state, current.get(OsStr::new(STATE_VAR))) {
+            (Ok(Some(_)), _) => "hook active",
+            (Ok(None), _) => {
+                "no hook in this shell (add eval \"$(strata hook bash)\" to your rc file)"
             }
+            (Err(_), _) => "STRATA_STATE is corrupt (the next prompt starts over)",
+        };
+        if json {
+            let files: Vec<serde_json::Value> = match &eval {
+                Ok(e) => e
+                    .files
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "path": f.path.to_string_lossy(),
+                            "layer": f.kind.label(),
+                            "state": state_name(f.state),
+                        })
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            let v = serde_json::json!({
+                "cwd": cwd.to_string_lossy(),
+                "files": files,
+                "error": eval.as_ref().err().map(|e| e.to_string()),
+                "session": session.as_ref().map(|s| s.to_string_lossy()),
+                "context": eval.as_ref().ok().and_then(|e| e.context.as_ref()).map(|c| {
+                    serde_json::json!({"name": c.name, "chosen_by": c.source.to_string()})
+                }),
+                "hook": state_text,
+                "managed": managed,
+                "config_dir": ctx.dirs.config.to_string_lossy(),
+                "state_dir": ctx.dirs.state.to_string_lossy(),
+                "data_dir": ctx.dirs.data.to_string_lossy(),
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
         }
-        Err(e) => println!("error      {}", escape(&e.to_string())),
+        println!("directory  {}", tilde(&cwd));
+        match &eval {
+            Ok(e) if e.files.is_empty() => {
+                println!("files      none (create a .strata.toml, then strata allow)")
+            }
+            Ok(e) => {
+                println!("files");
+                for f in &e.files {
+                    println!(
+                        "  {:<20} {:<18} {}",
+                        state_name(f.state),
+                        f.kind.label(),
+                        tilde(&f.path)
+                    );
+                }
+            }
+            Err(e) => println!("error      {}", escape(&e.to_string())),
+        }
+        match eval.as_ref().ok().and_then(|e| e.context.as_ref()) {
+            Some(c) => println!("context    {} (chosen by {})", c.name, c.source),
+            None => println!("context    none"),
+        }
+        match &session {
+            Some(s) => println!("session    {}", escape_bytes(s.as_bytes())),
+            None => println!("session    none"),
+        }
+        println!("shell      {state_text}");
+        if managed.is_empty() {
+            println!("variables  none set by strata in this shell");
+        } else {
+            println!("variables  {}", managed.join(" "));
+        }
+        Ok(())
     }
-    match eval.as_ref().ok().and_then(|e| e.context.as_ref()) {
-        Some(c) => println!("context    {} (chosen by {})", c.name, c.source),
-        None => println!("context    none"),
-    }
-    match &session {
-        Some(s) => println!("session    {}", escape_bytes(s.as_bytes())),
-        None => println!("session    none"),
-    }
-    println!("shell      {state_text}");
-    if managed.is_empty() {
-        println!("variables  none set by strata in this shell");
-    } else {
-        println!("variables  {}", managed.join(" "));
-    }
-    Ok(())
 }
 
 fn state_name(s: FileState) -> &'static str {

@@ -3,106 +3,111 @@
 use anyhow::Result;
 use std::ffi::OsStr;
 
-use super::Ctx;
+use super::{Ctx, Run};
+use crate::cli::WhyArgs;
 use crate::display::{escape_bytes, tilde};
 use crate::env_diff::apply;
 use crate::layers::{Action, FileState};
 use std::os::unix::ffi::OsStrExt;
 
 /// Explain one variable.
-pub fn run(ctx: &Ctx, var: &str, json: bool) -> Result<()> {
-    let cwd = ctx.cwd()?;
-    let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
-    let mut steps: Vec<_> = eval
-        .assignments
-        .iter()
-        .filter(|a| a.var == var)
-        .cloned()
-        .collect();
-    // Session values carry no position from the merge: find their line in the file.
-    for a in &mut steps {
-        if a.pos.line == 0 {
-            a.pos.line = crate::store::sessions::line_of(&a.path, &a.var).unwrap_or(0);
-        }
-    }
-    let applied = apply(&base, eval.target.clone(), None, &base);
-    // What the shell ends up with: strata's value (`None` when a file unsets it), else the
-    // shell's own.
-    let result = match applied.values.get(var) {
-        Some(v) => v.clone(),
-        None => base.get(OsStr::new(var)).cloned(),
-    };
-    let winner = steps
-        .iter()
-        .rposition(|a| !matches!(a.action, Action::Prepend(_) | Action::Append(_)));
-    let skipped: Vec<_> = eval
-        .files
-        .iter()
-        .filter(|f| f.state != FileState::Applied)
-        .collect();
-    if json {
-        let rows: Vec<serde_json::Value> = steps
+impl Run for WhyArgs {
+    /// Explain one variable.
+    fn run(&self, ctx: &Ctx) -> Result<()> {
+        let (var, json) = (self.var.as_str(), self.json);
+        let cwd = ctx.cwd()?;
+        let (base, eval) = ctx.evaluate(&cwd, &mut Default::default())?;
+        let mut steps: Vec<_> = eval
+            .assignments
             .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let (what, value) = describe(&a.action);
-                serde_json::json!({
-                    "file": a.path.to_string_lossy(),
-                    "line": a.pos.line,
-                    "action": what,
-                    "value": value,
-                    "wins": Some(i) == winner,
-                })
-            })
+            .filter(|a| a.var == var)
+            .cloned()
             .collect();
-        let v = serde_json::json!({
-            "var": var,
-            "steps": rows,
-            "value": result.as_ref().map(|v| v.to_string_lossy()),
-            "from_shell": base.get(OsStr::new(var)).map(|v| v.to_string_lossy()),
-        });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
-    }
-    if steps.is_empty() {
-        match base.get(OsStr::new(var)) {
-            Some(v) => println!(
-                "{var} is not set by strata here; the shell has {var}={}",
-                escape_bytes(v.as_bytes())
-            ),
-            None => println!("{var} is not set by strata here, nor by the shell"),
-        }
-    } else {
-        if let Some(v) = base.get(OsStr::new(var)) {
-            println!("  shell      {var}={}", escape_bytes(v.as_bytes()));
-        }
-        for (i, a) in steps.iter().enumerate() {
-            let (what, value) = describe(&a.action);
-            let mark = if Some(i) == winner { "wins" } else { "    " };
-            let at = match a.pos.line {
-                0 => tilde(&a.path),
-                line => format!("{}:{line}", tilde(&a.path)),
-            };
-            println!("{mark} {at}  {what} {}", value.unwrap_or_default());
-        }
-        match &result {
-            Some(v) => println!("=> {var}={}", escape_bytes(v.as_bytes())),
-            None => println!("=> {var} is unset"),
-        }
-    }
-    for f in skipped {
-        println!(
-            "(skipped {}: {})",
-            tilde(&f.path),
-            match f.state {
-                FileState::Denied => "denied",
-                FileState::AboveRoot => "above a root = true file",
-                FileState::Unreadable => "not a regular file, too large, or unreadable",
-                _ => "not allowed; run strata allow",
+        // Session values carry no position from the merge: find their line in the file.
+        for a in &mut steps {
+            if a.pos.line == 0 {
+                a.pos.line = crate::store::sessions::line_of(&a.path, &a.var).unwrap_or(0);
             }
-        );
+        }
+        let applied = apply(&base, eval.target.clone(), None, &base);
+        // What the shell ends up with: strata's value (`None` when a file unsets it), else the
+        // shell's own.
+        let result = match applied.values.get(var) {
+            Some(v) => v.clone(),
+            None => base.get(OsStr::new(var)).cloned(),
+        };
+        let winner = steps
+            .iter()
+            .rposition(|a| !matches!(a.action, Action::Prepend(_) | Action::Append(_)));
+        let skipped: Vec<_> = eval
+            .files
+            .iter()
+            .filter(|f| f.state != FileState::Applied)
+            .collect();
+        if json {
+            let rows: Vec<serde_json::Value> = steps
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let (what, value) = describe(&a.action);
+                    serde_json::json!({
+                        "file": a.path.to_string_lossy(),
+                        "line": a.pos.line,
+                        "action": what,
+                        "value": value,
+                        "wins": Some(i) == winner,
+                    })
+                })
+                .collect();
+            let v = serde_json::json!({
+                "var": var,
+                "steps": rows,
+                "value": result.as_ref().map(|v| v.to_string_lossy()),
+                "from_shell": base.get(OsStr::new(var)).map(|v| v.to_string_lossy()),
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        if steps.is_empty() {
+            match base.get(OsStr::new(var)) {
+                Some(v) => println!(
+                    "{var} is not set by strata here; the shell has {var}={}",
+                    escape_bytes(v.as_bytes())
+                ),
+                None => println!("{var} is not set by strata here, nor by the shell"),
+            }
+        } else {
+            if let Some(v) = base.get(OsStr::new(var)) {
+                println!("  shell      {var}={}", escape_bytes(v.as_bytes()));
+            }
+            for (i, a) in steps.iter().enumerate() {
+                let (what, value) = describe(&a.action);
+                let mark = if Some(i) == winner { "wins" } else { "    " };
+                let at = match a.pos.line {
+                    0 => tilde(&a.path),
+                    line => format!("{}:{line}", tilde(&a.path)),
+                };
+                println!("{mark} {at}  {what} {}", value.unwrap_or_default());
+            }
+            match &result {
+                Some(v) => println!("=> {var}={}", escape_bytes(v.as_bytes())),
+                None => println!("=> {var} is unset"),
+            }
+        }
+        for f in skipped {
+            println!(
+                "(skipped {}: {})",
+                tilde(&f.path),
+                match f.state {
+                    FileState::Denied => "denied",
+                    FileState::AboveRoot => "above a root = true file",
+                    FileState::Unreadable => "not a regular file, too large, or unreadable",
+                    _ => "not allowed; run strata allow",
+                }
+            );
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn describe(a: &Action) -> (&'static str, Option<String>) {
