@@ -492,24 +492,13 @@ impl State {
         let mut stored = None;
         for r in Records::of(body)? {
             let mut r = r?;
-            let text = |v: Cow<'_, [u8]>| String::from_utf8(v.into_owned()).map_err(|_| Corrupt);
             match r.tag {
                 b"c" => st.cwd = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"x" => st.context = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"s" => st.session = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"d" => st.deadline = Some(num(r.field()?)?),
                 b"r" => stored = Some(spill_id(r.field()?)?),
-                b"p" => {
-                    st.prompt.context = text(dec(r.field()?)?)?;
-                    st.prompt.color = text(dec(r.field()?)?)?;
-                    st.prompt.dir = text(dec(r.field()?)?)?;
-                    st.prompt.untrusted = match r.field()? {
-                        b"1" => true,
-                        b"0" => false,
-                        _ => return Err(Corrupt),
-                    };
-                    st.prompt.format = text(dec(r.field()?)?)?;
-                }
+                b"p" => st.prompt = decode_prompt(&mut r)?,
                 b"w" => {
                     let path = no_nul(dec(r.field()?)?)?;
                     if !path.starts_with(b"/") {
@@ -520,46 +509,12 @@ impl State {
                         stamp: decode_stamp(r.field()?)?,
                     });
                 }
-                b"v" => {
-                    let name = name(r.field()?)?;
-                    let set_hash = match r.field()? {
-                        b"-" => None,
-                        h => Some(
-                            u64::from_str_radix(std::str::from_utf8(h).map_err(|_| Corrupt)?, 16)
-                                .map_err(|_| Corrupt)?,
-                        ),
-                    };
-                    let (set_hash, prev) = match r.field()? {
-                        b"!" => (set_hash, None),
-                        [b'=', rest @ ..] => {
-                            (set_hash, Some(OsString::from_vec(no_nul(dec(rest)?)?)))
-                        }
-                        [b'@', id @ ..] => match spill.load(spill_id(id)?) {
-                            Some(v) if !v.contains(&0) => (set_hash, Some(OsString::from_vec(v))),
-                            // Never matches a value, so the variable is left as it is.
-                            _ => (Some(UNRESTORABLE), None),
-                        },
-                        _ => return Err(Corrupt),
-                    };
-                    st.vars.push(VarRecord {
-                        name,
-                        set_hash,
-                        prev,
-                    });
-                }
-                b"l" => {
-                    let name = name(r.field()?)?;
-                    let was_unset = match r.field()? {
-                        b"1" => true,
-                        b"0" => false,
-                        _ => return Err(Corrupt),
-                    };
-                    st.lists.push(ListRecord {
-                        name,
-                        was_unset,
-                        added: Vec::new(),
-                    });
-                }
+                b"v" => st.vars.push(decode_var(&mut r, spill)?),
+                b"l" => st.lists.push(ListRecord {
+                    name: name(r.field()?)?,
+                    was_unset: flag(r.field()?)?,
+                    added: Vec::new(),
+                }),
                 b"a" => {
                     let entry = OsString::from_vec(no_nul(dec(r.field()?)?)?);
                     let old_index = match r.field()? {
@@ -576,16 +531,63 @@ impl State {
                     b"0" => st.slow_hook = true,
                     _ => return Err(Corrupt),
                 },
-                b"e" => {
-                    let h = std::str::from_utf8(r.field()?).map_err(|_| Corrupt)?;
-                    st.notice = Some(u64::from_str_radix(h, 16).map_err(|_| Corrupt)?);
-                }
+                b"e" => st.notice = Some(hex_u64(r.field()?)?),
                 _ => return Err(Corrupt),
             }
             r.done()?;
         }
         Ok((st, stored))
     }
+}
+
+/// `1` or `0`.
+fn flag(field: &[u8]) -> Result<bool, Corrupt> {
+    match field {
+        b"1" => Ok(true),
+        b"0" => Ok(false),
+        _ => Err(Corrupt),
+    }
+}
+
+fn hex_u64(field: &[u8]) -> Result<u64, Corrupt> {
+    u64::from_str_radix(std::str::from_utf8(field).map_err(|_| Corrupt)?, 16).map_err(|_| Corrupt)
+}
+
+/// A `p=` record: what the prompt segment shows.
+fn decode_prompt(r: &mut Record<'_>) -> Result<PromptInfo, Corrupt> {
+    let text = |v: Cow<'_, [u8]>| String::from_utf8(v.into_owned()).map_err(|_| Corrupt);
+    Ok(PromptInfo {
+        context: text(dec(r.field()?)?)?,
+        color: text(dec(r.field()?)?)?,
+        dir: text(dec(r.field()?)?)?,
+        untrusted: flag(r.field()?)?,
+        format: text(dec(r.field()?)?)?,
+    })
+}
+
+/// A `v=` record: a variable strata set (or unset), with its value from before, inline or
+/// stored.
+fn decode_var(r: &mut Record<'_>, spill: &dyn Spill) -> Result<VarRecord, Corrupt> {
+    let name = name(r.field()?)?;
+    let set_hash = match r.field()? {
+        b"-" => None,
+        h => Some(hex_u64(h)?),
+    };
+    let (set_hash, prev) = match r.field()? {
+        b"!" => (set_hash, None),
+        [b'=', rest @ ..] => (set_hash, Some(OsString::from_vec(no_nul(dec(rest)?)?))),
+        [b'@', id @ ..] => match spill.load(spill_id(id)?) {
+            Some(v) if !v.contains(&0) => (set_hash, Some(OsString::from_vec(v))),
+            // Never matches a value, so the variable is left as it is.
+            _ => (Some(UNRESTORABLE), None),
+        },
+        _ => return Err(Corrupt),
+    };
+    Ok(VarRecord {
+        name,
+        set_hash,
+        prev,
+    })
 }
 
 /// `body` with its MAC under `key` appended: a state as strata would write it (for tools and

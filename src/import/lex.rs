@@ -319,93 +319,19 @@ impl Lexer {
     }
 
     /// After a `$`.
+    /// What follows a `$`: `${…}`, `$(…)`, `$'…'`, `$"…"`, `$NAME` or a special parameter.
     pub(super) fn dollar(&mut self, w: &mut Word, in_dq: bool) {
         match self.peek() {
             Some('{') => {
                 self.bump();
-                let Some(inner) = self.balanced('{', '}') else {
-                    return w.fail("unterminated ${");
-                };
-                let (name, rest) =
-                    match inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-                        Some(k) => (&inner[..k], &inner[k..]),
-                        None => (inner.as_str(), ""),
-                    };
-                if !valid_name(name) {
-                    return w.fail(format!(
-                        "${{{inner}}}: only ${{VAR}} and ${{VAR:-default}} translate"
-                    ));
-                }
-                if rest.is_empty() {
-                    w.pieces.push(WPiece::Var(name.to_string()));
-                } else if let Some(default) = rest.strip_prefix(":-") {
-                    let mut sub = Lexer {
-                        s: default.chars().collect(),
-                        i: 0,
-                        line: self.line,
-                        heredocs: Vec::new(),
-                    };
-                    let mut dw = Word::default();
-                    // In double quotes the default is read as if double-quoted (no word splitting).
-                    while let Some(c) = sub.peek() {
-                        match c {
-                            '\\' => {
-                                sub.bump();
-                                if let Some(e) = sub.bump() {
-                                    dw.push_lit(e, true);
-                                }
-                            }
-                            '\'' if !in_dq => {
-                                sub.bump();
-                                sub.single_quoted(&mut dw);
-                            }
-                            '"' => {
-                                sub.bump();
-                                sub.double_quoted(&mut dw);
-                            }
-                            '$' => {
-                                sub.bump();
-                                sub.dollar(&mut dw, true);
-                            }
-                            '`' => {
-                                sub.bump();
-                                sub.backtick(&mut dw);
-                            }
-                            _ => {
-                                sub.bump();
-                                dw.push_lit(c, true);
-                            }
-                        }
-                    }
-                    if let Some(p) = dw.problem {
-                        return w.fail(p);
-                    }
-                    w.pieces
-                        .push(WPiece::VarDefault(name.to_string(), dw.pieces));
-                } else {
-                    w.fail(format!(
-                        "${{{inner}}}: only ${{VAR}} and ${{VAR:-default}} translate"
-                    ));
+                match self.balanced('{', '}') {
+                    Some(inner) => self.braced(w, &inner, in_dq),
+                    None => w.fail("unterminated ${"),
                 }
             }
             Some('(') => {
                 self.bump();
-                if self.peek() == Some('(') {
-                    let _ = self.balanced('(', ')');
-                    return w
-                        .fail("arithmetic expansion $((…)): strata files cannot compute values");
-                }
-                let Some(inner) = self.balanced('(', ')') else {
-                    return w.fail("unterminated $(");
-                };
-                if inner.trim() == "pwd" {
-                    w.pieces.push(WPiece::Pwd);
-                } else {
-                    w.fail(format!(
-                        "command substitution $({}): strata files cannot run commands",
-                        inner.trim()
-                    ));
-                }
+                self.command_substitution(w);
             }
             Some('\'') if !in_dq => {
                 self.bump();
@@ -434,6 +360,77 @@ impl Lexer {
                 ));
             }
             _ => w.push_lit('$', in_dq),
+        }
+    }
+
+    /// `${NAME}` or `${NAME:-default}` (`inner` is what the braces hold).
+    fn braced(&self, w: &mut Word, inner: &str, in_dq: bool) {
+        let (name, rest) = match inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            Some(k) => (&inner[..k], &inner[k..]),
+            None => (inner, ""),
+        };
+        let refuse = || format!("${{{inner}}}: only ${{VAR}} and ${{VAR:-default}} translate");
+        if !valid_name(name) {
+            return w.fail(refuse());
+        }
+        if rest.is_empty() {
+            return w.pieces.push(WPiece::Var(name.to_string()));
+        }
+        let Some(default) = rest.strip_prefix(":-") else {
+            return w.fail(refuse());
+        };
+        let dw = self.default_word(default, in_dq);
+        match dw.problem {
+            Some(p) => w.fail(p),
+            None => w
+                .pieces
+                .push(WPiece::VarDefault(name.to_string(), dw.pieces)),
+        }
+    }
+
+    /// The default of a `${NAME:-default}`, read as bash reads it (in double quotes, as if
+    /// double-quoted: no word splitting).
+    fn default_word(&self, default: &str, in_dq: bool) -> Word {
+        let mut sub = Lexer {
+            s: default.chars().collect(),
+            i: 0,
+            line: self.line,
+            heredocs: Vec::new(),
+        };
+        let mut dw = Word::default();
+        while let Some(c) = sub.bump() {
+            match c {
+                '\\' => {
+                    if let Some(e) = sub.bump() {
+                        dw.push_lit(e, true);
+                    }
+                }
+                '\'' if !in_dq => sub.single_quoted(&mut dw),
+                '"' => sub.double_quoted(&mut dw),
+                '$' => sub.dollar(&mut dw, true),
+                '`' => sub.backtick(&mut dw),
+                _ => dw.push_lit(c, true),
+            }
+        }
+        dw
+    }
+
+    /// `$(…)` (only `$(pwd)` translates) or `$((…))`.
+    fn command_substitution(&mut self, w: &mut Word) {
+        if self.peek() == Some('(') {
+            let _ = self.balanced('(', ')');
+            return w.fail("arithmetic expansion $((…)): strata files cannot compute values");
+        }
+        let Some(inner) = self.balanced('(', ')') else {
+            return w.fail("unterminated $(");
+        };
+        if inner.trim() == "pwd" {
+            w.pieces.push(WPiece::Pwd);
+        } else {
+            w.fail(format!(
+                "command substitution $({}): strata files cannot run commands",
+                inner.trim()
+            ));
         }
     }
 

@@ -143,41 +143,64 @@ pub fn parse(
     let err = |line: usize, msg: &str| anyhow!("{}:{line}: {msg}", tilde(path));
     while r.next_statement() {
         let line = r.line;
-        let mut word = r.word();
-        if word == b"export" && matches!(r.peek(), Some(b' ' | b'\t')) {
-            r.skip_blank();
-            word = r.word();
-        }
-        if r.peek() == Some(b':')
-            && matches!(r.s.get(r.i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
-        {
-            r.i += 1;
-        } else {
-            r.skip_blank();
-            if r.peek() != Some(b'=') {
-                let bare = std::str::from_utf8(word).is_ok_and(valid_name) && r.at_end_of_line();
-                return Err(err(
-                    line,
-                    if bare {
-                        "expected KEY=value, found a name without `=` (it would assign nothing): add `=` or remove the line"
-                    } else {
-                        "expected KEY=value"
-                    },
-                ));
-            }
-            r.i += 1;
-        }
-        let Some(name) = std::str::from_utf8(word).ok().filter(|n| valid_name(n)) else {
-            return Err(err(
-                line,
-                "invalid variable name: use letters, digits and `_`, not starting with a digit",
-            ));
-        };
+        let name = r.key().map_err(|msg| err(line, msg))?;
         r.skip_blank();
         let resolve = |n: &str| match defined.get(n) {
             Some(&k) => Some(Cow::Borrowed(out[k].value.as_bytes())),
             None => lookup(n).map(|v| Cow::Owned(v.into_vec())),
         };
+        let value = r.value(name, &resolve, &err)?;
+        defined.insert(name, out.len());
+        out.push(Assignment {
+            name: name.to_owned(),
+            value: OsString::from_vec(value),
+            line,
+        });
+    }
+    Ok(out)
+}
+
+impl<'a> Reader<'a> {
+    /// The key of an assignment, with `export ` before it and `=` (or `: `) after it read too.
+    fn key(&mut self) -> Result<&'a str, &'static str> {
+        let mut word = self.word();
+        if word == b"export" && matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.skip_blank();
+            word = self.word();
+        }
+        if self.peek() == Some(b':')
+            && matches!(
+                self.s.get(self.i + 1),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r')
+            )
+        {
+            self.i += 1;
+        } else {
+            self.skip_blank();
+            if self.peek() != Some(b'=') {
+                let bare = std::str::from_utf8(word).is_ok_and(valid_name) && self.at_end_of_line();
+                return Err(if bare {
+                    "expected KEY=value, found a name without `=` (it would assign nothing): add `=` or remove the line"
+                } else {
+                    "expected KEY=value"
+                });
+            }
+            self.i += 1;
+        }
+        std::str::from_utf8(word)
+            .ok()
+            .filter(|n| valid_name(n))
+            .ok_or("invalid variable name: use letters, digits and `_`, not starting with a digit")
+    }
+
+    /// The value of `name`, quoted or not, expanded where the dialect says so.
+    fn value<'v>(
+        &mut self,
+        name: &str,
+        resolve: &dyn Fn(&str) -> Option<Cow<'v, [u8]>>,
+        err: &dyn Fn(usize, &str) -> anyhow::Error,
+    ) -> Result<Vec<u8>> {
+        let line = self.line;
         let too_big = || {
             err(
                 line,
@@ -187,65 +210,55 @@ pub fn parse(
                 ),
             )
         };
-        let value = match r.peek() {
-            Some(q @ (b'\'' | b'`' | b'"')) => {
-                let body_start = r.i + 1;
-                let close = if q == b'"' {
-                    closing_double_quote(bytes, body_start)
-                } else {
-                    bytes[body_start..]
-                        .iter()
-                        .position(|&b| b == q)
-                        .map(|k| body_start + k)
-                };
-                let Some(close) = close else {
-                    return Err(err(
-                        line,
-                        &format!("unterminated {} quote in the value of {name}", q as char),
-                    ));
-                };
-                let body = &bytes[body_start..close];
-                if let Some(k) = body.iter().position(|&b| b == 0) {
-                    return Err(nul(&err, r.line + newlines(&body[..k]), name));
-                }
-                r.line += newlines(body);
-                r.i = close + 1;
-                let mut value = Vec::with_capacity(body.len());
-                if q == b'"' {
-                    expand_into(body, true, &resolve, &mut value).map_err(|TooBig| too_big())?;
-                } else {
-                    push_newlines_as_lf(body, &mut value);
-                }
-                r.skip_blank();
-                if !r.at_end_of_line() {
-                    return Err(err(
-                        r.line,
-                        &format!(
-                            "unexpected text after the quoted value of {name}: quote the whole value, or start a comment with `#`"
-                        ),
-                    ));
-                }
-                r.rest_of_line();
-                value
+        let Some(q @ (b'\'' | b'`' | b'"')) = self.peek() else {
+            let raw = cut_comment(self.rest_of_line()).trim_ascii();
+            if raw.contains(&0) {
+                return Err(nul(err, line, name));
             }
-            _ => {
-                let raw = cut_comment(r.rest_of_line()).trim_ascii();
-                if raw.contains(&0) {
-                    return Err(nul(&err, line, name));
-                }
-                let mut value = Vec::with_capacity(raw.len());
-                expand_into(raw, false, &resolve, &mut value).map_err(|TooBig| too_big())?;
-                value
-            }
+            let mut value = Vec::with_capacity(raw.len());
+            expand_into(raw, false, resolve, &mut value).map_err(|TooBig| too_big())?;
+            return Ok(value);
         };
-        defined.insert(name, out.len());
-        out.push(Assignment {
-            name: name.to_owned(),
-            value: OsString::from_vec(value),
-            line,
-        });
+        let bytes = self.s;
+        let body_start = self.i + 1;
+        let close = if q == b'"' {
+            closing_double_quote(bytes, body_start)
+        } else {
+            bytes[body_start..]
+                .iter()
+                .position(|&b| b == q)
+                .map(|k| body_start + k)
+        };
+        let Some(close) = close else {
+            return Err(err(
+                line,
+                &format!("unterminated {} quote in the value of {name}", q as char),
+            ));
+        };
+        let body = &bytes[body_start..close];
+        if let Some(k) = body.iter().position(|&b| b == 0) {
+            return Err(nul(err, self.line + newlines(&body[..k]), name));
+        }
+        self.line += newlines(body);
+        self.i = close + 1;
+        let mut value = Vec::with_capacity(body.len());
+        if q == b'"' {
+            expand_into(body, true, resolve, &mut value).map_err(|TooBig| too_big())?;
+        } else {
+            push_newlines_as_lf(body, &mut value);
+        }
+        self.skip_blank();
+        if !self.at_end_of_line() {
+            return Err(err(
+                self.line,
+                &format!(
+                    "unexpected text after the quoted value of {name}: quote the whole value, or start a comment with `#`"
+                ),
+            ));
+        }
+        self.rest_of_line();
+        Ok(value)
     }
-    Ok(out)
 }
 
 fn nul(err: &dyn Fn(usize, &str) -> anyhow::Error, line: usize, name: &str) -> anyhow::Error {

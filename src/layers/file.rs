@@ -421,78 +421,93 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         color: None,
         dir: path.parent().unwrap_or(Path::new("/")).to_path_buf(),
     };
-    let top = doc.as_table();
-    let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];
-    if kind.is_dir() {
-        known.insert(0, "root");
+    for (key, item) in p.keys(doc.as_table()) {
+        p.top_level(&mut file, key, item)?;
     }
-    if kind == Kind::Context {
-        known.extend(["color", "description"]);
-    }
-    for (key, item) in p.keys(top) {
+    Ok(file)
+}
+
+impl Parser<'_> {
+    /// One top-level key of a file of `file.kind`.
+    fn top_level(&self, file: &mut LayerFile, key: &Key, item: &Item) -> Result<()> {
+        let kind = file.kind;
         match key.get() {
             "root" if kind.is_dir() => {
-                file.root = item
-                    .as_bool()
-                    .ok_or_else(|| p.err(p.key_pos(key, item), "root must be true or false"))?;
+                file.root = item.as_bool().ok_or_else(|| {
+                    self.err(self.key_pos(key, item), "root must be true or false")
+                })?;
             }
             "color" | "description" if kind == Kind::Context => {
                 let text = item.as_str().ok_or_else(|| {
-                    p.err(
-                        p.key_pos(key, item),
+                    self.err(
+                        self.key_pos(key, item),
                         format!("{} must be a string", key.get()),
                     )
                 })?;
                 if key.get() == "color" {
                     if crate::display::ansi_color(text).is_none() {
-                        return Err(p.err(
-                            p.key_pos(key, item),
+                        return Err(self.err(
+                            self.key_pos(key, item),
                             format!("unknown color {text:?} (use a name like red, green, yellow, blue, magenta, cyan, white, bright-red…, or 0-255)"),
                         ));
                     }
                     file.color = Some(text.to_string());
                 }
             }
-            "env" => file.env = p.env_table(p.table(item, key, "[env]")?)?,
+            "env" => file.env = self.env_table(self.table(item, key, "[env]")?)?,
             "path" => {
-                let edits = p.list_edits("PATH".into(), p.table(item, key, "[path]")?)?;
+                let edits = self.list_edits("PATH".into(), self.table(item, key, "[path]")?)?;
                 file.lists.insert(0, edits);
             }
             "paths" => {
-                for (k, i) in p.keys(p.table(item, key, "[paths]")?) {
-                    let var = p.var_name(k, i)?;
-                    let t = p.table(i, k, &format!("[paths.{var}]"))?;
-                    file.lists.push(p.list_edits(var, t)?);
+                for (k, i) in self.keys(self.table(item, key, "[paths]")?) {
+                    let var = self.var_name(k, i)?;
+                    let t = self.table(i, k, &format!("[paths.{var}]"))?;
+                    file.lists.push(self.list_edits(var, t)?);
                 }
             }
             "dotenv" => {
-                for (k, i) in p.keys(p.table(item, key, "[dotenv]")?) {
+                for (k, i) in self.keys(self.table(item, key, "[dotenv]")?) {
                     match k.get() {
-                        "files" => file.dotenv = p.dotenv_files(k, i)?,
-                        _ => return Err(p.unknown(k, i, "[dotenv]", &["files"])),
+                        "files" => file.dotenv = self.dotenv_files(k, i)?,
+                        _ => return Err(self.unknown(k, i, "[dotenv]", &["files"])),
                     }
                 }
             }
-            "contexts" => {
-                for (name, ctx) in p.keys(p.table(item, key, "[contexts]")?) {
-                    let t = p.table(ctx, name, "a context section")?;
-                    let mut env = Vec::new();
-                    for (k, i) in p.keys(t) {
-                        match k.get() {
-                            "env" => env = p.env_table(p.table(i, k, "env")?)?,
-                            _ => {
-                                return Err(p.unknown(k, i, "a [contexts.NAME] section", &["env"]));
-                            }
-                        }
-                    }
-                    file.contexts.push((name.get().to_string(), env));
-                }
+            "contexts" => file.contexts = self.contexts(self.table(item, key, "[contexts]")?)?,
+            "settings" => {
+                self.settings("", self.table(item, key, "[settings]")?, &mut file.settings)?
             }
-            "settings" => p.settings("", p.table(item, key, "[settings]")?, &mut file.settings)?,
-            _ => return Err(p.unknown(key, item, "the top level", &known)),
+            _ => {
+                let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];
+                if kind.is_dir() {
+                    known.insert(0, "root");
+                }
+                if kind == Kind::Context {
+                    known.extend(["color", "description"]);
+                }
+                return Err(self.unknown(key, item, "the top level", &known));
+            }
         }
+        Ok(())
     }
-    Ok(file)
+
+    /// `[contexts.NAME.env]` sections.
+    fn contexts(&self, t: &dyn TableLike) -> Result<Vec<(String, Vec<EnvEntry>)>> {
+        let mut out = Vec::new();
+        for (name, ctx) in self.keys(t) {
+            let t = self.table(ctx, name, "a context section")?;
+            let mut env = Vec::new();
+            for (k, i) in self.keys(t) {
+                match k.get() {
+                    "env" => env = self.env_table(self.table(i, k, "env")?)?,
+                    _ => return Err(self.unknown(k, i, "a [contexts.NAME] section", &["env"])),
+                }
+            }
+            out.push((name.get().to_string(), env));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
