@@ -375,9 +375,8 @@ fn session_ids() -> Vec<CompletionCandidate> {
 
 /// Completion candidates: setting keys.
 fn setting_keys() -> Vec<CompletionCandidate> {
-    crate::settings::KEYS
-        .iter()
-        .map(|k| CompletionCandidate::new(*k))
+    crate::settings::keys()
+        .map(CompletionCandidate::new)
         .collect()
 }
 

@@ -1,9 +1,10 @@
-//! Tool settings: one typed struct, defaults in one place, each value remembering where it
-//! came from.
+//! Tool settings: one typed struct, and one table ([`SETTINGS`]) that says, for every key, its
+//! default as people write it, what it means, where it may come from, and how its text is read
+//! and written. A new setting is one entry there (and its field); nothing else matches keys.
 //!
 //! Sources, lowest first: defaults, system file, global file, directory files (outer first),
 //! `STRATA_*` environment variables, `-c key=value` flags. `trust.paths` is honoured only from
-//! the system and global files: a directory file cannot make itself trusted.
+//! the system and global files and flags: a directory file cannot make itself trusted.
 
 use anyhow::{Result, anyhow, bail};
 use std::path::PathBuf;
@@ -23,6 +24,17 @@ pub enum Log {
     Info,
     /// Also what was evaluated and why.
     Verbose,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    /// When `NO_COLOR` is unset (the prompt is for a terminal).
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Where a setting's value came from.
@@ -77,56 +89,339 @@ pub struct Settings {
     pub origins: Vec<(&'static str, Origin)>,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            log: Log::Info,
-            hide_diff: false,
-            trust_paths: Vec::new(),
-            lock: LockPolicy::default(),
-            dotenv_default: false,
-            fast_path: true,
-            context: None,
-            session_ttl: Duration::from_secs(7 * 86400),
-            prompt_format: DEFAULT_PROMPT_FORMAT.to_string(),
-            color: ColorMode::Auto,
-            layer_limit: crate::files::LAYER_CAP,
-            dotenv_limit: crate::files::DOTENV_CAP,
-            origins: Vec::new(),
-        }
-    }
-}
-
-/// Every key, in the order listings show them.
-pub const KEYS: &[&str] = &[
-    "log",
-    "hide_diff",
-    "color",
-    "context",
-    "prompt.format",
-    "trust.paths",
-    "lock.timeout",
-    "lock.warn_after",
-    "session.ttl",
-    "dotenv.default",
-    "hook.fast_path",
-    "limits.layer_file",
-    "limits.dotenv_file",
-];
-
 /// The prompt segment unless `prompt.format` says otherwise: `prod · app` (see
 /// [`crate::prompt`] for the format).
 pub const DEFAULT_PROMPT_FORMAT: &str = "{context · dir}";
 
-/// When to colour output.
+/// How a setting's text is read, and how it is written in a TOML file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColorMode {
-    /// When `NO_COLOR` is unset (the prompt is for a terminal).
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
+pub enum Type {
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off` as text).
+    Bool,
+    /// `500ms`, `30s`, `5m`, `1h`, `7d`.
+    Duration,
+    /// `512KiB`, `1MiB`, or a number of bytes.
+    Size,
+    /// One of a few words.
+    Choice(&'static [&'static str]),
+    /// Free text (checked by the setter).
+    Text,
+    /// A list of directories (colon-separated as text, an array in TOML).
+    Paths,
+}
+
+/// One setting.
+pub struct Entry {
+    /// Dotted key, as written in `[settings]` and `strata config`.
+    pub key: &'static str,
+    /// What it does, for listings.
+    pub about: &'static str,
+    /// Its default, as people write it.
+    pub default: &'static str,
+    /// How its text is read.
+    pub kind: Type,
+    /// It may come from `STRATA_<KEY>` (not `context`, which has its own place in the context
+    /// precedence, nor `trust.paths`, which layer files could influence through the
+    /// environment).
+    pub env: bool,
+    set: fn(&mut Settings, &Value) -> Result<()>,
+    get: fn(&Settings) -> String,
+}
+
+const LOG_WORDS: &[&str] = &["quiet", "info", "verbose"];
+const COLOR_WORDS: &[&str] = &["auto", "always", "never"];
+
+/// Every setting, in the order listings show them.
+pub const SETTINGS: &[Entry] = &[
+    Entry {
+        key: "log",
+        about: "quiet hides the change line (STRATA_LOG=quiet, -q), verbose lists the files",
+        default: "info",
+        kind: Type::Choice(LOG_WORDS),
+        env: true,
+        set: |s, v| {
+            s.log = match choice("log", v, LOG_WORDS)? {
+                "quiet" => Log::Quiet,
+                "verbose" => Log::Verbose,
+                _ => Log::Info,
+            };
+            Ok(())
+        },
+        get: |s| {
+            match s.log {
+                Log::Quiet => "quiet",
+                Log::Info => "info",
+                Log::Verbose => "verbose",
+            }
+            .into()
+        },
+    },
+    Entry {
+        key: "hide_diff",
+        about: "print `environment updated` instead of `+FOO ~PATH`",
+        default: "false",
+        kind: Type::Bool,
+        env: true,
+        set: |s, v| {
+            s.hide_diff = boolean("hide_diff", v)?;
+            Ok(())
+        },
+        get: |s| s.hide_diff.to_string(),
+    },
+    Entry {
+        key: "color",
+        about: "never turns prompt colours off (NO_COLOR and --no-color too)",
+        default: "auto",
+        kind: Type::Choice(COLOR_WORDS),
+        env: true,
+        set: |s, v| {
+            s.color = match choice("color", v, COLOR_WORDS)? {
+                "always" => ColorMode::Always,
+                "never" => ColorMode::Never,
+                _ => ColorMode::Auto,
+            };
+            Ok(())
+        },
+        get: |s| {
+            match s.color {
+                ColorMode::Auto => "auto",
+                ColorMode::Always => "always",
+                ColorMode::Never => "never",
+            }
+            .into()
+        },
+    },
+    Entry {
+        key: "context",
+        about: "pin a context, typically from a directory file",
+        default: "",
+        kind: Type::Text,
+        env: false,
+        set: |s, v| {
+            let name = text("context", v)?;
+            if name.is_empty() {
+                s.context = None;
+                return Ok(());
+            }
+            crate::names::validate_name("context", &name)?;
+            s.context = Some(name);
+            Ok(())
+        },
+        get: |s| s.context.clone().unwrap_or_default(),
+    },
+    Entry {
+        key: "prompt.format",
+        about: "the prompt segment (see Prompt setup)",
+        default: DEFAULT_PROMPT_FORMAT,
+        kind: Type::Text,
+        env: true,
+        set: |s, v| {
+            let f = text("prompt.format", v)?;
+            crate::prompt::check_format(&f).map_err(|e| anyhow!("prompt.format: {e}"))?;
+            s.prompt_format = f;
+            Ok(())
+        },
+        get: |s| s.prompt_format.clone(),
+    },
+    Entry {
+        key: "trust.paths",
+        about: "directories whose files are trusted without strata allow (system/global config only)",
+        default: "",
+        kind: Type::Paths,
+        env: false,
+        set: |s, v| {
+            s.trust_paths = paths(v)?;
+            Ok(())
+        },
+        get: |s| {
+            s.trust_paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(":")
+        },
+    },
+    Entry {
+        key: "lock.timeout",
+        about: "give up waiting for a lock after this long",
+        default: "30s",
+        kind: Type::Duration,
+        env: true,
+        set: |s, v| {
+            s.lock.timeout = parse_duration(&text("lock.timeout", v)?)?;
+            Ok(())
+        },
+        get: |s| duration_text(s.lock.timeout),
+    },
+    Entry {
+        key: "lock.warn_after",
+        about: "say `waiting for lock on FILE…` after this long",
+        default: "5s",
+        kind: Type::Duration,
+        env: true,
+        set: |s, v| {
+            s.lock.warn_after = parse_duration(&text("lock.warn_after", v)?)?;
+            Ok(())
+        },
+        get: |s| duration_text(s.lock.warn_after),
+    },
+    Entry {
+        key: "session.ttl",
+        about: "sessions idle this long are collected",
+        default: "7d",
+        kind: Type::Duration,
+        env: true,
+        set: |s, v| {
+            s.session_ttl = parse_duration(&text("session.ttl", v)?)?;
+            Ok(())
+        },
+        get: |s| duration_text(s.session_ttl),
+    },
+    Entry {
+        key: "dotenv.default",
+        about: "load `.env` beside each directory file without listing it",
+        default: "false",
+        kind: Type::Bool,
+        env: true,
+        set: |s, v| {
+            s.dotenv_default = boolean("dotenv.default", v)?;
+            Ok(())
+        },
+        get: |s| s.dotenv_default.to_string(),
+    },
+    Entry {
+        key: "hook.fast_path",
+        about: "let the hook skip running strata when nothing can have changed",
+        default: "true",
+        kind: Type::Bool,
+        env: true,
+        set: |s, v| {
+            s.fast_path = boolean("hook.fast_path", v)?;
+            Ok(())
+        },
+        get: |s| s.fast_path.to_string(),
+    },
+    Entry {
+        key: "limits.layer_file",
+        about: "the largest directory file strata reads; a larger one is skipped",
+        default: "1MiB",
+        kind: Type::Size,
+        env: true,
+        set: |s, v| {
+            s.layer_limit = parse_size(&size_text("limits.layer_file", v)?)?;
+            Ok(())
+        },
+        get: |s| size_text_of(s.layer_limit),
+    },
+    Entry {
+        key: "limits.dotenv_file",
+        about: "the largest dotenv file strata reads",
+        default: "8MiB",
+        kind: Type::Size,
+        env: true,
+        set: |s, v| {
+            s.dotenv_limit = parse_size(&size_text("limits.dotenv_file", v)?)?;
+            Ok(())
+        },
+        get: |s| size_text_of(s.dotenv_limit),
+    },
+];
+
+/// Every key, in the order listings show them.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    SETTINGS.iter().map(|e| e.key)
+}
+
+/// The entry of `key`; an unknown key is an error with a suggestion.
+pub fn entry(key: &str) -> Result<&'static Entry> {
+    if let Some(e) = SETTINGS.iter().find(|e| e.key == key) {
+        return Ok(e);
+    }
+    let all: Vec<&str> = keys().collect();
+    let hint = did_you_mean(key, &all)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_else(|| format!(" (known: {})", all.join(", ")));
+    bail!("unknown setting `{key}`{hint}")
+}
+
+fn text(key: &str, v: &Value) -> Result<String> {
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("{key} must be a string"))
+}
+
+fn size_text(key: &str, v: &Value) -> Result<String> {
+    match v {
+        Value::Integer(i) => Ok(i.value().to_string()),
+        _ => text(key, v),
+    }
+}
+
+/// One of `words` (`quiet, info or verbose`).
+fn choice<'a>(key: &str, v: &Value, words: &[&'a str]) -> Result<&'a str> {
+    let (last, rest) = words.split_last().expect("a choice has words");
+    let list = format!("{} or {last}", rest.join(", "));
+    let t = v.as_str().ok_or_else(|| anyhow!("{key} must be {list}"))?;
+    words
+        .iter()
+        .find(|w| **w == t)
+        .copied()
+        .ok_or_else(|| anyhow!("{key} must be {list}, not {t:?}"))
+}
+
+fn boolean(key: &str, v: &Value) -> Result<bool> {
+    match v {
+        Value::Boolean(b) => Ok(*b.value()),
+        Value::String(s) => text_bool(key, s.value()),
+        _ => bail!("{key} must be true or false"),
+    }
+}
+
+fn text_bool(key: &str, s: &str) -> Result<bool> {
+    match s {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => bail!("{key} must be true or false, not {s:?}"),
+    }
+}
+
+fn paths(v: &Value) -> Result<Vec<PathBuf>> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| anyhow!("trust.paths must be an array of directory paths"))?;
+    let mut out = Vec::new();
+    for item in arr {
+        let s = item
+            .as_str()
+            .ok_or_else(|| anyhow!("trust.paths must contain only strings"))?;
+        let p = expand_home(s);
+        if !p.is_absolute() {
+            bail!("trust.paths entries must be absolute (or start with ~/), not {s:?}");
+        }
+        out.push(std::fs::canonicalize(&p).unwrap_or(p));
+    }
+    Ok(out)
+}
+
+/// A duration in the largest unit that writes it exactly, as people write durations: 7d,
+/// 30s, 250ms.
+fn duration_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if ms >= size && ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+fn size_text_of(n: u64) -> String {
+    crate::files::human_size(n).replace(' ', "")
 }
 
 /// Parse `30s`, `5m`, `1h`, `7d`, `250ms`, or a bare number of seconds.
@@ -172,71 +467,48 @@ pub fn parse_size(text: &str) -> Result<u64> {
         .ok_or_else(|| anyhow!("invalid size {text:?}: too large"))
 }
 
-fn as_bool(key: &str, v: &Value) -> Result<bool> {
-    match v {
-        Value::Boolean(b) => Ok(*b.value()),
-        Value::String(s) => text_bool(key, s.value()),
-        _ => bail!("{key} must be true or false"),
+impl Entry {
+    /// `text` (an env var, a flag, `strata config set`) as the TOML value this setting takes.
+    pub fn value_of(&self, text: &str) -> Result<Value> {
+        Ok(match self.kind {
+            Type::Paths => Value::Array(text.split(':').filter(|s| !s.is_empty()).collect()),
+            Type::Bool => Value::from(text_bool(self.key, text)?),
+            _ => Value::from(text),
+        })
     }
 }
 
-fn text_bool(key: &str, s: &str) -> Result<bool> {
-    match s {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => bail!("{key} must be true or false, not {s:?}"),
+impl Default for Settings {
+    /// Every entry's default, read the way any other source is.
+    fn default() -> Self {
+        let mut s = Settings {
+            log: Log::Info,
+            hide_diff: false,
+            trust_paths: Vec::new(),
+            lock: LockPolicy::default(),
+            dotenv_default: false,
+            fast_path: true,
+            context: None,
+            session_ttl: Duration::ZERO,
+            prompt_format: String::new(),
+            color: ColorMode::Auto,
+            layer_limit: 0,
+            dotenv_limit: 0,
+            origins: Vec::new(),
+        };
+        for e in SETTINGS {
+            let v = e.value_of(e.default).expect("every default is valid");
+            (e.set)(&mut s, &v).expect("every default is valid");
+        }
+        s
     }
 }
 
 impl Settings {
     /// The value of `key` as text (lists colon-separated, durations like `30s`).
     pub fn get_text(&self, key: &str) -> Option<String> {
-        // The largest unit that writes it exactly, as people write durations: 7d, 30s, 250ms.
-        let dur = |d: Duration| {
-            let ms = d.as_millis();
-            for (unit, size) in [
-                ("d", 86_400_000),
-                ("h", 3_600_000),
-                ("m", 60_000),
-                ("s", 1000),
-            ] {
-                if ms >= size && ms.is_multiple_of(size) {
-                    return format!("{}{unit}", ms / size);
-                }
-            }
-            format!("{ms}ms")
-        };
-        Some(match key {
-            "log" => match self.log {
-                Log::Quiet => "quiet",
-                Log::Info => "info",
-                Log::Verbose => "verbose",
-            }
-            .to_string(),
-            "hide_diff" => self.hide_diff.to_string(),
-            "color" => match self.color {
-                ColorMode::Auto => "auto",
-                ColorMode::Always => "always",
-                ColorMode::Never => "never",
-            }
-            .to_string(),
-            "context" => self.context.clone().unwrap_or_default(),
-            "prompt.format" => self.prompt_format.clone(),
-            "trust.paths" => self
-                .trust_paths
-                .iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join(":"),
-            "lock.timeout" => dur(self.lock.timeout),
-            "lock.warn_after" => dur(self.lock.warn_after),
-            "session.ttl" => dur(self.session_ttl),
-            "dotenv.default" => self.dotenv_default.to_string(),
-            "hook.fast_path" => self.fast_path.to_string(),
-            "limits.layer_file" => crate::files::human_size(self.layer_limit).replace(' ', ""),
-            "limits.dotenv_file" => crate::files::human_size(self.dotenv_limit).replace(' ', ""),
-            _ => return None,
-        })
+        let e = SETTINGS.iter().find(|e| e.key == key)?;
+        Some((e.get)(self))
     }
 
     /// Where `key`'s value came from (`None`: the built-in default).
@@ -246,107 +518,37 @@ impl Settings {
 
     /// The TOML value to write for `key` = `text` in a file, checked like any other source.
     pub fn toml_value(key: &str, text: &str) -> Result<Value> {
-        let mut scratch = Settings::default();
-        scratch.set_text(key, text, Origin::Flag(String::new()))?;
-        Ok(match key {
-            "hide_diff" | "dotenv.default" | "hook.fast_path" => Value::from(text_bool(key, text)?),
-            "trust.paths" => Value::Array(text.split(':').filter(|s| !s.is_empty()).collect()),
-            _ => Value::from(text),
-        })
+        let e = entry(key)?;
+        let v = e.value_of(text)?;
+        (e.set)(&mut Settings::default(), &v).map_err(|err| anyhow!("{key}: {err}"))?;
+        Ok(v)
     }
 
     /// Set `key` from text (an env var or `-c key=value`).
     pub fn set_text(&mut self, key: &str, text: &str, origin: Origin) -> Result<()> {
-        let value = match key {
-            "trust.paths" => Value::Array(text.split(':').filter(|s| !s.is_empty()).collect()),
-            _ => Value::from(text),
-        };
-        self.set(key, &value, origin)
+        let e = entry(key)?;
+        let v = e.value_of(text)?;
+        self.set_entry(e, &v, origin)
     }
 
     /// Set `key` from a TOML value.
     pub fn set(&mut self, key: &str, v: &Value, origin: Origin) -> Result<()> {
-        let key: &'static str = match KEYS.iter().find(|k| **k == key) {
-            Some(k) => k,
-            None => {
-                let hint = did_you_mean(key, KEYS)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_else(|| format!(" (known: {})", KEYS.join(", ")));
-                bail!("unknown setting `{key}`{hint}");
-            }
-        };
-        let text = |v: &Value| -> Result<String> {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| anyhow!("{key} must be a string"))
-        };
-        let size_text = |v: &Value| -> Result<String> {
-            match v {
-                Value::Integer(i) => Ok(i.value().to_string()),
-                _ => text(v),
-            }
-        };
-        match key {
-            "log" => {
-                self.log = match text(v)?.as_str() {
-                    "quiet" => Log::Quiet,
-                    "info" => Log::Info,
-                    "verbose" => Log::Verbose,
-                    other => bail!("log must be quiet, info or verbose, not {other:?}"),
-                }
-            }
-            "hide_diff" => self.hide_diff = as_bool(key, v)?,
-            "trust.paths" => {
-                let arr = v
-                    .as_array()
-                    .ok_or_else(|| anyhow!("trust.paths must be an array of directory paths"))?;
-                let mut paths = Vec::new();
-                for item in arr {
-                    let s = item
-                        .as_str()
-                        .ok_or_else(|| anyhow!("trust.paths must contain only strings"))?;
-                    let p = expand_home(s);
-                    if !p.is_absolute() {
-                        bail!("trust.paths entries must be absolute (or start with ~/), not {s:?}");
-                    }
-                    paths.push(std::fs::canonicalize(&p).unwrap_or(p));
-                }
-                self.trust_paths = paths;
-            }
-            "lock.timeout" => self.lock.timeout = parse_duration(&text(v)?)?,
-            "lock.warn_after" => self.lock.warn_after = parse_duration(&text(v)?)?,
-            "dotenv.default" => self.dotenv_default = as_bool(key, v)?,
-            "hook.fast_path" => self.fast_path = as_bool(key, v)?,
-            "context" => {
-                let name = text(v)?;
-                crate::names::validate_name("context", &name)?;
-                self.context = Some(name);
-            }
-            "session.ttl" => self.session_ttl = parse_duration(&text(v)?)?,
-            "limits.layer_file" => self.layer_limit = parse_size(&size_text(v)?)?,
-            "limits.dotenv_file" => self.dotenv_limit = parse_size(&size_text(v)?)?,
-            "prompt.format" => {
-                let f = text(v)?;
-                crate::prompt::check_format(&f).map_err(|e| anyhow!("prompt.format: {e}"))?;
-                self.prompt_format = f;
-            }
-            "color" => {
-                self.color = match text(v)?.as_str() {
-                    "auto" => ColorMode::Auto,
-                    "always" => ColorMode::Always,
-                    "never" => ColorMode::Never,
-                    other => bail!("color must be auto, always or never, not {other:?}"),
-                }
-            }
-            _ => unreachable!("every key in KEYS is handled"),
-        }
-        self.origins.retain(|(k, _)| *k != key);
-        self.origins.push((key, origin));
+        self.set_entry(entry(key)?, v, origin)
+    }
+
+    fn set_entry(&mut self, e: &'static Entry, v: &Value, origin: Origin) -> Result<()> {
+        (e.set)(self, v).map_err(|err| match err.to_string() {
+            m if m.starts_with(e.key) => err,
+            m => anyhow!("{}: {m}", e.key),
+        })?;
+        self.origins.retain(|(k, _)| *k != e.key);
+        self.origins.push((e.key, origin));
         Ok(())
     }
 
-    /// Apply a file's `[settings]`. `trust.paths` in a directory file is ignored (a repository
-    /// must not trust itself); the returned warnings say so.
+    /// Apply a file's `[settings]`. `trust.paths` in a directory file or a context is ignored
+    /// (a repository must not trust itself; trust must not change with the context); the
+    /// returned warnings say so.
     pub fn apply_file(
         &mut self,
         kind: Kind,
@@ -363,16 +565,14 @@ impl Settings {
                     e.pos.col
                 )
             };
-            if e.key == "trust.paths" && kind.is_dir() {
+            if e.key == "trust.paths" && (kind.is_dir() || kind == Kind::Context) {
+                let why = if kind.is_dir() {
+                    "in a directory file (a repository must not trust itself)"
+                } else {
+                    "in a context (trust must not change with the context)"
+                };
                 warnings.push(format!(
-                    "{}: trust.paths is ignored in a directory file (a repository must not trust itself); set it in the global config instead",
-                    at()
-                ));
-                continue;
-            }
-            if e.key == "trust.paths" && kind == Kind::Context {
-                warnings.push(format!(
-                    "{}: trust.paths is ignored in a context (trust must not change with the context); set it in the global config instead",
+                    "{}: trust.paths is ignored {why}; set it in the global config instead",
                     at()
                 ));
                 continue;
@@ -388,22 +588,16 @@ impl Settings {
     }
 
     /// Apply `STRATA_<KEY>` variables (`STRATA_LOCK_TIMEOUT` for `lock.timeout`).
-    /// `STRATA_CONTEXT` is not read here: it has its own place in the context precedence (above
-    /// the session's choice). `trust.paths` is never taken from the environment, which layer
-    /// files can influence.
     pub fn apply_env(&mut self) -> Result<()> {
-        for key in KEYS
-            .iter()
-            .filter(|k| !matches!(**k, "context" | "trust.paths"))
-        {
-            let var = format!("STRATA_{}", key.replace('.', "_").to_ascii_uppercase());
+        for e in SETTINGS.iter().filter(|e| e.env) {
+            let var = format!("STRATA_{}", e.key.replace('.', "_").to_ascii_uppercase());
             if let Some(v) = std::env::var_os(&var) {
                 let v = v.to_string_lossy();
                 if v.is_empty() {
                     continue;
                 }
-                self.set_text(key, &v, Origin::Env(var.clone()))
-                    .map_err(|e| anyhow!("{var}: {e}"))?;
+                self.set_text(e.key, &v, Origin::Env(var.clone()))
+                    .map_err(|err| anyhow!("{var}: {err}"))?;
             }
         }
         Ok(())

@@ -343,3 +343,45 @@ fn the_shell_table_lines_install_the_hook() {
         assert_eq!(line, sh.hook_install(), "the README's {} line", sh.name());
     }
 }
+
+/// The README's settings table lists every setting with its real default.
+#[test]
+fn the_settings_table_is_the_settings() {
+    let text = readme();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() == 5
+            && cells[1].starts_with('`')
+            && (cells[2].starts_with('`') || cells[2] == "—")
+            && !cells[1].contains(' ')
+        {
+            let key = cells[1].trim_matches('`').to_string();
+            let default = match cells[2] {
+                "—" | "`[]`" => String::new(),
+                d => d.trim_matches('`').to_string(),
+            };
+            rows.push((key, default));
+        }
+    }
+    let w = World::new();
+    let list = w.strata(&["config", "list", "--json"]).success().json();
+    let keys: Vec<&String> = list.as_object().unwrap().keys().collect();
+    let readme_keys: Vec<&String> = rows.iter().map(|(k, _)| k).collect();
+    let mut a = keys.clone();
+    let mut b = readme_keys.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(
+        a, b,
+        "the README's settings table and `strata config list` disagree"
+    );
+    for (key, default) in &rows {
+        assert_eq!(
+            list[key]["value"].as_str().unwrap_or_default(),
+            default,
+            "the README's default of {key}"
+        );
+        assert_eq!(list[key]["origin"], "default", "{key}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::cli::{ConfigArgs, ConfigCommand, ConfigScope};
 use crate::display::tilde;
 use crate::layers::DIR_FILES;
 use crate::layers::file::{Kind, parse};
-use crate::settings::{KEYS, Settings};
+use crate::settings::{self, Settings};
 use crate::store::edit::edit_setting;
 use crate::store::sessions::Session;
 
@@ -37,13 +37,7 @@ fn effective(ctx: &Ctx) -> Result<Settings> {
 }
 
 fn check_key(key: &str) -> Result<()> {
-    if KEYS.contains(&key) {
-        return Ok(());
-    }
-    let hint = crate::names::did_you_mean(key, KEYS)
-        .map(|s| format!(" (did you mean `{s}`?)"))
-        .unwrap_or_else(|| format!(" (known: {})", KEYS.join(", ")));
-    bail!("unknown setting `{key}`{hint}")
+    settings::entry(key).map(|_| ())
 }
 
 fn origin_text(s: &Settings, key: &str) -> String {
@@ -66,8 +60,7 @@ fn get(ctx: &Ctx, key: &str, show_origin: bool) -> Result<()> {
 fn list(ctx: &Ctx, show_origin: bool, json: bool) -> Result<()> {
     let s = effective(ctx)?;
     if json {
-        let rows: serde_json::Map<String, serde_json::Value> = KEYS
-            .iter()
+        let rows: serde_json::Map<String, serde_json::Value> = settings::keys()
             .map(|k| {
                 let v = serde_json::json!({
                     "value": s.get_text(k).unwrap_or_default(),
@@ -79,7 +72,7 @@ fn list(ctx: &Ctx, show_origin: bool, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    for k in KEYS {
+    for k in settings::keys() {
         let v = s.get_text(k).unwrap_or_default();
         if show_origin {
             println!("{:<28}{k}={v}", origin_text(&s, k));
@@ -93,7 +86,7 @@ fn list(ctx: &Ctx, show_origin: bool, json: bool) -> Result<()> {
 fn show(ctx: &Ctx, source: bool) -> Result<()> {
     let s = effective(ctx)?;
     println!("[settings]");
-    for k in KEYS {
+    for k in settings::keys() {
         let v = s.get_text(k).unwrap_or_default();
         let value = Settings::toml_value(k, &v).unwrap_or_else(|_| v.as_str().into());
         let line = format!("{k} = {}", value.to_string().trim());
