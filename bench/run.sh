@@ -2,7 +2,8 @@
 # strata benchmark: strata vs /bin/true, direnv, mise and shadowenv, side by side in one run.
 # What it measures and why: bench/README.md.
 #
-#   bash bench/run.sh [--quick] [--rounds N] [--no-build] [--strata PATH] [--workdir DIR] [--keep]
+#   bash bench/run.sh [--quick] [--rounds N] [--no-build] [--strata PATH] [--variant NAME=PATH]...
+#                     [--workdir DIR] [--keep]
 #
 # Every figure is a median over interleaved rounds, in ms per call and as a ratio to one
 # /bin/true spawn timed the same way in the same run. Nothing here asserts a timing.
@@ -38,7 +39,7 @@ r_verify() {
 r_cmd() {
   case $1 in
     true) CMD=(/bin/true) ;;
-    strata | direnv) CMD=("$2" export bash) ;;
+    strata | strata+* | direnv) CMD=("$2" export bash) ;;
     mise) CMD=("$2" hook-env -s bash) ;;
     shadowenv) CMD=("$2" hook --shellpid "$$") ;;
     strata-ctxlist) CMD=("$2" context list) ;;
@@ -88,7 +89,7 @@ r_proc() {
 r_hook() {
   local tool=$1 bin=$2 dir=$3 n=$4 depth=$5 top=$6 ntrue=$7 why i c t0 t1 t2 t3
   case $tool in
-    strata | direnv) eval "$("$bin" hook bash 2>/dev/null)" ;;
+    strata | strata+* | direnv) eval "$("$bin" hook bash 2>/dev/null)" ;;
     mise) eval "$("$bin" activate bash 2>/dev/null)" ;;
     shadowenv)
       eval "$("$bin" init bash 2>/dev/null)"
@@ -138,8 +139,17 @@ BASH_BIN=$(command -v bash)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/strata-bench
 
 QUICK=0 ROUNDS='' BUILD=1 STRATA='' WORKDIR='' KEEP=0
+VARIANTS=()   # names of other strata binaries measured alongside (A/B runs), in VARIANT_BIN
+declare -A VARIANT_BIN=()
 usage() {
-  sed -n '2,9p' "$SELF" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "$SELF" | sed 's/^# \{0,1\}//'
+}
+add_variant() { # add_variant NAME=PATH
+  local name=${1%%=*} path=${1#*=}
+  [[ $1 == *=* && $name =~ ^[A-Za-z0-9._-]+$ && -n $path ]] ||
+    { echo "run.sh: --variant wants NAME=PATH (NAME of letters, digits, . _ -)" >&2; exit 2; }
+  [[ -x $path ]] || { echo "run.sh: --variant $name: $path is not an executable" >&2; exit 2; }
+  VARIANTS+=("$name"); VARIANT_BIN[$name]=$(readlink -f "$path")
 }
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -148,6 +158,8 @@ while [[ $# -gt 0 ]]; do
     --rounds=*) ROUNDS=${1#*=} ;;
     --no-build) BUILD=0 ;;
     --strata) STRATA=${2:?--strata needs a path}; BUILD=0; shift ;;
+    --variant) add_variant "${2:?--variant needs NAME=PATH}"; shift ;;
+    --variant=*) add_variant "${1#*=}" ;;
     --workdir) WORKDIR=${2:?--workdir needs a directory}; shift ;;
     --keep) KEEP=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -209,6 +221,8 @@ if [[ ! -x $MISE ]]; then
 fi
 if [[ -x $MISE ]]; then BIN[mise]=$MISE; else NA[mise]="not installable (npm)"; fi
 
+for v in "${VARIANTS[@]}"; do BIN[strata+$v]=${VARIANT_BIN[$v]}; done
+
 if SHADOWENV=$(command -v shadowenv); then BIN[shadowenv]=$SHADOWENV; else NA[shadowenv]="skipped (not on PATH)"; fi
 
 HAVE_TIME=0; [[ -x /usr/bin/time ]] && HAVE_TIME=1
@@ -217,33 +231,17 @@ HAVE_VG=0; command -v valgrind >/dev/null && HAVE_VG=1
 # ---------------------------------------------------------------- build strata
 step "strata"
 if [[ $BUILD -eq 1 ]]; then
-  target_args=() outdir=$REPO/target/release flags=${RUSTFLAGS-}
-  installed=$(rustup target list --installed 2>/dev/null || true)
-  if grep -qx x86_64-unknown-linux-musl <<<"$installed"; then
-    # Static, and linked at a fixed address: a static-pie binary relocates itself at every
-    # start (about 0.1 ms of a load here). With gold, the prompt path's functions are placed
-    # side by side (bench/hot-functions.txt, from bench/order.sh). As in the README.
-    target_args=(--target x86_64-unknown-linux-musl) outdir=$REPO/target/x86_64-unknown-linux-musl/release
-    flags="-C relocation-model=static${flags:+ $flags}"
-    if command -v ld.gold >/dev/null; then
-      order=$REPO/bench/hot-functions.txt
-      fresh=$(mktemp /var/tmp/strata-hot-functions.XXXXXX)
-      if [[ $HAVE_VG -eq 1 ]] && RUSTFLAGS=$flags bash "$REPO/bench/order.sh" "$fresh" >&2; then
-        order=$fresh   # made for this commit (the file in the repo may be older)
-      fi
-      flags+=" -C link-arg=-fuse-ld=gold -C link-arg=-Wl,--section-ordering-file=$order"
-    fi
-  fi
-  say "building: RUSTFLAGS='$flags' cargo build --release ${target_args[*]}"
-  if (cd "$REPO" && RUSTFLAGS=$flags nice -n 10 cargo build --release --quiet "${target_args[@]}") >&2; then
-    STRATA=$outdir/strata
+  # The binary the README's install command makes, installed into a root of the benchmark's own.
+  root=$REPO/target/bench-install
+  say "building as the README does: CARGO_INSTALL_ROOT=$root sh shell/install.sh --force"
+  if (CARGO_INSTALL_ROOT=$root PATH=$root/bin:$PATH nice -n 10 sh "$REPO/shell/install.sh" --force --quiet) >&2; then
+    STRATA=$root/bin/strata
   else
     NA[strata]="failed (build)"
   fi
-  [[ -n ${fresh-} ]] && rm -f "$fresh"
 fi
 if [[ $BUILD -eq 0 && -z $STRATA ]]; then   # --no-build: the release binary already built
-  for STRATA in "$REPO/target/x86_64-unknown-linux-musl/release/strata" "$REPO/target/release/strata"; do
+  for STRATA in "$REPO/target/bench-install/bin/strata" "$REPO/target/release/strata"; do
     [[ -x $STRATA ]] && break
   done
 fi
@@ -314,6 +312,7 @@ in_env() {
 
 env_for true true
 [[ -n ${BIN[strata]-} ]] && env_for strata strata "$(dirname "${BIN[strata]}")"
+for v in "${VARIANTS[@]}"; do env_for "strata+$v" "strata+$v" "$(dirname "${BIN[strata+$v]}")"; done
 [[ -n ${BIN[direnv]-} ]] && env_for direnv direnv
 [[ -n ${BIN[mise]-} ]] && env_for mise mise "$(dirname "${BIN[mise]}")"
 [[ -n ${BIN[shadowenv]-} ]] && env_for shadowenv shadowenv "$(dirname "${BIN[shadowenv]}")"
@@ -343,7 +342,7 @@ mk_tree() { # mk_tree TOOL
     dir+=/l$i
     mkdir -p "$dir"
     case $tool in
-      strata)
+      strata | strata+*)
         {
           echo "[env]"
           for ((j = 1; j <= 7; j++)); do echo "L${i}_V$j = \"level $i value $j\""; done
@@ -390,7 +389,7 @@ trust_tree() { # trust_tree TOOL: allow every level's file; prints the first fai
   for ((i = 0; i < DEPTH; i++)); do
     dir+=/l$i
     case $tool in
-      strata) f=$dir/.strata.toml; (cd "$dir" && in_env strata timeout 20 "${BIN[strata]}" allow "$f") ;;
+      strata | strata+*) f=$dir/.strata.toml; (cd "$dir" && in_env "$tool" timeout 20 "${BIN[$tool]}" allow "$f") ;;
       direnv) f=$dir/.envrc; (cd "$dir" && in_env direnv timeout 20 "${BIN[direnv]}" allow "$f") ;;
       mise) f=$dir/mise.toml; (cd "$dir" && in_env mise timeout 20 "${BIN[mise]}" trust "$f") ;;
       shadowenv) f=$dir; (cd "$dir" && in_env shadowenv timeout 20 "${BIN[shadowenv]}" trust) ;;
@@ -400,6 +399,7 @@ trust_tree() { # trust_tree TOOL: allow every level's file; prints the first fai
 }
 
 PEERS=(strata direnv mise shadowenv)
+for v in "${VARIANTS[@]}"; do PEERS+=("strata+$v"); done
 TOOLS=()
 for tool in "${PEERS[@]}"; do
   [[ -n ${BIN[$tool]-} ]] || continue
@@ -620,6 +620,7 @@ if [[ $HAVE_TIME -eq 1 ]]; then
   step "peak RSS (GNU time -f %M, median of $RSS_RUNS)"
   specs=("true plain")
   [[ -n ${BIN[strata]-} ]] && specs+=("strata noop")
+  for v in "${VARIANTS[@]}"; do specs+=("strata+$v noop"); done
   for t in "${TOOLS[@]}"; do specs+=("$t load"); done
   for spec in "${specs[@]}"; do
     read -r t mode <<<"$spec"
@@ -634,7 +635,10 @@ fi
 
 if [[ $HAVE_VG -eq 1 ]]; then
   step "instruction counts (valgrind --tool=callgrind)"
-  for spec in "true plain" "strata noop" "strata load" "mise noop" "mise load" "shadowenv noop" "shadowenv load"; do
+  specs=("true plain" "strata noop" "strata load")
+  for v in "${VARIANTS[@]}"; do specs+=("strata+$v noop" "strata+$v load"); done
+  specs+=("mise noop" "mise load" "shadowenv noop" "shadowenv load")
+  for spec in "${specs[@]}"; do
     read -r t mode <<<"$spec"
     [[ $t == true || -n ${BIN[$t]-} ]] || continue
     if [[ -n ${FAIL[load3/$t]-} ]]; then FAIL[ir-$mode/$t]="skipped: load failed"; continue; fi
@@ -762,6 +766,56 @@ rounds_note="medians of $ROUNDS interleaved rounds"
     done
     printf '  %s%s\n' "$(pad "${LABEL[$c]}" 36)" "${line:-  n/a}"
   done
+  if [[ ${#VARIANTS[@]} -gt 0 ]]; then
+    echo
+    echo "A/B: other strata builds against strata (${BIN[strata]-none}), same run;"
+    echo "each cell: value, ratio to /bin/true (time rows), change against strata (variant / strata - 1):"
+    ab_value() { # ab_value ROW TOOL: the raw figure of one A/B cell
+      case $1 in
+        rss) echo "${RSS_KB[$2/load]-}" ;;
+        rssnoop) echo "${RSS_KB[$2/noop]-}" ;;
+        ir) echo "${IR[$2/load]-}" ;;
+        irnoop) echo "${IR[$2/noop]-}" ;;
+        *) med "$1" "$2" ;;
+      esac
+    }
+    ab_cell() { # ab_cell ROW TOOL [STRATA_VALUE]
+      local v base=$SPAWN_MS
+      v=$(ab_value "$1" "$2")
+      [[ -n $v ]] || { echo "—"; return; }
+      [[ $1 == prompt ]] && base=$PROMPT_TRUE_MS
+      case $1 in
+        rss | rssnoop) awk -v k="$v" 'BEGIN { printf "%.2f MB", k / 1024 }' ;;
+        ir | irnoop) fmt_count "$v" ;;
+        *) printf '%s ms %s' "$(fmt_ms "$v")" "$(fmt_x "$v" "$base")" ;;
+      esac
+      [[ -n ${3-} ]] && awk -v a="$v" -v b="$3" 'BEGIN { if (b > 0) printf " %+.1f%%", (a / b - 1) * 100 }'
+      return 0
+    }
+    LABEL[rssnoop]="peak RSS, export no-op"
+    AB_ROWS=(noop load1 load3 load20 prompt rss rssnoop ir irnoop)
+    printf '  %s%s' "$(pad case 36)" "$(pad strata 22)"
+    for v in "${VARIANTS[@]}"; do pad "$v" 30; done
+    echo
+    for row in "${AB_ROWS[@]}"; do
+      printf '  %s%s' "$(pad "${LABEL[$row]}" 36)" "$(pad "$(ab_cell "$row" strata)" 22)"
+      sv=$(ab_value "$row" strata)
+      for v in "${VARIANTS[@]}"; do pad "$(ab_cell "$row" "strata+$v" "$sv")" 30; done
+      echo
+    done
+    for v in "${VARIANTS[@]}"; do printf '  %-12s %s\n' "$v" "${BIN[strata+$v]}"; done
+    echo
+    echo "--- markdown (A/B, for bench/README.md) ---"
+    echo
+    printf '| case | strata |'; for v in "${VARIANTS[@]}"; do printf ' %s |' "$v"; done; echo
+    printf '|---|---|'; for v in "${VARIANTS[@]}"; do printf -- '---|'; done; echo
+    for row in "${AB_ROWS[@]}"; do
+      sv=$(ab_value "$row" strata)
+      printf '| %s | %s |' "${LABEL[$row]}" "$(ab_cell "$row" strata)"
+      for v in "${VARIANTS[@]}"; do printf ' %s |' "$(ab_cell "$row" "strata+$v" "$sv")"; done
+      echo
+    done
+  fi
   echo
   echo "issue 8 targets for strata (informative, this run):"
   target() { # target LABEL VALUE LIMIT(<=) SHOWN

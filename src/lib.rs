@@ -15,8 +15,6 @@ pub mod env_diff;
 pub mod files;
 pub mod import;
 pub mod layers;
-#[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
-mod mem;
 pub mod names;
 pub mod prompt;
 pub mod settings;
