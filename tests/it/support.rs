@@ -45,7 +45,7 @@ const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// Defines one `#[test]` per shell for a behaviour: `mod name { fn bash(); fn zsh(); fn fish() }`,
 /// so a failure names the behaviour and the shell (`enter_sets_env::zsh`).
-/// Use with `#[macro_use] mod support;`.
+/// In scope in every module declared after `#[macro_use] mod support;` in `main.rs`.
 macro_rules! per_shell {
     ($($(#[$meta:meta])* fn $name:ident($sh:ident) $body:block)*) => {
         $(

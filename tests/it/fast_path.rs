@@ -1,11 +1,9 @@
 //! The hook's fork-free no-op prompt, in real bash, zsh and fish: it must start no process
 //! when nothing changed, and still notice every change at the very next prompt.
 
-#[macro_use]
-mod support;
-
 use std::fs;
-use support::*;
+
+use crate::support::*;
 
 /// Runs `script_steps` in `sh` under `strace -f`, and returns the process-creating syscalls
 /// (`clone`, `fork`, `vfork`, `execve`) that happened after the line that opened `marker`.

@@ -6,9 +6,6 @@
 //! stable facts (the offending file is named, no raw control bytes, bounded size), never
 //! for their wording.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -16,7 +13,7 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// How long a prompt (or a strata command) facing hostile input may take; the harness kills
 /// anything at 20 s, a bounded strata answers well within this.

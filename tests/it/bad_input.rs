@@ -1,15 +1,12 @@
 //! Bad input: broken files, a broken store, a held lock. Every case must give a clear message
 //! naming the file, exit 1 (or, in the hook, nothing applied and a working shell), no panic.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// A broken `.strata.toml` and what its error message must mention besides the file name.
 struct Bad {

@@ -3,15 +3,12 @@
 //! a 100 KiB `PATH`. Each must give a clear one-line message (or just work), never a panic, never
 //! lost or half-written state, and a shell whose prompt keeps working.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 /// Makes writes past `ulimit -f` fail with `EFBIG` instead of killing the writer, which is what
 /// a full disk looks like to a program (an error from `write`, not a signal). The disposition is

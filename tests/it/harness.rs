@@ -1,10 +1,7 @@
 //! Self-tests of the test harness: if these fail, the other failures say nothing about strata.
 //! They use the shells directly (values set by shell code, not by strata).
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 per_shell! {
     fn snapshots_read_exported_bytes_exactly(sh) {

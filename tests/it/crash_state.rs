@@ -7,16 +7,14 @@
 //! Trials: `STRATA_CRASH_TRIALS` (default 30); the kill timing comes from a seeded generator,
 //! random unless `STRATA_CRASH_SEED` is set, and printed with every failure.
 
-#[allow(unused_macros)]
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use strata_env::store::sessions::Session;
-use support::*;
+
+use crate::support::*;
 
 const SETTERS: usize = 4;
 const SWITCHERS: usize = 2;
@@ -46,7 +44,7 @@ fn killed_set_and_use_writers_never_corrupt_state() {
     let seed = crash_seed();
     let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(30) as usize;
     let how = format!(
-        "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} cargo test --test crash_state"
+        "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} cargo test --test it crash_state::"
     );
     eprintln!("crash_state: {trials} trials x {SETTERS} set + {SWITCHERS} use writers; {how}");
     let mut rng = Rng(seed);

@@ -6,9 +6,6 @@
 //! Trials: `STRATA_CRASH_TRIALS` (default [`DEFAULT_TRIALS`]); the kill timing comes from a seeded
 //! generator, random unless `STRATA_CRASH_SEED` is set, and printed with every failure.
 
-#[allow(unused_macros)]
-mod support;
-
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -16,7 +13,8 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use strata_env::store::trust::sha256_hex;
-use support::*;
+
+use crate::support::*;
 
 const DEFAULT_TRIALS: usize = 40;
 const WRITERS: usize = 4;
@@ -120,7 +118,7 @@ fn killed_allow_writers_never_corrupt_the_store() {
     let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(DEFAULT_TRIALS as u64) as usize;
     let how = format!(
         "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} \
-         cargo test --test crash"
+         cargo test --test it crash::killed"
     );
     eprintln!("crash: {trials} trials x {WRITERS} writers; {how}");
     let mut rng = Rng(seed);
