@@ -35,7 +35,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long any shell or strata invocation may run before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -472,6 +472,19 @@ impl World {
         fs::write(&path, contents).unwrap();
     }
 
+    /// Dates `work/<rel>` `secs` seconds in the past (see [`backdate_path`]).
+    pub fn backdate(&self, rel: &str, secs: u64) {
+        backdate_path(&self.path(rel), secs);
+    }
+
+    /// Dates every file and directory of the world, its root included, `secs` seconds in the
+    /// past; strata's own state and data directories (which the hook does not test) are left
+    /// as strata wrote them. After this, nothing the world holds is in strata's racy window: the
+    /// first export already records final stamps, as it would after waiting that long.
+    pub fn backdate_all(&self, secs: u64) {
+        backdate_tree(&self.root, secs, &[self.state_dir(), self.data_dir()]);
+    }
+
     /// Creates a directory under `work/`.
     pub fn mkdir(self, rel: &str) -> Self {
         fs::create_dir_all(self.path(rel)).unwrap();
@@ -680,6 +693,7 @@ impl World {
         script.push_str(shell.hook_install());
         script.push('\n');
         let mut snaps = Vec::new();
+        let mut stamps = Vec::new();
         for step in steps {
             match step {
                 Step::Cd(rel) => {
@@ -697,6 +711,26 @@ impl World {
                     let file = self.scratch("snap");
                     script += &format!("command env -0 > {}\n", shell.quote_path(&file));
                     snaps.push((label.clone(), file));
+                }
+                Step::Stamp(label) => {
+                    // The stamp file's date, to the nanosecond (empty when there is none yet).
+                    let file = self.scratch("stamp");
+                    script += &format!(
+                        "command date -r \"$__strata_stamp\" +%s.%N > {} 2>/dev/null; true\n",
+                        shell.quote_path(&file)
+                    );
+                    stamps.push((label.clone(), file));
+                }
+                Step::Backdate(rel, secs) => {
+                    let epoch = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs()
+                        - secs;
+                    script += &format!(
+                        "command touch -h -d @{epoch} -- {}\n",
+                        shell.quote_path(&self.path(rel))
+                    );
                 }
                 Step::Mark(label) => {
                     let m = shell.quote(&mark_line(label));
@@ -732,6 +766,7 @@ impl World {
             script,
             out,
             snaps: HashMap::new(),
+            stamps: HashMap::new(),
         };
         assert!(
             !contains(&run.out.stderr, b"panicked"),
@@ -754,6 +789,12 @@ impl World {
                 )
             });
             run.snaps.insert(label, Env::parse(&raw));
+        }
+        for (label, file) in stamps {
+            let date = String::from_utf8_lossy(&read_or_empty(&file))
+                .trim()
+                .to_string();
+            run.stamps.insert(label, (!date.is_empty()).then_some(date));
         }
         run
     }
@@ -865,6 +906,10 @@ pub enum Step {
     Write(String, Vec<u8>),
     /// Run `strata ARGS` from the shell (found through PATH).
     Strata(Vec<String>),
+    /// Record the date of the hook's stamp file under a label (see [`ShellRun::assert_no_export`]).
+    Stamp(String),
+    /// Date `work/<rel>` this many seconds in the past (`touch -d`), from inside the script.
+    Backdate(String, u64),
 }
 
 /// `cd work/<rel>`.
@@ -902,12 +947,25 @@ pub fn run_strata(args: &[&str]) -> Step {
     Step::Strata(args.iter().map(|s| s.to_string()).collect())
 }
 
+/// Records the date of the hook's stamp file as `label`. Every `strata export --hook` re-dates
+/// that file before anything else, so two equal dates mean no export ran in between.
+pub fn stamp(label: &str) -> Step {
+    Step::Stamp(label.to_string())
+}
+
+/// Dates `work/<rel>` `secs` seconds in the past, at this point of the script: what waiting
+/// that long after the last change to it would do to its timestamp, without the wait.
+pub fn backdate(rel: &str, secs: u64) -> Step {
+    Step::Backdate(rel.to_string(), secs)
+}
+
 /// What a scripted shell did: its output, split by [`mark`]s, and its [`snap`]shots.
 pub struct ShellRun {
     pub shell: Shell,
     pub script: String,
     pub out: Output,
     snaps: HashMap<String, Env>,
+    stamps: HashMap<String, Option<String>>,
 }
 
 impl ShellRun {
@@ -927,6 +985,41 @@ impl ShellRun {
         self.snaps
             .get(label)
             .unwrap_or_else(|| panic!("no snapshot named {label:?}"))
+    }
+
+    /// The date of the hook's stamp file at `stamp(label)` (`None`: there was none).
+    #[track_caller]
+    pub fn stamp_at(&self, label: &str) -> Option<&str> {
+        self.stamps
+            .get(label)
+            .unwrap_or_else(|| panic!("no stamp step named {label:?}"))
+            .as_deref()
+    }
+
+    /// Asserts that no `strata export` ran between `stamp(from)` and `stamp(to)`: the prompts in
+    /// between took the hook's fork-free path (each export re-dates the stamp file first).
+    #[track_caller]
+    pub fn assert_no_export(&self, from: &str, to: &str) {
+        let (a, b) = (self.stamp_at(from), self.stamp_at(to));
+        assert!(
+            a.is_some() && a == b,
+            "[{}] strata ran between {from:?} and {to:?} (stamp {a:?} -> {b:?}): the prompts \
+             there did not take the fork-free path\n{}",
+            self.shell.name(),
+            self.describe()
+        );
+    }
+
+    /// Asserts that a `strata export` ran between `stamp(from)` and `stamp(to)`.
+    #[track_caller]
+    pub fn assert_exported(&self, from: &str, to: &str) {
+        let (a, b) = (self.stamp_at(from), self.stamp_at(to));
+        assert!(
+            b.is_some() && a != b,
+            "[{}] no strata export between {from:?} and {to:?} (stamp {a:?} -> {b:?})\n{}",
+            self.shell.name(),
+            self.describe()
+        );
     }
 
     /// The exported value of `name` at `snap(label)`; `None` when unset.
@@ -1330,6 +1423,50 @@ impl Pty {
             )
         })
     }
+}
+
+/// Sets `path`'s access and modification times to `secs` seconds ago (a final symlink itself,
+/// not what it points to).
+pub fn backdate_path(path: &Path, secs: u64) {
+    let when = SystemTime::now() - Duration::from_secs(secs);
+    let since = when.duration_since(UNIX_EPOCH).unwrap();
+    let ts = libc::timespec {
+        tv_sec: since.as_secs() as libc::time_t,
+        tv_nsec: since.subsec_nanos() as _,
+    };
+    let times = [ts, ts];
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path and two valid timespecs.
+    let rc = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "backdate {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+}
+
+/// [`backdate_path`] for `root` and everything under it (symlinks not followed), except the
+/// subtrees in `skip`.
+pub fn backdate_tree(root: &Path, secs: u64, skip: &[PathBuf]) {
+    if skip.iter().any(|s| s == root) {
+        return;
+    }
+    let meta = fs::symlink_metadata(root).unwrap();
+    if meta.is_dir() {
+        for e in fs::read_dir(root).unwrap() {
+            backdate_tree(&e.unwrap().path(), secs, skip);
+        }
+    }
+    backdate_path(root, secs);
 }
 
 /// Reads a file as bytes (empty when missing), for logs written by scripts.
