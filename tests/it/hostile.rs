@@ -770,6 +770,7 @@ per_shell! {
 #[test]
 #[ignore = "needs a non-root user: root reads a mode-000 file anyway"]
 fn parent_mode_000_file_does_not_disable_the_hook() {
+    needs_non_root("root reads a mode-000 file anyway");
     for sh in ALL_SHELLS {
         let w = user_project_below(false);
         plant(&w, "parent/.strata.toml", "unreadable");

@@ -1469,6 +1469,32 @@ pub fn backdate_tree(root: &Path, secs: u64, skip: &[PathBuf]) {
     backdate_path(root, secs);
 }
 
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Fails the test unless it runs as root. For tests marked `#[ignore = "needs root: …"]`, which
+/// CI runs as root (`.ci/run`); `why` says what only root can do.
+#[track_caller]
+pub fn needs_root(why: &str) {
+    assert!(
+        is_root(),
+        "this test needs root ({why}); run it as root with `cargo test -- --ignored NAME`"
+    );
+}
+
+/// Fails the test when it runs as root. For tests marked `#[ignore = "needs a non-root user:
+/// …"]`, which CI runs as an unprivileged user (`.ci/run`); `why` says what root would bypass.
+#[track_caller]
+pub fn needs_non_root(why: &str) {
+    assert!(
+        !is_root(),
+        "this test needs a non-root user ({why}); run it as one with `cargo test -- --ignored NAME`"
+    );
+}
+
 /// Reads a file as bytes (empty when missing), for logs written by scripts.
 pub fn read_or_empty(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_default()
