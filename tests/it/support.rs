@@ -1505,6 +1505,59 @@ pub fn bytes_of(p: &Path) -> Vec<u8> {
     p.as_os_str().to_os_string().into_vec()
 }
 
+// ---- killing writers, for the crash trials ----
+
+/// Where a SIGKILL from [`stop_look_kill`] landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kill {
+    /// The writer had a temp file open in one of the directories given: it had started writing
+    /// a file and had not yet renamed it into place.
+    MidWrite,
+    /// Killed at any other point (starting up, waiting for a lock, after the rename).
+    Elsewhere,
+    /// It had already exited; it was not killed.
+    TooLate,
+}
+
+/// Stops `child` (SIGSTOP, and waits until it is stopped), looks at the files it has open, then
+/// kills it with SIGKILL: what it was doing when stopped is what it was doing when killed. The
+/// child stays waitable for `Child::wait`.
+pub fn stop_look_kill(child: &Child, temp_dirs: &[&Path]) -> Kill {
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: signalling our own child, which has not been waited for (so the pid is its).
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    // SAFETY: an all-zero siginfo_t is a valid value to be overwritten.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid on our own child with a valid siginfo_t; WNOWAIT leaves it waitable.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WSTOPPED | libc::WEXITED | libc::WNOWAIT,
+        )
+    };
+    assert_eq!(rc, 0, "waitid: {}", std::io::Error::last_os_error());
+    if info.si_code != libc::CLD_STOPPED {
+        return Kill::TooLate;
+    }
+    let mid_write = fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten().any(|fd| {
+            fs::read_link(fd.path()).is_ok_and(|to| {
+                to.to_string_lossy().ends_with(".tmp")
+                    && to.parent().is_some_and(|d| temp_dirs.contains(&d))
+            })
+        })
+    });
+    // SAFETY: as above; SIGKILL ends a stopped process too.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    if mid_write {
+        Kill::MidWrite
+    } else {
+        Kill::Elsewhere
+    }
+}
+
 // ---- seeded randomness for the crash trials ----
 
 /// xorshift64*: small, seeded, good enough for kill timing.
