@@ -1099,14 +1099,29 @@ fn segment<'a>(output: &'a [u8], label: &str) -> Option<&'a [u8]> {
     Some(&rest[..end])
 }
 
+/// `cmd.spawn()`, again for up to a second while it fails with ETXTBSY. A program a test has
+/// just written (a copy of strata, a script) cannot be executed while a child that another test
+/// thread forked during the write still holds the write descriptor, which it does until its own
+/// exec: a moment, but with tests on parallel threads it happens (hostile.rs hit it).
+pub fn spawn_retrying(cmd: &mut Command) -> std::io::Result<Child> {
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Runs a command with stdout and stderr captured; kills its process group after [`TIMEOUT`].
 pub fn run_with_timeout(mut cmd: Command, what: String) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.process_group(0);
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start `{what}`: {e}"));
+    let mut child =
+        spawn_retrying(&mut cmd).unwrap_or_else(|e| panic!("could not start `{what}`: {e}"));
     let out_reader = drain(child.stdout.take().unwrap());
     let err_reader = drain(child.stderr.take().unwrap());
     let status = wait_or_kill(&mut child, start + TIMEOUT);
