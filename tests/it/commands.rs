@@ -1,14 +1,12 @@
 //! The commands that work without a hook: `export json`, `env`, `exec`, `why`, `status`,
 //! `trust list`, `edit`, `reload`.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use serde_json::{Value, json};
-use support::*;
+
+use crate::support::*;
 
 const PROJ: &str = "[env]\nFOO = \"bar\"\nOLD = false\n\n[path]\nprepend = [\"bin\"]\n";
 

@@ -1,11 +1,9 @@
 //! A new user's first hour: the things the README promised that were not true, and the
 //! frictions a first day hits. Each test failed on the code before the fix it covers.
 
-#[macro_use]
-mod support;
-
 use std::fs;
-use support::*;
+
+use crate::support::*;
 
 /// A world with the context `prod` active (global selection) and a session named.
 fn with_prod() -> World {

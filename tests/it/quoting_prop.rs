@@ -11,10 +11,7 @@
 //!
 //! Cases per shell: `STRATA_PROPTEST_CASES` (default [`DEFAULT_CASES`]). The seed is random
 //! unless `STRATA_PROPTEST_SEED` is set, and is printed with every failure, so a failing run
-//! reproduces with `STRATA_PROPTEST_SEED=<seed> cargo test --test quoting_prop`.
-
-#[macro_use]
-mod support;
+//! reproduces with `STRATA_PROPTEST_SEED=<seed> cargo test --test it quoting_prop::`.
 
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -22,7 +19,7 @@ use std::hash::{BuildHasher, Hasher};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
-use support::*;
+use crate::support::*;
 
 /// Variables per generated case (one shell process per case and shell).
 const VARS: usize = 40;
@@ -238,7 +235,7 @@ fn run_property(sh: Shell) {
     let cases = cases();
     let how = format!(
         "seed {seed}; reproduce with STRATA_PROPTEST_SEED={seed} STRATA_PROPTEST_CASES={cases} \
-         cargo test --test quoting_prop {}",
+         cargo test --test it quoting_prop::values_round_trip_byte_exact::{}",
         sh.name()
     );
     eprintln!(

@@ -1,11 +1,20 @@
 //! The hook's fork-free no-op prompt, in real bash, zsh and fish: it must start no process
 //! when nothing changed, and still notice every change at the very next prompt.
-
-#[macro_use]
-mod support;
+//!
+//! Every world here is [`quiet`]: nothing but the test itself changes what its hook watches
+//! (every ancestor of a project is watched, and /tmp is busy with the other tests' worlds), and
+//! everything in it is dated a minute ago, so the first export already records final stamps
+//! (nothing is in strata's 2-second racy window) without sleeping past that window. The tests
+//! then check that the prompts before a change did take the fork-free path, so that seeing the
+//! change is the fast path's doing, not a prompt that would have run strata anyway.
 
 use std::fs;
-use support::*;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use crate::support::*;
 
 /// Runs `script_steps` in `sh` under `strace -f`, and returns the process-creating syscalls
 /// (`clone`, `fork`, `vfork`, `execve`) that happened after the line that opened `marker`.
@@ -68,36 +77,133 @@ fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String])
         .collect()
 }
 
-/// Removes a directory when dropped.
-struct RemoveOnDrop(std::path::PathBuf);
+/// How far back [`quiet`] dates a world, and the `backdate` steps date what a test changed:
+/// far outside strata's 2-second racy window.
+const AGO: u64 = 60;
 
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+/// How many worlds may be quiet at once (tests beyond that wait for a free slot).
+const SLOTS: usize = 16;
+
+/// Slot directories under `target/tmp/fast_path`, each holding the world of one test at a time.
+/// They are made once, before any world, and kept for the next run: a world made or removed in
+/// a slot changes only that slot's directory, which the test owning it dates back itself, so
+/// tests running at the same time never change a directory the other's hook watches.
+struct Slots {
+    free: Mutex<Vec<PathBuf>>,
+    freed: Condvar,
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS_DIRS: OnceLock<Slots> = OnceLock::new();
+    SLOTS_DIRS.get_or_init(|| {
+        // Only the integration tests write under CARGO_TARGET_TMPDIR, and only these here.
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let base = tmp.join("fast_path");
+        let made = !base.exists();
+        let free: Vec<PathBuf> = (0..SLOTS).map(|i| base.join(format!("slot-{i}"))).collect();
+        for dir in &free {
+            fs::create_dir_all(dir).unwrap();
+        }
+        backdate_path(&base, AGO);
+        if made {
+            // Its new entry `fast_path` is the only change to it.
+            backdate_path(tmp, AGO);
+        }
+        Slots {
+            free: Mutex::new(free),
+            freed: Condvar::new(),
+        }
+    })
+}
+
+/// A world no other test changes anything of, dated [`AGO`] seconds back (see the module doc).
+struct Quiet {
+    /// Always `Some` until dropped.
+    world: Option<World>,
+    slot: PathBuf,
+}
+
+impl Deref for Quiet {
+    type Target = World;
+    fn deref(&self) -> &World {
+        self.world.as_ref().unwrap()
     }
 }
 
-/// One test for the three shells, run one after the other: their worlds live under a directory
-/// of their own in /var/tmp, since other tests creating files next to them (in /tmp, or each
-/// other's cleanup) would, correctly, make the hook look again: every ancestor of a project is
-/// watched.
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        // The world is removed before the slot is free again: its removal changes the slot.
+        drop(self.world.take());
+        let s = slots();
+        s.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.slot.clone());
+        s.freed.notify_one();
+    }
+}
+
+/// Builds a world with `build` in a free slot, then dates it back.
+fn quiet(build: impl FnOnce(World) -> World) -> Quiet {
+    let s = slots();
+    let slot = {
+        let mut free = s.free.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(slot) = free.pop() {
+                break slot;
+            }
+            free = s.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+    };
+    let world = build(World::new_in(&slot));
+    world.backdate_all(AGO);
+    backdate_path(&slot, AGO);
+    wait_for_quiet_ancestors(&slot);
+    Quiet {
+        world: Some(world),
+        slot,
+    }
+}
+
+/// The directories above the slots are not ours to date back: when one changed within the racy
+/// window (cargo made `target/` moments ago, say), wait until it is out of it. Bounded: at most
+/// the window and a margin, once.
+fn wait_for_quiet_ancestors(slot: &Path) {
+    let quiet_after = Duration::from_millis(2_200);
+    for dir in slot.ancestors().skip(2) {
+        let Ok(modified) = fs::metadata(dir).and_then(|m| m.modified()) else {
+            continue;
+        };
+        let age = SystemTime::now()
+            .duration_since(modified)
+            .unwrap_or_default();
+        if age < quiet_after {
+            eprintln!(
+                "fast_path: {} changed {age:?} ago; waiting until it is out of the racy window",
+                dir.display()
+            );
+            std::thread::sleep(quiet_after - age);
+        }
+    }
+}
+
+/// One test for the three shells, run one after the other, each in a [`quiet`] world: other
+/// tests creating files next to them (in /tmp, or each other's cleanup) would, correctly, make
+/// the hook look again: every ancestor of a project is watched.
 #[test]
 fn no_op_prompts_start_no_process() {
-    let quiet = std::path::PathBuf::from("/var/tmp")
-        .join(format!("strata-fastpath-{}", std::process::id()));
-    let _cleanup = RemoveOnDrop(quiet.clone());
     for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        let w = World::new_in(&quiet)
-            .dir_config("a", "[env]\nA = \"1\"\n[path]\nprepend = [\"bin\"]\n")
-            .dir_config("a/b", "[env]\nB = \"2\"\n")
-            .allow("a")
-            .allow("a/b")
-            .mkdir("a/b/c");
+        let w = quiet(|w| {
+            w.dir_config("a", "[env]\nA = \"1\"\n[path]\nprepend = [\"bin\"]\n")
+                .dir_config("a/b", "[env]\nB = \"2\"\n")
+                .allow("a")
+                .allow("a/b")
+                .mkdir("a/b/c")
+        });
+        // Everything is dated back, so this first export already records final stamps: from
+        // the very next prompt on, nothing may start a process.
         let setup = vec![
             format!("cd {}", sh.quote_path(&w.path("a/b/c"))),
-            sh.prompt().to_string(),
-            // Past the racy window, so the stamp is final; then one more prompt to settle.
-            "sleep 2.2".to_string(),
             sh.prompt().to_string(),
         ];
         let prompts: Vec<String> = (0..5).map(|_| sh.prompt().to_string()).collect();
@@ -114,7 +220,7 @@ fn no_op_prompts_start_no_process() {
 per_shell! {
     fn a_change_does_run_strata(sh) {
         // The control for the test above: the same trace does see strata when something changed.
-        let w = World::new().dir_config("a", "[env]\nA = \"1\"\n").allow("a");
+        let w = quiet(|w| w.dir_config("a", "[env]\nA = \"1\"\n").allow("a"));
         let setup = vec![sh.prompt().to_string()];
         let after = vec![format!("cd {}", sh.quote_path(&w.path("a"))), sh.prompt().to_string()];
         let spawned = spawns_after_marker(&w, sh, &setup, &after);
@@ -123,7 +229,7 @@ per_shell! {
 
     fn edit_in_the_same_clock_tick_is_seen(sh) {
         // Trusted by prefix, so an edit stays trusted and its new value must appear.
-        let w = World::new().trust_work().dir_config("p", "[env]\nV = \"aaa\"\n");
+        let w = quiet(|w| w.trust_work().dir_config("p", "[env]\nV = \"aaa\"\n"));
         let file = w.path("p/.strata.toml");
         let rewrite = |v: &str| match sh {
             // In place (same inode, same size), right after the prompt that read it.
@@ -134,21 +240,30 @@ per_shell! {
             cd("p"), prompt(), snap("a"),
             raw(rewrite("bbb")), prompt(), snap("b"),
             raw(rewrite("ccc")), prompt(), snap("c"),
-            raw("sleep 2.2"), prompt(),
-            raw(rewrite("ddd")), prompt(), snap("d"),
+            // The last edit out of the racy window: the next export records its stamp as final,
+            // and the prompt after that is a no-op, so only the fast path can see the next edit.
+            backdate("p/.strata.toml", AGO), prompt(), stamp("settled"),
+            prompt(), stamp("idle"),
+            raw(rewrite("ddd")), prompt(), snap("d"), stamp("d"),
         ]);
         r.assert_set("a", "V", "aaa");
         r.assert_set("b", "V", "bbb");
         r.assert_set("c", "V", "ccc");
         r.assert_set("d", "V", "ddd");
+        r.assert_no_export("settled", "idle");
+        r.assert_exported("idle", "d");
     }
 
     fn new_file_in_an_ancestor_and_deleted_file_are_seen(sh) {
-        let w = World::new().trust_work().dir_config("a/b", "[env]\nB = \"b\"\n").mkdir("a/b/c");
+        let w = quiet(|w| w.trust_work().dir_config("a/b", "[env]\nB = \"b\"\n").mkdir("a/b/c"));
         let r = w.run_shell(sh, &[
-            cd("a/b/c"), prompt(), raw("sleep 2.2"), prompt(), snap("start"),
+            cd("a/b/c"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("start"),
             write("a/.strata.toml", "[env]\nA = \"new\"\n"),
             prompt(), snap("ancestor"),
+            // The new file and its directory out of the racy window, so that the deletion too is
+            // seen by the fast path's test and not because the new file was still racy.
+            backdate("a/.strata.toml", AGO), backdate("a", AGO), prompt(), stamp("settled"),
+            prompt(), stamp("idle again"),
             raw(format!("rm {}", sh.quote_path(&w.path("a/b/.strata.toml")))),
             prompt(), snap("deleted"),
         ]);
@@ -157,16 +272,18 @@ per_shell! {
         r.assert_set("ancestor", "B", "b");
         r.assert_unset("deleted", "B");
         r.assert_set("deleted", "A", "new");
+        r.assert_no_export("entered", "idle");
+        r.assert_no_export("settled", "idle again");
     }
 
     fn session_and_trust_changes_from_other_processes_are_seen(sh) {
-        let w = World::new()
+        let w = quiet(|w| w
             .dir_config("p", "[env]\nP = \"p\"\n")
-            .env("STRATA_SESSION", "shared");
+            .env("STRATA_SESSION", "shared"));
         let r = w.run_shell(sh, &[
-            cd("p"), prompt(), raw("sleep 2.2"), prompt(), snap("untrusted"),
+            cd("p"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("untrusted"),
             run_strata(&["allow"]), prompt(), snap("allowed"),
-            raw("sleep 2.2"), prompt(),
+            stamp("allowed"), prompt(), stamp("allowed idle"),
             // Another process of the same session.
             run_strata(&["set", "S=from-elsewhere"]), prompt(), snap("set"),
             run_strata(&["deny"]), prompt(), snap("denied"),
@@ -177,30 +294,36 @@ per_shell! {
         r.assert_set("set", "S", "from-elsewhere");
         r.assert_unset("denied", "P");
         r.assert_unset("other-session", "S");
+        r.assert_no_export("entered", "idle");
+        r.assert_no_export("allowed", "allowed idle");
     }
 
     fn an_allowed_file_that_comes_back_in_an_ancestor_is_seen(sh) {
         // Nothing trusts a/ by prefix, but its file has a trust record: a/ stays watched
         // while the file is gone, so the same file moved back applies at the next prompt.
-        let w = World::new().dir_config("a", "[env]\nA = \"1\"\n").allow("a").mkdir("a/b/c");
+        let w = quiet(|w| w.dir_config("a", "[env]\nA = \"1\"\n").allow("a").mkdir("a/b/c"));
         let file = sh.quote_path(&w.path("a/.strata.toml"));
         let away = sh.quote_path(&w.path("a.toml.bak"));
         let r = w.run_shell(sh, &[
-            cd("a/b/c"), prompt(), raw("sleep 2.2"), prompt(), snap("start"),
+            cd("a/b/c"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("start"),
             raw(format!("command mv {file} {away}")), prompt(), snap("gone"),
-            raw("sleep 2.2"), prompt(),
+            // The two directories the move changed, out of the racy window.
+            backdate("a", AGO), backdate("", AGO), prompt(), stamp("settled"),
+            prompt(), stamp("idle again"),
             raw(format!("command mv {away} {file}")), prompt(), snap("back"),
         ]);
         r.assert_set("start", "A", "1");
         r.assert_unset("gone", "A");
         r.assert_set("back", "A", "1");
+        r.assert_no_export("entered", "idle");
+        r.assert_no_export("settled", "idle again");
     }
 
     fn a_new_file_in_the_cwd_is_reported_at_once(sh) {
-        let w = World::new().mkdir("p");
+        let w = quiet(|w| w.mkdir("p"));
         let r = w.run_shell(sh, &[
-            cd("p"), prompt(), raw("sleep 2.2"), prompt(),
-            mark("idle"), prompt(),
+            cd("p"), prompt(), stamp("entered"), prompt(),
+            mark("idle"), prompt(), stamp("idle"),
             mark("new"), write("p/.strata.toml", "[env]\nP = \"p\"\n"), prompt(),
             mark("end"),
         ]);
@@ -208,28 +331,28 @@ per_shell! {
         let new = String::from_utf8_lossy(r.stderr_at("new")).into_owned();
         assert!(idle.is_empty(), "[{}] {idle}", sh.name());
         assert!(new.contains(".strata.toml is not allowed"), "[{}] {new}", sh.name());
+        r.assert_no_export("entered", "idle");
     }
 
     fn a_symlinked_cwd_sees_edits_too(sh) {
         // $PWD names the project through a symlink: the hook tests absolute paths there.
-        let w = World::new().trust_work().dir_config("real/p", "[env]\nV = \"one\"\n").symlink("link", "real");
+        let w = quiet(|w| w.trust_work().dir_config("real/p", "[env]\nV = \"one\"\n").symlink("link", "real"));
         let file = w.path("real/p/.strata.toml");
         let r = w.run_shell(sh, &[
-            cd("link/p"), prompt(), raw("sleep 2.2"), prompt(), snap("one"),
+            cd("link/p"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("one"),
             raw(format!("printf '%s\\n' '[env]' 'V = \"two\"' > {}", sh.quote_path(&file))),
             prompt(), snap("two"),
         ]);
         r.assert_set("one", "V", "one");
         r.assert_set("two", "V", "two");
         r.assert_set("two", "PWD", &w.path_str("link/p"));
+        r.assert_no_export("entered", "idle");
     }
 
     fn reload_and_a_missing_stamp_make_the_next_prompt_ask_strata(sh) {
-        let w = World::new().dir_config("a", "[env]\nA = \"1\"\n").allow("a");
+        let w = quiet(|w| w.dir_config("a", "[env]\nA = \"1\"\n").allow("a"));
         let setup = vec![
             format!("cd {}", sh.quote_path(&w.path("a"))),
-            sh.prompt().to_string(),
-            "sleep 2.2".to_string(),
             sh.prompt().to_string(),
         ];
         let exports = |after: Vec<String>| {
@@ -254,13 +377,14 @@ per_shell! {
     }
 
     fn fast_path_can_be_turned_off(sh) {
-        let w = World::new()
+        // In a quiet world, where the same prompts would otherwise start nothing.
+        let w = quiet(|w| w
             .dir_config("a", "[env]\nA = \"1\"\n")
             .allow("a")
-            .global("[settings]\nhook.fast_path = false\n");
+            .global("[settings]\nhook.fast_path = false\n"));
         let setup = vec![format!("cd {}", sh.quote_path(&w.path("a"))), sh.prompt().to_string()];
         let prompts: Vec<String> = (0..2).map(|_| sh.prompt().to_string()).collect();
         let spawned = spawns_after_marker(&w, sh, &setup, &prompts);
-        assert!(spawned.iter().filter(|l| l.contains("execve(")).count() >= 2, "[{}] {spawned:?}", sh.name());
+        assert!(spawned.iter().filter(|l| l.contains("execve(") && l.contains("strata")).count() >= 2, "[{}] {spawned:?}", sh.name());
     }
 }

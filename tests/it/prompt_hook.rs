@@ -2,10 +2,7 @@
 //! hooks, idempotent installation, silence on no-op prompts, the change log line, and a
 //! corrupt or foreign `STRATA_STATE`.
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn project(toml: &str) -> World {
     World::new().dir_config("proj", toml).allow("proj")

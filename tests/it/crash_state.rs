@@ -1,5 +1,6 @@
 //! Crash safety of session files and the current-context selection: `strata set` and
-//! `strata context use` writers racing each other and killed with SIGKILL at random points.
+//! `strata context use` writers racing each other and killed with SIGKILL at random points,
+//! enough of them mid-write (counted and checked).
 //! The session file always parses, every `set` that exited 0 is present, the selection always
 //! names a context, a dead writer's lock is released, and the temp files killed writers leave
 //! behind are gone after the next write.
@@ -7,19 +8,22 @@
 //! Trials: `STRATA_CRASH_TRIALS` (default 30); the kill timing comes from a seeded generator,
 //! random unless `STRATA_CRASH_SEED` is set, and printed with every failure.
 
-#[allow(unused_macros)]
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use strata_env::store::sessions::Session;
-use support::*;
+
+use crate::support::*;
 
 const SETTERS: usize = 4;
 const SWITCHERS: usize = 2;
+/// Each killed writer dies at a moment uniform over this long after it started.
+const KILL_WINDOW_US: u64 = 10_000;
+/// At least one kill in this many trials must land mid-write (a temp file open), or the run did
+/// not test what it is for.
+const TRIALS_PER_MID_WRITE_KILL: usize = 6;
 
 fn spawn(w: &World, args: &[&str]) -> Child {
     let mut all = vec!["-c", "lock.timeout=10s"];
@@ -46,7 +50,7 @@ fn killed_set_and_use_writers_never_corrupt_state() {
     let seed = crash_seed();
     let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(30) as usize;
     let how = format!(
-        "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} cargo test --test crash_state"
+        "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} cargo test --test it crash_state::"
     );
     eprintln!("crash_state: {trials} trials x {SETTERS} set + {SWITCHERS} use writers; {how}");
     let mut rng = Rng(seed);
@@ -57,25 +61,40 @@ fn killed_set_and_use_writers_never_corrupt_state() {
     let session_file = w.state_dir().join("sessions/race.toml");
     let current = w.state_dir().join("current-context");
     let mut must_have: BTreeSet<String> = BTreeSet::new();
-    let (mut killed, mut completed) = (0, 0);
+    let sessions_dir = w.state_dir().join("sessions");
+    let temp_dirs = [sessions_dir.as_path(), current.parent().unwrap()];
+    let (mut killed, mut completed, mut mid_write) = (0, 0, 0);
     for trial in 0..trials {
-        let mut writers: Vec<(Option<String>, Child)> = Vec::new();
+        let mut writers: Vec<(Option<String>, Child, Instant)> = Vec::new();
         for j in 0..SETTERS {
             let key = format!("K{trial}_{j}");
             let arg = format!("{key}=value {trial} {j}");
-            writers.push((Some(key), spawn(&w, &["set", &arg])));
+            let child = spawn(&w, &["set", &arg]);
+            writers.push((Some(key), child, Instant::now()));
         }
         for j in 0..SWITCHERS {
             let name = if (trial + j) % 2 == 0 { "red" } else { "blue" };
-            writers.push((None, spawn(&w, &["context", "use", name])));
+            let child = spawn(&w, &["context", "use", name]);
+            writers.push((None, child, Instant::now()));
         }
-        std::thread::sleep(Duration::from_micros(rng.below(10_000)));
-        for (_, child) in writers.iter_mut() {
+        // Two writers in three are killed, each at its own moment after it started.
+        let mut kills: Vec<(Instant, usize)> = Vec::new();
+        for (j, (_, _, started)) in writers.iter().enumerate() {
             if rng.below(3) != 0 {
-                let _ = child.kill();
+                kills.push((
+                    *started + Duration::from_micros(rng.below(KILL_WINDOW_US)),
+                    j,
+                ));
             }
         }
-        for (key, child) in writers {
+        kills.sort();
+        for (at, j) in kills {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            if stop_look_kill(&writers[j].1, &temp_dirs) == Kill::MidWrite {
+                mid_write += 1;
+            }
+        }
+        for (key, child, _) in writers {
             let out = child.wait_with_output().unwrap();
             match out.status.code() {
                 Some(0) => {
@@ -115,7 +134,16 @@ fn killed_set_and_use_writers_never_corrupt_state() {
             );
         }
     }
-    eprintln!("crash_state: {completed} writers completed, {killed} killed");
+    eprintln!(
+        "crash_state: {completed} writers completed, {killed} killed, {mid_write} of them mid-write"
+    );
+    let min_mid_write = (trials / TRIALS_PER_MID_WRITE_KILL).max(1);
+    assert!(
+        mid_write >= min_mid_write,
+        "only {mid_write} of {killed} kills landed while the writer had its temp file open, fewer \
+         than {min_mid_write}: this run does not show that a kill mid-write leaves the state whole \
+         ({how})"
+    );
 
     // No lock is held by a dead writer, and the next writes clear what killed writers left.
     let out = w.strata(&["-c", "lock.timeout=5s", "set", "LAST=1"]);

@@ -8,17 +8,13 @@
 //! fixture changes, byte for byte. direnv is required: a missing direnv fails the test with a
 //! message saying how to install it (CI installs it), it is never skipped.
 
-// The harness defines `per_shell!`; these tests start no shell and do not use it.
-#![allow(unused_macros)]
-
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use strata_env::import::{Translation, from_dotenv, from_envrc};
 use strata_env::layers::file::{Kind, parse};
-use support::World;
+
+use crate::support::World;
 
 /// One `.envrc` fixture.
 struct Fixture {

@@ -1,13 +1,9 @@
 //! `strata config`: the precedence table with origins, in-place edits that keep comments,
 //! validation of bad files, completions that load in real shells, and the man page.
 
-#![allow(unused_macros)] // the harness's per_shell! is not needed here
-
-#[macro_use]
-mod support;
-
 use std::fs;
-use support::*;
+
+use crate::support::*;
 
 fn get_origin(w: &World, rel_cwd: &str, env: &[(&str, &str)], flags: &[&str]) -> String {
     let mut args: Vec<&str> = flags.to_vec();

@@ -2,11 +2,9 @@
 //! next prompt, per-session choices, `strata set` across shells and fresh `bash -c`s, TTLs,
 //! export/import, the prompt segment, and bad input.
 
-#[macro_use]
-mod support;
-
 use std::path::Path;
-use support::*;
+
+use crate::support::*;
 
 fn wait_for(path: &Path) -> String {
     format!(

@@ -4,15 +4,12 @@
 //! where strata writes its lock, record, marker and stamp files; and the modes of everything
 //! strata creates.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use support::*;
+use crate::support::*;
 
 const SAFE: &str = "[env]\nFOO = \"safe\"\n";
 const EVIL: &str = "[env]\nFOO = \"evil\"\nEVIL = \"1\"\n\n[path]\nprepend = [\"evil-bin\"]\n";

@@ -1,10 +1,7 @@
 //! Self-tests of the test harness: if these fail, the other failures say nothing about strata.
 //! They use the shells directly (values set by shell code, not by strata).
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 per_shell! {
     fn snapshots_read_exported_bytes_exactly(sh) {
@@ -52,6 +49,27 @@ per_shell! {
         ]);
         r.assert_set("s", "PWD", &w.path_str("d i r/ü"));
         assert_eq!(std::fs::read(w.path("copy")).unwrap(), b"content\n");
+    }
+
+    fn stamp_and_backdate_steps(sh) {
+        // `stamp` sees each export re-date the hook's stamp file; `backdate` dates a path back.
+        let w = World::new().file("d/f", "x").symlink("l", "d/f");
+        let r = w.run_shell(sh, &[
+            stamp("none"), prompt(), stamp("first"),
+            backdate("d/f", 100), backdate("l", 200),
+            run_strata(&["reload"]), prompt(), stamp("second"),
+        ]);
+        assert_eq!(r.stamp_at("none"), None);
+        r.assert_exported("none", "first");
+        r.assert_exported("first", "second");
+        let age = |p: &str| {
+            let m = std::fs::symlink_metadata(w.path(p)).unwrap().modified().unwrap();
+            std::time::SystemTime::now().duration_since(m).unwrap().as_secs()
+        };
+        assert!((100..110).contains(&age("d/f")), "d/f is {}s old", age("d/f"));
+        assert!((200..210).contains(&age("l")), "the link itself is {}s old", age("l"));
+        w.backdate("d", 300);
+        assert!((300..310).contains(&age("d")), "d is {}s old", age("d"));
     }
 
     fn interactive_shell_runs_typed_lines(sh) {

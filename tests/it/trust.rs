@@ -1,10 +1,7 @@
 //! Trust in real shells: an untrusted, denied or edited directory file is never applied, says so
 //! in one line, and `strata allow` makes it apply at the next prompt.
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// Asserts that segment `label` holds exactly one strata line, naming `file` and `strata allow`.
 #[track_caller]

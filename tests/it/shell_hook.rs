@@ -1,10 +1,7 @@
 //! The hook in real bash, zsh and fish: entering and leaving projects, layering, interpolation,
 //! PATH-like lists, dotenv, and values that must round-trip byte for byte.
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// A world with one allowed project `proj` holding `toml`.
 fn project(toml: &str) -> World {

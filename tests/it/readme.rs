@@ -7,11 +7,9 @@
 //! A block preceded by `<!-- readme-test: skip (why) -->` is not run (the install command, the
 //! test command itself).
 
-#[allow(unused_macros)]
-mod support;
-
 use std::path::Path;
-use support::*;
+
+use crate::support::*;
 
 /// One command of a block and the output lines the README shows under it.
 #[derive(Debug)]

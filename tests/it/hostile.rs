@@ -6,9 +6,6 @@
 //! stable facts (the offending file is named, no raw control bytes, bounded size), never
 //! for their wording.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -16,7 +13,7 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// How long a prompt (or a strata command) facing hostile input may take; the harness kills
 /// anything at 20 s, a bounded strata answers well within this.
@@ -773,6 +770,7 @@ per_shell! {
 #[test]
 #[ignore = "needs a non-root user: root reads a mode-000 file anyway"]
 fn parent_mode_000_file_does_not_disable_the_hook() {
+    needs_non_root("root reads a mode-000 file anyway");
     for sh in ALL_SHELLS {
         let w = user_project_below(false);
         plant(&w, "parent/.strata.toml", "unreadable");

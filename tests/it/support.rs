@@ -35,7 +35,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long any shell or strata invocation may run before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -45,7 +45,7 @@ const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// Defines one `#[test]` per shell for a behaviour: `mod name { fn bash(); fn zsh(); fn fish() }`,
 /// so a failure names the behaviour and the shell (`enter_sets_env::zsh`).
-/// Use with `#[macro_use] mod support;`.
+/// In scope in every module declared after `#[macro_use] mod support;` in `main.rs`.
 macro_rules! per_shell {
     ($($(#[$meta:meta])* fn $name:ident($sh:ident) $body:block)*) => {
         $(
@@ -472,6 +472,19 @@ impl World {
         fs::write(&path, contents).unwrap();
     }
 
+    /// Dates `work/<rel>` `secs` seconds in the past (see [`backdate_path`]).
+    pub fn backdate(&self, rel: &str, secs: u64) {
+        backdate_path(&self.path(rel), secs);
+    }
+
+    /// Dates every file and directory of the world, its root included, `secs` seconds in the
+    /// past; strata's own state and data directories (which the hook does not test) are left
+    /// as strata wrote them. After this, nothing the world holds is in strata's racy window: the
+    /// first export already records final stamps, as it would after waiting that long.
+    pub fn backdate_all(&self, secs: u64) {
+        backdate_tree(&self.root, secs, &[self.state_dir(), self.data_dir()]);
+    }
+
     /// Creates a directory under `work/`.
     pub fn mkdir(self, rel: &str) -> Self {
         fs::create_dir_all(self.path(rel)).unwrap();
@@ -680,6 +693,7 @@ impl World {
         script.push_str(shell.hook_install());
         script.push('\n');
         let mut snaps = Vec::new();
+        let mut stamps = Vec::new();
         for step in steps {
             match step {
                 Step::Cd(rel) => {
@@ -697,6 +711,26 @@ impl World {
                     let file = self.scratch("snap");
                     script += &format!("command env -0 > {}\n", shell.quote_path(&file));
                     snaps.push((label.clone(), file));
+                }
+                Step::Stamp(label) => {
+                    // The stamp file's date, to the nanosecond (empty when there is none yet).
+                    let file = self.scratch("stamp");
+                    script += &format!(
+                        "command date -r \"$__strata_stamp\" +%s.%N > {} 2>/dev/null; true\n",
+                        shell.quote_path(&file)
+                    );
+                    stamps.push((label.clone(), file));
+                }
+                Step::Backdate(rel, secs) => {
+                    let epoch = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs()
+                        - secs;
+                    script += &format!(
+                        "command touch -h -d @{epoch} -- {}\n",
+                        shell.quote_path(&self.path(rel))
+                    );
                 }
                 Step::Mark(label) => {
                     let m = shell.quote(&mark_line(label));
@@ -732,6 +766,7 @@ impl World {
             script,
             out,
             snaps: HashMap::new(),
+            stamps: HashMap::new(),
         };
         assert!(
             !contains(&run.out.stderr, b"panicked"),
@@ -754,6 +789,12 @@ impl World {
                 )
             });
             run.snaps.insert(label, Env::parse(&raw));
+        }
+        for (label, file) in stamps {
+            let date = String::from_utf8_lossy(&read_or_empty(&file))
+                .trim()
+                .to_string();
+            run.stamps.insert(label, (!date.is_empty()).then_some(date));
         }
         run
     }
@@ -865,6 +906,10 @@ pub enum Step {
     Write(String, Vec<u8>),
     /// Run `strata ARGS` from the shell (found through PATH).
     Strata(Vec<String>),
+    /// Record the date of the hook's stamp file under a label (see [`ShellRun::assert_no_export`]).
+    Stamp(String),
+    /// Date `work/<rel>` this many seconds in the past (`touch -d`), from inside the script.
+    Backdate(String, u64),
 }
 
 /// `cd work/<rel>`.
@@ -902,12 +947,25 @@ pub fn run_strata(args: &[&str]) -> Step {
     Step::Strata(args.iter().map(|s| s.to_string()).collect())
 }
 
+/// Records the date of the hook's stamp file as `label`. Every `strata export --hook` re-dates
+/// that file before anything else, so two equal dates mean no export ran in between.
+pub fn stamp(label: &str) -> Step {
+    Step::Stamp(label.to_string())
+}
+
+/// Dates `work/<rel>` `secs` seconds in the past, at this point of the script: what waiting
+/// that long after the last change to it would do to its timestamp, without the wait.
+pub fn backdate(rel: &str, secs: u64) -> Step {
+    Step::Backdate(rel.to_string(), secs)
+}
+
 /// What a scripted shell did: its output, split by [`mark`]s, and its [`snap`]shots.
 pub struct ShellRun {
     pub shell: Shell,
     pub script: String,
     pub out: Output,
     snaps: HashMap<String, Env>,
+    stamps: HashMap<String, Option<String>>,
 }
 
 impl ShellRun {
@@ -927,6 +985,41 @@ impl ShellRun {
         self.snaps
             .get(label)
             .unwrap_or_else(|| panic!("no snapshot named {label:?}"))
+    }
+
+    /// The date of the hook's stamp file at `stamp(label)` (`None`: there was none).
+    #[track_caller]
+    pub fn stamp_at(&self, label: &str) -> Option<&str> {
+        self.stamps
+            .get(label)
+            .unwrap_or_else(|| panic!("no stamp step named {label:?}"))
+            .as_deref()
+    }
+
+    /// Asserts that no `strata export` ran between `stamp(from)` and `stamp(to)`: the prompts in
+    /// between took the hook's fork-free path (each export re-dates the stamp file first).
+    #[track_caller]
+    pub fn assert_no_export(&self, from: &str, to: &str) {
+        let (a, b) = (self.stamp_at(from), self.stamp_at(to));
+        assert!(
+            a.is_some() && a == b,
+            "[{}] strata ran between {from:?} and {to:?} (stamp {a:?} -> {b:?}): the prompts \
+             there did not take the fork-free path\n{}",
+            self.shell.name(),
+            self.describe()
+        );
+    }
+
+    /// Asserts that a `strata export` ran between `stamp(from)` and `stamp(to)`.
+    #[track_caller]
+    pub fn assert_exported(&self, from: &str, to: &str) {
+        let (a, b) = (self.stamp_at(from), self.stamp_at(to));
+        assert!(
+            b.is_some() && a != b,
+            "[{}] no strata export between {from:?} and {to:?} (stamp {a:?} -> {b:?})\n{}",
+            self.shell.name(),
+            self.describe()
+        );
     }
 
     /// The exported value of `name` at `snap(label)`; `None` when unset.
@@ -1006,14 +1099,29 @@ fn segment<'a>(output: &'a [u8], label: &str) -> Option<&'a [u8]> {
     Some(&rest[..end])
 }
 
+/// `cmd.spawn()`, again for up to a second while it fails with ETXTBSY. A program a test has
+/// just written (a copy of strata, a script) cannot be executed while a child that another test
+/// thread forked during the write still holds the write descriptor, which it does until its own
+/// exec: a moment, but with tests on parallel threads it happens (hostile.rs hit it).
+pub fn spawn_retrying(cmd: &mut Command) -> std::io::Result<Child> {
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Runs a command with stdout and stderr captured; kills its process group after [`TIMEOUT`].
 pub fn run_with_timeout(mut cmd: Command, what: String) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.process_group(0);
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start `{what}`: {e}"));
+    let mut child =
+        spawn_retrying(&mut cmd).unwrap_or_else(|e| panic!("could not start `{what}`: {e}"));
     let out_reader = drain(child.stdout.take().unwrap());
     let err_reader = drain(child.stderr.take().unwrap());
     let status = wait_or_kill(&mut child, start + TIMEOUT);
@@ -1332,6 +1440,76 @@ impl Pty {
     }
 }
 
+/// Sets `path`'s access and modification times to `secs` seconds ago (a final symlink itself,
+/// not what it points to).
+pub fn backdate_path(path: &Path, secs: u64) {
+    let when = SystemTime::now() - Duration::from_secs(secs);
+    let since = when.duration_since(UNIX_EPOCH).unwrap();
+    let ts = libc::timespec {
+        tv_sec: since.as_secs() as libc::time_t,
+        tv_nsec: since.subsec_nanos() as _,
+    };
+    let times = [ts, ts];
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path and two valid timespecs.
+    let rc = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "backdate {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+}
+
+/// [`backdate_path`] for `root` and everything under it (symlinks not followed), except the
+/// subtrees in `skip`.
+pub fn backdate_tree(root: &Path, secs: u64, skip: &[PathBuf]) {
+    if skip.iter().any(|s| s == root) {
+        return;
+    }
+    let meta = fs::symlink_metadata(root).unwrap();
+    if meta.is_dir() {
+        for e in fs::read_dir(root).unwrap() {
+            backdate_tree(&e.unwrap().path(), secs, skip);
+        }
+    }
+    backdate_path(root, secs);
+}
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Fails the test unless it runs as root. For tests marked `#[ignore = "needs root: …"]`, which
+/// CI runs as root (`.ci/run`); `why` says what only root can do.
+#[track_caller]
+pub fn needs_root(why: &str) {
+    assert!(
+        is_root(),
+        "this test needs root ({why}); run it as root with `cargo test -- --ignored NAME`"
+    );
+}
+
+/// Fails the test when it runs as root. For tests marked `#[ignore = "needs a non-root user:
+/// …"]`, which CI runs as an unprivileged user (`.ci/run`); `why` says what root would bypass.
+#[track_caller]
+pub fn needs_non_root(why: &str) {
+    assert!(
+        !is_root(),
+        "this test needs a non-root user ({why}); run it as one with `cargo test -- --ignored NAME`"
+    );
+}
+
 /// Reads a file as bytes (empty when missing), for logs written by scripts.
 pub fn read_or_empty(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_default()
@@ -1340,6 +1518,59 @@ pub fn read_or_empty(path: &Path) -> Vec<u8> {
 /// Bytes of an `OsString`, for comparing paths with variable values.
 pub fn bytes_of(p: &Path) -> Vec<u8> {
     p.as_os_str().to_os_string().into_vec()
+}
+
+// ---- killing writers, for the crash trials ----
+
+/// Where a SIGKILL from [`stop_look_kill`] landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kill {
+    /// The writer had a temp file open in one of the directories given: it had started writing
+    /// a file and had not yet renamed it into place.
+    MidWrite,
+    /// Killed at any other point (starting up, waiting for a lock, after the rename).
+    Elsewhere,
+    /// It had already exited; it was not killed.
+    TooLate,
+}
+
+/// Stops `child` (SIGSTOP, and waits until it is stopped), looks at the files it has open, then
+/// kills it with SIGKILL: what it was doing when stopped is what it was doing when killed. The
+/// child stays waitable for `Child::wait`.
+pub fn stop_look_kill(child: &Child, temp_dirs: &[&Path]) -> Kill {
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: signalling our own child, which has not been waited for (so the pid is its).
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    // SAFETY: an all-zero siginfo_t is a valid value to be overwritten.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid on our own child with a valid siginfo_t; WNOWAIT leaves it waitable.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WSTOPPED | libc::WEXITED | libc::WNOWAIT,
+        )
+    };
+    assert_eq!(rc, 0, "waitid: {}", std::io::Error::last_os_error());
+    if info.si_code != libc::CLD_STOPPED {
+        return Kill::TooLate;
+    }
+    let mid_write = fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten().any(|fd| {
+            fs::read_link(fd.path()).is_ok_and(|to| {
+                to.to_string_lossy().ends_with(".tmp")
+                    && to.parent().is_some_and(|d| temp_dirs.contains(&d))
+            })
+        })
+    });
+    // SAFETY: as above; SIGKILL ends a stopped process too.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    if mid_write {
+        Kill::MidWrite
+    } else {
+        Kill::Elsewhere
+    }
 }
 
 // ---- seeded randomness for the crash trials ----

@@ -3,15 +3,12 @@
 //! a 100 KiB `PATH`. Each must give a clear one-line message (or just work), never a panic, never
 //! lost or half-written state, and a shell whose prompt keeps working.
 
-#[macro_use]
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 /// Makes writes past `ulimit -f` fail with `EFBIG` instead of killing the writer, which is what
 /// a full disk looks like to a program (an error from `write`, not a signal). The disposition is
@@ -230,30 +227,24 @@ fn world_writable_config_dir_is_refused() {
     );
 }
 
-/// Chowns `dir` to nobody; only root can. Returns false when not root.
-fn give_away(dir: &Path) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return false;
-    }
+/// Chowns `dir` to nobody; only root can.
+fn give_away(dir: &Path) {
+    needs_root("only root can give a directory to another user");
     let status = Command::new("chown")
         .arg("65534:65534")
         .arg(dir)
         .status()
         .expect("run chown");
     assert!(status.success(), "chown {} failed", dir.display());
-    true
 }
 
 #[test]
+#[ignore = "needs root: only root can give a directory to another user"]
 fn data_dir_owned_by_someone_else_is_refused() {
     let w = World::new().dir_config("proj", "[env]\nFOO = \"bar\"\n");
     fs::create_dir_all(w.data_dir()).unwrap();
     fs::set_permissions(w.data_dir(), fs::Permissions::from_mode(0o700)).unwrap();
-    if !give_away(&w.data_dir()) {
-        eprintln!("not root: cannot give a directory to another user; nothing to check");
-        return;
-    }
+    give_away(&w.data_dir());
     let out = w.strata(&["allow", &w.path_str("proj")]);
     out.code_is(1);
     let line = one_clear_line(&out);
@@ -262,14 +253,12 @@ fn data_dir_owned_by_someone_else_is_refused() {
 }
 
 #[test]
+#[ignore = "needs root: only root can give a directory to another user"]
 fn state_dir_owned_by_someone_else_is_refused() {
     let w = World::new();
     fs::create_dir_all(w.state_dir()).unwrap();
     fs::set_permissions(w.state_dir(), fs::Permissions::from_mode(0o700)).unwrap();
-    if !give_away(&w.state_dir()) {
-        eprintln!("not root: cannot give a directory to another user; nothing to check");
-        return;
-    }
+    give_away(&w.state_dir());
     let out = w.strata(&["reload"]);
     out.code_is(1);
     let line = one_clear_line(&out);
@@ -302,12 +291,9 @@ fn home_unset_with_explicit_dirs_works() {
 /// password database (as other XDG tools do); it must not panic, and anything it cannot do must
 /// be one clear line. Runs as `nobody` (home `/nonexistent`), so the real HOME is never touched.
 #[test]
+#[ignore = "needs root: runs strata as nobody, a user whose home is harmless"]
 fn home_unset_without_any_dirs_is_clear() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("not root: cannot run as a user whose home is harmless; nothing to check");
-        return;
-    }
+    needs_root("only root can run strata as nobody");
     let w = World::new();
     for args in [
         &["env", "--format", "json", "-C", "/"][..],

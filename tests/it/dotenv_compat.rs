@@ -337,7 +337,7 @@ fn mixed_file(lines: usize) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "timing: cargo test --release --test dotenv_compat -- --ignored --nocapture"]
+#[ignore = "timing: cargo test --release --test it dotenv_compat::parse_timing -- --ignored --nocapture"]
 fn parse_timing() {
     use std::time::Instant;
     let lookup = |n: &str| -> Option<OsString> { (n == "HOME").then(|| "/home/u".into()) };

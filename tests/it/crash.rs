@@ -1,26 +1,32 @@
 //! Crash safety of the trust store: `strata allow`/`deny` writers racing each other and killed
-//! with SIGKILL at random points, or killed mid-write by a signal. Every record always parses,
-//! a completed write is never lost, a dead writer's lock is released, and the temp files that
-//! killed writers leave behind do not outlive the next write.
+//! with SIGKILL at random points (enough of them mid-write, which the test counts and checks),
+//! or killed mid-write by a signal. Every record always parses, a completed write is never lost,
+//! a dead writer's lock is released, and the temp files that killed writers leave behind do not
+//! outlive the next write.
 //!
 //! Trials: `STRATA_CRASH_TRIALS` (default [`DEFAULT_TRIALS`]); the kill timing comes from a seeded
 //! generator, random unless `STRATA_CRASH_SEED` is set, and printed with every failure.
-
-#[allow(unused_macros)]
-mod support;
 
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use strata_env::store::trust::sha256_hex;
-use support::*;
+
+use crate::support::*;
 
 const DEFAULT_TRIALS: usize = 40;
 const WRITERS: usize = 4;
 const PROJECTS: usize = 2;
+/// Each killed writer dies at a moment uniform over this long after it started. A writer here
+/// starts writing 2 to 7 ms after it started, and most have exited by 12 ms: about one kill in
+/// four lands mid-write (temp file open), and a run has about 25 of them.
+const KILL_WINDOW_US: u64 = 10_000;
+/// At least one kill in this many trials must land mid-write, or the run did not test what it
+/// is for (every kill before or after the write proves nothing about torn records).
+const TRIALS_PER_MID_WRITE_KILL: usize = 8;
 
 /// What a trust record says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +126,7 @@ fn killed_allow_writers_never_corrupt_the_store() {
     let trials = env_num("STRATA_CRASH_TRIALS").unwrap_or(DEFAULT_TRIALS as u64) as usize;
     let how = format!(
         "seed {seed}; reproduce with STRATA_CRASH_SEED={seed} STRATA_CRASH_TRIALS={trials} \
-         cargo test --test crash"
+         cargo test --test it crash::killed"
     );
     eprintln!("crash: {trials} trials x {WRITERS} writers; {how}");
     let mut rng = Rng(seed);
@@ -128,7 +134,8 @@ fn killed_allow_writers_never_corrupt_the_store() {
     for i in 0..PROJECTS {
         w = w.dir_config(&project(i), "[env]\nFOO = \"start\"\n");
     }
-    let (mut killed, mut completed, mut stray_max) = (0, 0, 0);
+    let trust_dir = w.data_dir().join("trust");
+    let (mut killed, mut completed, mut stray_max, mut mid_write) = (0, 0, 0, 0);
     for trial in 0..trials {
         // Every writer of a trial writes the same decision, so any that completed determines
         // the outcome; allows get new content each time so their hash is distinguishable.
@@ -142,21 +149,33 @@ fn killed_allow_writers_never_corrupt_the_store() {
             }
         }
         let before: Vec<_> = check_records(&w, &how);
-        let mut writers: Vec<(usize, Child)> = (0..WRITERS)
+        let mut writers: Vec<(usize, Child, Instant)> = (0..WRITERS)
             .map(|j| {
                 let i = j % PROJECTS;
                 let verb = if allow { "allow" } else { "deny" };
-                (i, spawn_writer(&w, verb, &w.path_str(&project(i))))
+                let child = spawn_writer(&w, verb, &w.path_str(&project(i)));
+                (i, child, Instant::now())
             })
             .collect();
-        std::thread::sleep(Duration::from_micros(rng.below(8_000)));
-        for (_, child) in writers.iter_mut() {
+        // Two writers in three are killed, each at its own moment after it started.
+        let mut kills: Vec<(Instant, usize)> = Vec::new();
+        for (j, (_, _, started)) in writers.iter().enumerate() {
             if rng.below(3) != 0 {
-                let _ = child.kill();
+                kills.push((
+                    *started + Duration::from_micros(rng.below(KILL_WINDOW_US)),
+                    j,
+                ));
+            }
+        }
+        kills.sort();
+        for (at, j) in kills {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            if stop_look_kill(&writers[j].1, &[&trust_dir]) == Kill::MidWrite {
+                mid_write += 1;
             }
         }
         let mut done = [false; PROJECTS];
-        for (i, child) in writers.iter_mut() {
+        for (i, child, _) in writers.iter_mut() {
             let out = child.wait_with_output_ref();
             match out.0.code() {
                 Some(0) => {
@@ -205,7 +224,15 @@ fn killed_allow_writers_never_corrupt_the_store() {
         }
     }
     eprintln!(
-        "crash: {completed} writers completed, {killed} killed; up to {stray_max} stray files at once"
+        "crash: {completed} writers completed, {killed} killed, {mid_write} of them mid-write; up \
+         to {stray_max} stray files at once"
+    );
+    let min_mid_write = (trials / TRIALS_PER_MID_WRITE_KILL).max(1);
+    assert!(
+        mid_write >= min_mid_write,
+        "only {mid_write} of {killed} kills landed while the writer had its temp file open, fewer \
+         than {min_mid_write}: this run does not show that a kill mid-write leaves the store whole \
+         ({how})"
     );
 
     // No lock is left held by a dead writer: a fresh writer gets through at once.
