@@ -1,6 +1,6 @@
 //! The dotenv dialect: what direnv, python-dotenv, node's `dotenv` and dotenvy agree on, with a
 //! documented answer where they differ (`tests/fixtures/dotenv/DIFFERENCES.md`; the loaders' own
-//! test suites run against this parser in `tests/dotenv_compat.rs`).
+//! test suites run against this parser in `tests/it/dotenv_compat.rs`).
 //!
 //! - Lines end in `\n`, `\r\n` or a lone `\r` (also inside quoted values, where each becomes
 //!   `\n`); a UTF-8 byte-order mark (U+FEFF) at the start of the file or of a line is skipped.

@@ -149,23 +149,16 @@ pub fn touch(path: &Path, when: std::time::SystemTime) -> std::io::Result<()> {
 
 /// Date a hook stamp back to the epoch (not following a symlink), so its hook asks strata.
 fn expire_stamp(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return;
-    };
-    let epoch = libc::timespec {
+    use rustix::fs::{AtFlags, CWD, Timespec, Timestamps, utimensat};
+    let epoch = Timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `c` is a valid NUL-terminated path and `times` points to two timespecs.
-    unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            [epoch, epoch].as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        );
-    }
+    let times = Timestamps {
+        last_access: epoch,
+        last_modification: epoch,
+    };
+    let _ = utimensat(CWD, path, &times, AtFlags::SYMLINK_NOFOLLOW);
 }
 
 /// How long to wait for a lock, from the `lock.*` settings.
@@ -187,9 +180,7 @@ impl Default for LockPolicy {
 }
 
 fn euid() -> u32 {
-    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    *EUID.get_or_init(|| unsafe { libc::geteuid() })
+    rustix::process::geteuid().as_raw()
 }
 
 /// Create `dir` (and missing parents) with mode 0700, then check that it is safe to keep state
