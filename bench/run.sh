@@ -3,7 +3,7 @@
 # What it measures and why: bench/README.md.
 #
 #   bash bench/run.sh [--quick] [--rounds N] [--no-build] [--strata PATH] [--variant NAME=PATH]...
-#                     [--workdir DIR] [--keep]
+#                     [--no-peers] [--workdir DIR] [--keep]
 #
 # Every figure is a median over interleaved rounds, in ms per call and as a ratio to one
 # /bin/true spawn timed the same way in the same run. Nothing here asserts a timing.
@@ -52,12 +52,15 @@ r_cmd() {
 #   MODE load:  time N calls from the environment as given (a fresh one: nothing loaded yet)
 #   MODE noop:  eval one call's output first (the load), then time N calls that should do nothing
 #   MODE plain: just time N calls
+#   MODE floor=PATH: as noop, then time N calls of PATH (an empty program) in that environment
 r_proc() {
   local tool=$1 bin=$2 dir=$3 n=$4 mode=$5 depth=$6 top=$7 out why i fails=0 t0 t1 extra=-
   shift 7
   local -a WRAP=("$@") CMD=()
   cd "$dir" || r_fail "cd $dir"
   r_cmd "$tool" "$bin"
+  local floor=
+  [[ $mode == floor=* ]] && floor=${mode#floor=} mode=noop
   case $mode in
     load)
       why=$(eval "$("${CMD[@]}" 2>/dev/null)" >/dev/null 2>&1; r_verify "$depth" "$top") ||
@@ -72,6 +75,7 @@ r_proc() {
       r_cmd "$tool" "$bin"
       out=$("${CMD[@]}" 2>/dev/null)
       extra=${#out}   # bytes a no-op call still prints (should be 0)
+      [[ -n $floor ]] && CMD=("$floor")
       ;;
   esac
   t0=${EPOCHREALTIME//[.,]/}
@@ -138,7 +142,7 @@ REPO=$(dirname "$(dirname "$SELF")")
 BASH_BIN=$(command -v bash)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/strata-bench
 
-QUICK=0 ROUNDS='' BUILD=1 STRATA='' WORKDIR='' KEEP=0
+QUICK=0 ROUNDS='' BUILD=1 STRATA='' WORKDIR='' KEEP=0 NO_PEERS=0
 VARIANTS=()   # names of other strata binaries measured alongside (A/B runs), in VARIANT_BIN
 declare -A VARIANT_BIN=()
 usage() {
@@ -162,6 +166,7 @@ while [[ $# -gt 0 ]]; do
     --variant=*) add_variant "${1#*=}" ;;
     --workdir) WORKDIR=${2:?--workdir needs a directory}; shift ;;
     --keep) KEEP=1 ;;
+    --no-peers) NO_PEERS=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -224,9 +229,23 @@ if [[ -x $MISE ]]; then BIN[mise]=$MISE; else NA[mise]="not installable (npm)"; 
 for v in "${VARIANTS[@]}"; do BIN[strata+$v]=${VARIANT_BIN[$v]}; done
 
 if SHADOWENV=$(command -v shadowenv); then BIN[shadowenv]=$SHADOWENV; else NA[shadowenv]="skipped (not on PATH)"; fi
+if [[ $NO_PEERS -eq 1 ]]; then
+  for t in direnv mise shadowenv; do unset "BIN[$t]"; NA[$t]="not measured (--no-peers)"; done
+fi
 
 HAVE_TIME=0; [[ -x /usr/bin/time ]] && HAVE_TIME=1
 HAVE_VG=0; command -v valgrind >/dev/null && HAVE_VG=1
+
+# The floor: an empty program built as strata's static build is, started where the export
+# no-op starts. What the no-op costs above it is strata's own work.
+FLOOR=$CACHE/floor-static
+if [[ ! -x $FLOOR ]] && rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
+  mkdir -p "$CACHE"
+  echo 'fn main() {}' >"$CACHE/floor.rs"
+  rustc -O --target x86_64-unknown-linux-musl -C relocation-model=static -C panic=abort \
+    "$CACHE/floor.rs" -o "$FLOOR" >&2 || say "could not build the floor program"
+fi
+[[ -x $FLOOR ]] || FLOOR=
 
 # ---------------------------------------------------------------- build strata
 step "strata"
@@ -559,10 +578,10 @@ measure() { # measure ROUND CASE TOOL
       invoke true "$T" proc true /bin/true "$T" "$n" plain 0 -
       record "$c" "$t" "$r" || true
       ;;
-    noop | load1 | load3 | load20)
+    noop | floor | load1 | load3 | load20)
       max=$PROC_MAX; n=2; [[ $r != calib ]] && n=$(n_for "$c" "$t")
       local mode=load
-      case $c in noop) mode=noop ;; load1) depth=1 ;; load20) depth=20 ;; esac
+      case $c in noop) mode=noop ;; floor) mode=floor=$FLOOR ;; load1) depth=1 ;; load20) depth=20 ;; esac
       d=$(leaf "$t" "$depth")
       invoke "$t" "$d" proc "$t" "${BIN[$t]}" "$d" "$n" "$mode" "$depth" "$(ROOT_OF "$t")/l0"
       if record "$c" "$t" "$r" && [[ $c == noop ]]; then
@@ -600,6 +619,7 @@ one_round() { # one_round ROUND
     for t in "${order[@]}"; do measure "$r" "$c" "$t"; done
   done
   if [[ -n ${BIN[strata]-} ]]; then
+    [[ -n $FLOOR ]] && measure "$r" floor strata
     for s in "${SCALE[@]}"; do measure "$r" "scale:$s" strata; done
   fi
   measure "$r" spawn true
@@ -755,6 +775,10 @@ rounds_note="medians of $ROUNDS interleaved rounds"
     echo
   done
   [[ -n ${CELL[rssnoop/strata]-} ]] && echo "(strata peak RSS on an export no-op: ${CELL[rssnoop/strata]})"
+  fl=$(med floor strata); nm=$(med noop strata)
+  if [[ -n $fl && -n $SPAWN_MS ]]; then
+    echo "(floor: an empty static program started where the export no-op starts: $(fmt_ms "$fl") ms = $(fmt_x "$fl" "$SPAWN_MS") /bin/true${nm:+; the no-op is $(fmt_x "$nm" "$fl") the floor})"
+  fi
   echo
   echo "strata vs each peer (peer ms / strata ms, same run):"
   for c in "${CASES[@]}"; do

@@ -55,6 +55,14 @@ case ${STRATA_BUILD:-static}/$(uname -s)/$(uname -m) in
 esac
 
 if [ -n "$target" ]; then
+  # Linked at a fixed address: a position-independent static binary relocates itself at every
+  # start, a third of the instructions of a no-op `strata export` (bench/README.md). Only for
+  # this target, and only when RUSTFLAGS does not say otherwise.
+  triple=$(echo "$target" | tr 'a-z-' 'A-Z_')
+  eval "rustflags=\${CARGO_TARGET_${triple}_RUSTFLAGS-}"
+  if [ -z "${RUSTFLAGS-}" ] && [ -z "$rustflags" ]; then
+    export "CARGO_TARGET_${triple}_RUSTFLAGS=-C relocation-model=static"
+  fi
   if cargo install --locked --path "$repo" --target "$target" "$@"; then
     why="static build ($target)"
   else

@@ -78,7 +78,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
             stamp: stamp.map(Path::to_path_buf),
         })
     };
-    let Some(raw) = env_bytes(c"STRATA_STATE") else {
+    let Some(raw) = env_bytes("STRATA_STATE") else {
         return full();
     };
     let started = SystemTime::now();
@@ -87,16 +87,16 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
     if hook && let Some(stamp) = stamp {
         touch_stamp(stamp, started);
     }
-    let mut buf = [0u8; 4096];
     let same = |cwd: &[u8]| {
         state::unchanged(
-            OsStr::from_bytes(raw),
+            OsStr::from_bytes(&raw),
             cwd,
-            env_bytes(c"STRATA_CONTEXT").unwrap_or_default(),
-            env_bytes(c"STRATA_SESSION").unwrap_or_default(),
+            &env_bytes("STRATA_CONTEXT").unwrap_or_default(),
+            &env_bytes("STRATA_SESSION").unwrap_or_default(),
         )
     };
-    let unchanged = match (getcwd_into(&mut buf), env_bytes(c"PWD")) {
+    let cwd = crate::layers::physical_cwd().map(|p| p.as_os_str().as_bytes());
+    let unchanged = match (cwd, env_bytes("PWD")) {
         (Some(cwd), Some(pwd)) if cwd == pwd => same(cwd),
         _ => match super::logical_cwd() {
             Ok(cwd) => same(cwd.as_os_str().as_bytes()),
@@ -111,7 +111,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
             return full();
         };
         let Ok(state) = State::decode(
-            OsStr::from_bytes(raw),
+            OsStr::from_bytes(&raw),
             &values::key(&dirs),
             &values::Stored(&dirs),
         ) else {
@@ -126,26 +126,10 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
     Some(Fast::Done)
 }
 
-/// An environment variable's bytes, read in place (no copy, no allocation).
-fn env_bytes(name: &std::ffi::CStr) -> Option<&'static [u8]> {
-    // SAFETY: getenv returns NULL or a NUL-terminated string in the environment block, which
-    // nothing changes while strata runs (it never calls setenv).
-    unsafe {
-        let p = libc::getenv(name.as_ptr());
-        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes())
-    }
-}
-
-/// `getcwd` into `buf`, without the heap ([`crate::layers::physical_cwd`] caches an owned copy
-/// for the full path).
-fn getcwd_into(buf: &mut [u8]) -> Option<&[u8]> {
-    // SAFETY: getcwd writes at most `buf.len()` bytes, NUL included, or fails with NULL.
-    let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
-    if p.is_null() {
-        return None;
-    }
-    let len = buf.iter().position(|&b| b == 0)?;
-    Some(&buf[..len])
+/// An environment variable's bytes.
+fn env_bytes(name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt;
+    std::env::var_os(name).map(OsStringExt::into_vec)
 }
 
 /// Date the hook's stamp file to just before this evaluation started, creating it if needed.
@@ -355,10 +339,6 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         let mut all = diff;
         all.extend(changes(&ex.current, &prompt));
         ex.emit(&all, &new_state);
-        // The process ends here: freeing these thousands of small allocations one by one would
-        // cost a tenth of the run.
-        std::mem::forget((all, state, base, watch, eval, new_state));
-        std::mem::forget(applied.values);
         Ok(())
     }
 }
@@ -558,9 +538,6 @@ impl Export<'_> {
         };
         let _ = std::io::stdout().write_all(out.as_bytes());
         print_messages(&self.messages);
-        // As at the end of `run`: the process is about to end.
-        std::mem::forget(out);
-        std::mem::forget(self);
     }
 }
 

@@ -24,12 +24,12 @@ pub fn push(out: &mut String, value: &[u8]) {
     if value.iter().all(printable) {
         out.reserve(value.len() + 2);
         out.push('\'');
-        for &b in value {
-            if b == b'\'' {
+        for (i, run) in value.split(|&b| b == b'\'').enumerate() {
+            if i > 0 {
                 out.push_str("'\\''");
-            } else {
-                out.push(char::from(b));
             }
+            // Printable ASCII, so valid UTF-8.
+            out.push_str(std::str::from_utf8(run).unwrap_or_default());
         }
         out.push('\'');
         return;

@@ -1066,7 +1066,9 @@ fn world_writable_trust_dir_is_not_used() {
 }
 
 #[test]
+#[ignore = "needs root: only root can give a trust record to another user"]
 fn trust_record_owned_by_another_user_trusts_nothing() {
+    needs_root("only root can give a trust record to another user");
     let w = World::new()
         .dir_config("p", "[env]\nFROM_DIR = \"1\"\n")
         .allow("p");

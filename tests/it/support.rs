@@ -879,9 +879,13 @@ pub fn toml_string(s: &str) -> String {
     out
 }
 
-/// Path of the strata binary under test.
+/// Path of the strata binary under test: the one cargo built for this test run, or the one
+/// `STRATA_TEST_BIN` names (CI runs the suite again against the binary the install command made).
 pub fn strata_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
+    match std::env::var_os("STRATA_TEST_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_strata")),
+    }
 }
 
 fn bin_dir() -> PathBuf {
