@@ -66,8 +66,69 @@ pub enum ExportFormat {
     Zsh,
     /// fish code.
     Fish,
+    /// A JSON document for the nushell hook: {"set": {…}, "unset": […]}.
+    #[value(alias = "nushell")]
+    Nu,
+    /// elvish code.
+    Elvish,
+    /// A JSON document for the xonsh hook: {"set": {…}, "unset": […]}, one character per byte.
+    Xonsh,
+    /// tcsh code (with --hook, written to a file the hook sources).
+    Tcsh,
     /// A JSON object of the changes: {"NAME": "value"}, null to unset.
     Json,
+}
+
+impl ExportFormat {
+    /// The shell this format is for (`None` for JSON).
+    pub fn shell(self) -> Option<Shell> {
+        Some(match self {
+            ExportFormat::Bash => Shell::Bash,
+            ExportFormat::Zsh => Shell::Zsh,
+            ExportFormat::Fish => Shell::Fish,
+            ExportFormat::Nu => Shell::Nu,
+            ExportFormat::Elvish => Shell::Elvish,
+            ExportFormat::Xonsh => Shell::Xonsh,
+            ExportFormat::Tcsh => Shell::Tcsh,
+            ExportFormat::Json => return None,
+        })
+    }
+}
+
+impl From<Shell> for ExportFormat {
+    fn from(shell: Shell) -> ExportFormat {
+        match shell {
+            Shell::Bash => ExportFormat::Bash,
+            Shell::Zsh => ExportFormat::Zsh,
+            Shell::Fish => ExportFormat::Fish,
+            Shell::Nu => ExportFormat::Nu,
+            Shell::Elvish => ExportFormat::Elvish,
+            Shell::Xonsh => ExportFormat::Xonsh,
+            Shell::Tcsh => ExportFormat::Tcsh,
+        }
+    }
+}
+
+/// The shells `strata completions` writes for (clap_complete's dynamic completions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// bash.
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+impl CompletionShell {
+    /// The shell whose quoting the registration script uses.
+    pub fn shell(self) -> Shell {
+        match self {
+            CompletionShell::Bash => Shell::Bash,
+            CompletionShell::Zsh => Shell::Zsh,
+            CompletionShell::Fish => Shell::Fish,
+        }
+    }
 }
 
 /// Output formats of `strata env`.
@@ -84,7 +145,8 @@ pub enum EnvFormat {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the shell hook; put `eval "$(strata hook bash)"` in your rc file.
+    /// Print the shell hook; put `eval "$(strata hook bash)"` in your rc file (the README has
+    /// the line for each shell).
     Hook(HookArgs),
     /// Print the code that moves the current environment to the target one.
     Export(ExportArgs),
@@ -137,7 +199,7 @@ pub enum Command {
 /// `strata hook`: Print the shell hook; put `eval "$(strata hook bash)"` in your rc file.
 #[derive(Debug, clap::Args)]
 pub struct HookArgs {
-    /// bash, zsh or fish.
+    /// bash, zsh, fish, nu, elvish, xonsh or tcsh.
     pub shell: Shell,
     /// Also write, at PATH (mode 0600), a small bash file for BASH_ENV: every
     /// non-interactive `bash -c` started with BASH_ENV=PATH then sees the session's state
@@ -149,7 +211,7 @@ pub struct HookArgs {
 /// `strata export`: Print the code that moves the current environment to the target one.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// bash, zsh, fish or json.
+    /// bash, zsh, fish, nu, elvish, xonsh, tcsh or json.
     pub format: ExportFormat,
     /// Called from the hook: also print the hook's bookkeeping variables.
     #[arg(long, hide = true)]
@@ -272,7 +334,7 @@ pub struct ConfigArgs {
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
     /// bash, zsh or fish.
-    pub shell: Shell,
+    pub shell: CompletionShell,
     /// Write them where the shell finds them (under $XDG_DATA_HOME or $XDG_CONFIG_HOME) and
     /// say what, if anything, the rc file needs.
     #[arg(long)]

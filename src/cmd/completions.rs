@@ -10,9 +10,9 @@ use clap_complete::env::EnvCompleter;
 use std::io::Write;
 
 use super::{Ctx, Run};
+use crate::cli::CompletionShell;
 use crate::cli::{Cli, CompletionsArgs};
 use crate::display::tilde;
-use crate::shells::Shell;
 use std::path::{Path, PathBuf};
 
 /// The variable that switches the binary into answering a completion request.
@@ -38,12 +38,13 @@ pub fn answer_if_asked(args: &[std::ffi::OsString]) {
 const PLACEHOLDER: &str = "QZX0QZX1QZX2";
 
 /// The registration script for `shell`, calling the binary at `bin`.
-pub fn registration(shell: Shell, bin: &[u8]) -> Result<String> {
+pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
     let completer: &dyn EnvCompleter = match shell {
-        Shell::Bash => &clap_complete::env::Bash,
-        Shell::Zsh => &clap_complete::env::Zsh,
-        Shell::Fish => &clap_complete::env::Fish,
+        CompletionShell::Bash => &clap_complete::env::Bash,
+        CompletionShell::Zsh => &clap_complete::env::Zsh,
+        CompletionShell::Fish => &clap_complete::env::Fish,
     };
+    let quote = |bin: &[u8]| shell.shell().quote(bin);
     let mut out = Vec::new();
     completer
         .write_registration(COMPLETE_VAR, "strata", "strata", PLACEHOLDER, &mut out)
@@ -51,13 +52,13 @@ pub fn registration(shell: Shell, bin: &[u8]) -> Result<String> {
     let text = String::from_utf8(out).context("the completion script is not UTF-8")?;
     Ok(match shell {
         // `"PLACEHOLDER"`: one word of its own.
-        Shell::Bash | Shell::Zsh => text
-            .replace(&format!("\"{PLACEHOLDER}\""), &shell.quote(bin))
-            .replace(PLACEHOLDER, &shell.quote(bin)),
+        CompletionShell::Bash | CompletionShell::Zsh => text
+            .replace(&format!("\"{PLACEHOLDER}\""), &quote(bin))
+            .replace(PLACEHOLDER, &quote(bin)),
         // Inside a double-quoted string that fish evaluates later: a fish word, escaped for
         // the double quotes around it.
-        Shell::Fish => {
-            let word = shell.quote(bin);
+        CompletionShell::Fish => {
+            let word = quote(bin);
             let mut escaped = String::with_capacity(word.len());
             for c in word.chars() {
                 if matches!(c, '\\' | '"' | '$') {
@@ -72,7 +73,7 @@ pub fn registration(shell: Shell, bin: &[u8]) -> Result<String> {
 
 /// Where `shell` looks for completion files of its own accord, and what (if anything) the rc
 /// file still needs for it.
-fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
+fn install_place(ctx: &Ctx, shell: CompletionShell) -> Result<(PathBuf, String)> {
     let home = crate::store::home()?;
     let xdg = |var: &str, fallback: &str| {
         std::env::var_os(var)
@@ -82,7 +83,7 @@ fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
     };
     let _ = ctx;
     Ok(match shell {
-        Shell::Bash => {
+        CompletionShell::Bash => {
             let dir = std::env::var_os("BASH_COMPLETION_USER_DIR")
                 .map(PathBuf::from)
                 .filter(|p| p.is_absolute())
@@ -105,7 +106,7 @@ fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
             };
             (file, advice)
         }
-        Shell::Zsh => {
+        CompletionShell::Zsh => {
             let dir = xdg("XDG_DATA_HOME", ".local/share").join("zsh/site-functions");
             let advice = format!(
                 "add to ~/.zshrc, before compinit: fpath=({} $fpath); autoload -Uz compinit && compinit",
@@ -113,7 +114,7 @@ fn install_place(ctx: &Ctx, shell: Shell) -> Result<(PathBuf, String)> {
             );
             (dir.join("_strata"), advice)
         }
-        Shell::Fish => {
+        CompletionShell::Fish => {
             let dir = xdg("XDG_CONFIG_HOME", ".config").join("fish/completions");
             (
                 dir.join("strata.fish"),

@@ -57,12 +57,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         b"json" => (None, ExportFormat::Json),
         name => {
             let sh = Shell::from_name(OsStr::from_bytes(name))?;
-            let format = match sh {
-                Shell::Bash => ExportFormat::Bash,
-                Shell::Zsh => ExportFormat::Zsh,
-                Shell::Fish => ExportFormat::Fish,
-            };
-            (Some(sh), format)
+            (Some(sh), ExportFormat::from(sh))
         }
     };
     let (hook, stamp) = match rest {
@@ -107,6 +102,10 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         return full();
     }
     if hook && let Some(shell) = shell {
+        if !shell.has_fresh_test() {
+            // elvish's hook asks at every prompt: there is no test to print.
+            return Some(Fast::Done);
+        }
         let Ok(dirs) = Dirs::from_env() else {
             return full();
         };
@@ -117,13 +116,51 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         ) else {
             return full();
         };
-        let mut script = Script::new(shell);
+        let mut script = Script::new(shell).raw_bytes(tcsh_reads_bytes());
         sync_vars(&mut script, &state, Some(&dirs), stamp);
-        let mut out = std::io::stdout();
-        let _ = out.write_all(script.finish().as_bytes());
-        let _ = out.flush();
+        if let Err(e) = deliver(shell, hook, stamp, &script.finish()) {
+            crate::display::say(&e);
+        }
     }
     Some(Fast::Done)
+}
+
+/// Whether the tcsh that runs this export reads bytes above 0x7f as they are (its locale comes
+/// from the environment it passed on).
+fn tcsh_reads_bytes() -> bool {
+    crate::shells::tcsh_reads_bytes_as_they_are(
+        env_bytes("LC_ALL").as_deref(),
+        env_bytes("LC_CTYPE").as_deref(),
+        env_bytes("LANG").as_deref(),
+    )
+}
+
+/// The file the tcsh hook sources after an export: tcsh cannot evaluate several lines of
+/// output at once (its command substitution makes one line of them), so with `--hook` strata
+/// writes them here, beside the shell's stamp file, and prints nothing.
+pub fn tcsh_output(stamp: &Path) -> PathBuf {
+    let mut name = stamp.as_os_str().to_os_string();
+    name.push(".tcsh");
+    PathBuf::from(name)
+}
+
+/// Hand the output to the shell: on stdout, or for the tcsh hook in [`tcsh_output`]. When that
+/// file cannot be written it is removed, so the hook never sources a stale one.
+fn deliver(shell: Shell, hook: bool, stamp: Option<&Path>, out: &[u8]) -> Result<(), String> {
+    if hook
+        && shell == Shell::Tcsh
+        && let Some(stamp) = stamp
+    {
+        let file = tcsh_output(stamp);
+        return crate::store::write_atomic(&file, out, Default::default()).map_err(|e| {
+            let _ = std::fs::remove_file(&file);
+            format!("{e:#}")
+        });
+    }
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(out);
+    let _ = stdout.flush();
+    Ok(())
 }
 
 /// An environment variable's bytes.
@@ -158,7 +195,7 @@ fn touch_stamp(stamp: &Path, started: SystemTime) {
 /// - When `$PWD` is the physical directory, paths near it are written relative to it, which
 ///   costs the shell fewer lookups per test (only when `$PWD` is unchanged does the test apply).
 fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Option<&Path>) {
-    let fast = !state.slow_hook && (script.shell() != Shell::Fish || state.deadline.is_none());
+    let fast = !state.slow_hook;
     // Without a stamp file (a hand-made `export --hook`) there is nothing to test against.
     if !fast || stamp.is_none() {
         script.define_fresh(None);
@@ -486,7 +523,10 @@ impl Export<'_> {
     fn emit(self, diff: &[Change], state: &State) {
         let encoded = state.encode(&values::key(self.dirs), &values::Stored(self.dirs));
         let state_changed = self.current.get(OsStr::new(STATE_VAR)) != Some(&encoded);
-        let out = match self.format {
+        // Values a shell cannot hold: one line each, and the variable is left as it is (the
+        // state records it as set, so the next evaluation sees the user's value and keeps it).
+        let mut refused = Vec::new();
+        let out: Vec<u8> = match self.format {
             ExportFormat::Json => {
                 let mut map = serde_json::Map::new();
                 for c in diff {
@@ -505,14 +545,10 @@ impl Export<'_> {
                         encoded.to_string_lossy().into_owned().into(),
                     );
                 }
-                format!("{}\n", serde_json::Value::Object(map))
+                format!("{}\n", serde_json::Value::Object(map)).into_bytes()
             }
-            ExportFormat::Bash | ExportFormat::Zsh | ExportFormat::Fish => {
-                let shell = match self.format {
-                    ExportFormat::Zsh => Shell::Zsh,
-                    ExportFormat::Fish => Shell::Fish,
-                    _ => Shell::Bash,
-                };
+            format => {
+                let shell = format.shell().unwrap_or(Shell::Bash);
                 let size: usize = diff
                     .iter()
                     .map(|c| match c {
@@ -520,24 +556,38 @@ impl Export<'_> {
                         Change::Removed(n) => n.len() + 8,
                     })
                     .sum();
-                let mut script = Script::with_capacity(shell, size + encoded.len() + 1024);
+                let mut script = Script::with_capacity(shell, size + encoded.len() + 1024)
+                    .raw_bytes(tcsh_reads_bytes());
                 for c in diff {
                     match c {
-                        Change::Added(n, v) | Change::Changed(n, v) => script.set(n, v.as_bytes()),
+                        Change::Added(n, v) | Change::Changed(n, v) => {
+                            if let Err(why) = script.set(n, v.as_bytes()) {
+                                refused.push(format!("cannot give {n} to {}: {why}", shell.name()));
+                            }
+                        }
                         Change::Removed(n) => script.unset(n),
                     }
                 }
-                if state_changed {
-                    script.set(STATE_VAR, encoded.as_bytes());
+                if state_changed && let Err(why) = script.set(STATE_VAR, encoded.as_bytes()) {
+                    refused.push(format!(
+                        "cannot give {STATE_VAR} to {}: {why}",
+                        shell.name()
+                    ));
                 }
                 if self.hook {
                     sync_vars(&mut script, state, Some(self.dirs), self.stamp);
                 }
-                script.finish()
+                let out = script.finish();
+                if let Err(e) = deliver(shell, self.hook, self.stamp, &out) {
+                    refused.push(e);
+                }
+                Vec::new()
             }
         };
-        let _ = std::io::stdout().write_all(out.as_bytes());
-        print_messages(&self.messages);
+        let _ = std::io::stdout().write_all(&out);
+        let mut messages = self.messages;
+        messages.extend(refused);
+        print_messages(&messages);
     }
 }
 

@@ -1,14 +1,20 @@
-//! `strata hook bash|zsh|fish [--env-file PATH]`: print the hook script for an rc file.
+//! `strata hook bash|zsh|fish|nu|elvish|xonsh|tcsh [--env-file PATH]`: print the hook script
+//! for an rc file.
 //!
 //! The scripts live in `shell/` as real shell files; placeholders are filled here: the absolute
 //! path of this binary, the directory for the per-shell stamp files, a fresh session id for
-//! a shell that has none, and the hook as it is until the first export (`shell/fresh.*`). `--env-file` also writes `shell/env.bash` for `BASH_ENV`.
+//! a shell that has none (nushell, whose hook is saved to a file and loaded by every later
+//! shell, makes its own), and for bash, zsh and fish the hook as it is until the first export
+//! (`shell/fresh.*`). tcsh evaluates command output as a single line, which cannot hold its
+//! `if`/`foreach` blocks, so for tcsh the hook and its per-prompt part are written as files in
+//! strata's state directory and the line printed sources them. `--env-file` also writes
+//! `shell/env.bash` for `BASH_ENV`.
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Ctx, Run};
 use crate::cli::HookArgs;
@@ -18,28 +24,93 @@ use crate::store::sessions::new_id;
 const BASH: &str = include_str!("../../shell/hook.bash");
 const ZSH: &str = include_str!("../../shell/hook.zsh");
 const FISH: &str = include_str!("../../shell/hook.fish");
+const NU: &str = include_str!("../../shell/hook.nu");
+const ELVISH: &str = include_str!("../../shell/hook.elv");
+const XONSH: &str = include_str!("../../shell/hook.xsh");
+const TCSH: &str = include_str!("../../shell/hook.tcsh");
+const TCSH_FRESH: &str = include_str!("../../shell/fresh.tcsh");
 const ENV_FILE: &str = include_str!("../../shell/env.bash");
 
-/// The hook for `shell`, with its placeholders filled in.
-pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> String {
+/// `template` with each `@NAME@` of `values` replaced (as bytes: tcsh's may not be UTF-8).
+fn fill(template: &str, values: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(template.len() + 256);
+    let mut rest = template;
+    while let Some(at) = rest.find('@') {
+        let after = &rest[at + 1..];
+        let hit = values
+            .iter()
+            .find(|(name, _)| after.starts_with(name) && after[name.len()..].starts_with('@'));
+        match hit {
+            Some((name, value)) => {
+                out.extend_from_slice(&rest.as_bytes()[..at]);
+                out.extend_from_slice(value);
+                rest = &after[name.len() + 1..];
+            }
+            None => {
+                out.extend_from_slice(&rest.as_bytes()[..=at]);
+                rest = after;
+            }
+        }
+    }
+    out.extend_from_slice(rest.as_bytes());
+    out
+}
+
+/// The hook for `shell`, with its placeholders filled in. For tcsh, the file the printed line
+/// sources, which runs `tcsh_fresh` at every prompt. `raw_bytes`: tcsh's locale reads bytes
+/// above 0x7f as they are; `Err` when a path cannot be given to the shell.
+pub fn render(
+    shell: Shell,
+    bin: &[u8],
+    stamp_dir: &[u8],
+    session: &str,
+    tcsh_fresh: &[u8],
+    raw_bytes: bool,
+) -> Result<Vec<u8>> {
     let template = match shell {
         Shell::Bash => BASH,
         Shell::Zsh => ZSH,
         Shell::Fish => FISH,
+        Shell::Nu => NU,
+        Shell::Elvish => ELVISH,
+        Shell::Xonsh => XONSH,
+        Shell::Tcsh => TCSH,
+    };
+    let literal = |what: &str, value: &[u8]| {
+        shell.script_literal(value, raw_bytes).map_err(|why| {
+            anyhow::anyhow!(
+                "cannot write the {} hook: {what} {}: {why}",
+                shell.name(),
+                crate::display::escape(&String::from_utf8_lossy(value))
+            )
+        })
     };
     // The hook before the first export is the one every export writes, without a test.
     let mut initial = crate::shells::Script::new(shell);
     initial.define_fresh(None);
-    template
-        .replace("@INITIAL_HOOK@\n", &initial.finish())
-        .replace("@STRATA_BIN@", &shell.quote(bin))
-        .replace("@STAMP_DIR@", &shell.quote(stamp_dir))
-        .replace("@SESSION@", &shell.quote(session.as_bytes()))
+    let initial = initial.finish();
+    let bin = literal("the strata binary is at", bin)?;
+    let stamps = literal("strata's state directory is", stamp_dir)?;
+    let fresh = literal("strata's state directory is", tcsh_fresh)?;
+    // A session id is 8 hex digits, the same word in every shell's syntax.
+    let session = format!("'{session}'");
+    // The initial hook ends with its own newline.
+    let template = template.replace("@INITIAL_HOOK@\n", "@INITIAL_HOOK@");
+    Ok(fill(
+        &template,
+        &[
+            ("INITIAL_HOOK", &initial),
+            ("STRATA_BIN", &bin),
+            ("STAMP_DIR", &stamps),
+            ("SESSION", session.as_bytes()),
+            ("FRESH_FILE", &fresh),
+        ],
+    ))
 }
 
 /// This binary's path. When it was replaced while running (an upgrade), Linux reports
 /// `PATH (deleted)`; the new binary at PATH is the one the hook should call.
-pub fn own_path() -> Result<std::path::PathBuf> {
+pub fn own_path() -> Result<PathBuf> {
     let bin = std::env::current_exe().context("cannot find the strata binary's own path")?;
     if let Some(s) = bin.to_str()
         && let Some(orig) = s.strip_suffix(" (deleted)")
@@ -48,6 +119,16 @@ pub fn own_path() -> Result<std::path::PathBuf> {
         return Ok(orig.into());
     }
     Ok(bin)
+}
+
+/// Whether the tcsh this hook is for reads bytes above 0x7f as they are.
+fn tcsh_reads_bytes() -> bool {
+    let var = |name: &str| std::env::var_os(name).map(|v| v.as_bytes().to_vec());
+    crate::shells::tcsh_reads_bytes_as_they_are(
+        var("LC_ALL").as_deref(),
+        var("LC_CTYPE").as_deref(),
+        var("LANG").as_deref(),
+    )
 }
 
 /// Print the hook (and write the BASH_ENV file when asked).
@@ -60,17 +141,63 @@ impl Run for HookArgs {
         if let Some(path) = env_file {
             write_env_file(ctx, path, bin)?;
         }
-        let text = render(
-            shell,
-            bin,
-            ctx.dirs.stamp_dir().as_os_str().as_bytes(),
-            &new_id(),
-        );
+        let stamp_dir = ctx.dirs.stamp_dir();
+        let stamp_dir = stamp_dir.as_os_str().as_bytes();
+        let raw_bytes = tcsh_reads_bytes();
+        let text = if shell == Shell::Tcsh {
+            tcsh_line(ctx, bin, stamp_dir, raw_bytes)?
+        } else {
+            render(shell, bin, stamp_dir, &new_id(), b"", raw_bytes)?
+        };
         std::io::stdout()
-            .write_all(text.as_bytes())
+            .write_all(&text)
             .context("cannot write the hook")?;
         Ok(())
     }
+}
+
+/// For tcsh: write the hook and its per-prompt part into `$XDG_STATE_HOME/strata/hooks/`
+/// (named by their content, so every shell sources the files its own strata wrote), and return
+/// the line that sources the hook, with a new session id.
+fn tcsh_line(ctx: &Ctx, bin: &[u8], stamp_dir: &[u8], raw_bytes: bool) -> Result<Vec<u8>> {
+    let dir = ctx.dirs.state.join("hooks");
+    crate::store::ensure_private_dir(&ctx.dirs.state)?;
+    crate::store::ensure_private_dir(&dir)?;
+    let settings = ctx.base_settings()?;
+    let place = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
+        let hash = crate::store::trust::sha256_hex(bytes);
+        let file = dir.join(format!("{name}-{}.tcsh", &hash[..16]));
+        if std::fs::read(&file).ok().as_deref() != Some(bytes) {
+            crate::store::write_atomic(&file, bytes, settings.lock)?;
+        }
+        Ok(file)
+    };
+    let fresh = place("fresh", TCSH_FRESH.as_bytes())?;
+    let hook = render(
+        Shell::Tcsh,
+        bin,
+        stamp_dir,
+        "",
+        fresh.as_os_str().as_bytes(),
+        raw_bytes,
+    )?;
+    let hook = place("hook", &hook)?;
+    let path = hook.as_os_str().as_bytes();
+    if path.contains(&b'\n') {
+        bail!(
+            "cannot write the tcsh hook: strata's state directory {} has a newline in its name, which tcsh's eval cannot take",
+            crate::display::tilde(&dir)
+        );
+    }
+    let mut line = format!("set __strata_session = '{}'; source ", new_id()).into_bytes();
+    line.extend_from_slice(&Shell::Tcsh.script_literal(path, raw_bytes).map_err(|why| {
+        anyhow::anyhow!(
+            "cannot write the tcsh hook: strata's state directory {}: {why}",
+            crate::display::tilde(&dir)
+        )
+    })?);
+    line.push(b'\n');
+    Ok(line)
 }
 
 fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
@@ -93,27 +220,65 @@ fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn text(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> String {
+        String::from_utf8(render(shell, bin, stamp_dir, session, b"/f", true).unwrap()).unwrap()
+    }
+
     #[test]
     fn placeholders_are_quoted_for_each_shell() {
-        let bash = render(Shell::Bash, b"/opt/my tools/strata", b"/s/stamps", "ab12");
+        let bash = text(Shell::Bash, b"/opt/my tools/strata", b"/s/stamps", "ab12");
         assert!(
             bash.contains("__strata_bin='/opt/my tools/strata'"),
             "{bash}"
         );
         assert!(bash.contains("__strata_stamp=/s/stamps/$$"), "{bash}");
-        assert!(bash.contains("export STRATA_SESSION=ab12"), "{bash}");
-        let fish = render(Shell::Fish, b"/opt/it's/strata", b"/s", "ab12");
+        assert!(bash.contains("export STRATA_SESSION='ab12'"), "{bash}");
+        let fish = text(Shell::Fish, b"/opt/it's/strata", b"/s", "ab12");
         assert!(
             fish.contains("set -g __strata_bin '/opt/it\\'s/strata'"),
             "{fish}"
         );
-        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let text = render(sh, b"/b", b"/s", "x");
-            assert!(
-                !text.contains("@STRATA_BIN@") && !text.contains("@STAMP_DIR@"),
-                "{sh:?}"
-            );
-            assert!(!text.contains("@SESSION@"), "{sh:?}");
+        let nu = text(Shell::Nu, b"/opt/it's/strata", b"/s", "ab12");
+        assert!(nu.contains("bin: r#'/opt/it's/strata'#"), "{nu}");
+        let xonsh = text(Shell::Xonsh, b"/b", b"/s", "ab12");
+        assert!(xonsh.contains("decode(\"2f62\")"), "{xonsh}");
+        let tcsh = text(Shell::Tcsh, b"/b", b"/s t", "ab12");
+        assert!(tcsh.contains("set __strata_fresh = /f"), "{tcsh}");
+        assert!(tcsh.contains("set __strata_stamp = '/s t'/$$"), "{tcsh}");
+        for sh in [
+            Shell::Bash,
+            Shell::Zsh,
+            Shell::Fish,
+            Shell::Nu,
+            Shell::Elvish,
+            Shell::Xonsh,
+            Shell::Tcsh,
+        ] {
+            let t = text(sh, b"/b", b"/s", "x");
+            for hole in [
+                "@STRATA_BIN@",
+                "@STAMP_DIR@",
+                "@SESSION@",
+                "@INITIAL_HOOK@",
+                "@FRESH_FILE@",
+            ] {
+                assert!(!t.contains(hole), "{sh:?} {hole}");
+            }
         }
+    }
+
+    #[test]
+    fn what_a_shell_cannot_take_is_an_error() {
+        let e = render(Shell::Nu, b"/opt/\xff/strata", b"/s", "x", b"", true).unwrap_err();
+        assert!(e.to_string().contains("UTF-8"), "{e}");
+        let e = render(
+            Shell::Tcsh,
+            "/é/strata".as_bytes(),
+            b"/s",
+            "x",
+            b"/f",
+            false,
+        );
+        assert!(e.is_err());
     }
 }

@@ -6,18 +6,10 @@
 //! one word. Non-ASCII is always escaped byte by byte, so the result does not depend on the
 //! locale fish runs in.
 
-/// `value` as one fish word.
-pub fn quote(value: &[u8]) -> String {
-    let mut out = String::new();
-    push(&mut out, value);
-    out
-}
-
-/// Append `value` as one fish word to `out`.
-pub fn push(out: &mut String, value: &[u8]) {
+/// Append `value` as one fish word to `out` (printable ASCII only).
+pub fn push(out: &mut Vec<u8>, value: &[u8]) {
     if super::is_plain(value) {
-        // Plain bytes are ASCII.
-        out.push_str(std::str::from_utf8(value).unwrap_or_default());
+        out.extend_from_slice(value);
         return;
     }
     let start = out.len();
@@ -25,36 +17,31 @@ pub fn push(out: &mut String, value: &[u8]) {
     let mut quoted = false;
     for &b in value {
         let printable = (0x20..0x7f).contains(&b);
-        if printable && !quoted {
-            out.push('\'');
-            quoted = true;
-        } else if !printable && quoted {
-            out.push('\'');
-            quoted = false;
+        if printable != quoted {
+            out.push(b'\'');
+            quoted = printable;
         }
         match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\'' => out.push_str("\\'"),
-            0x20..0x7f => out.push(b as char),
-            0x00..0x80 => push_hex(out, 'x', b),
-            _ => push_hex(out, 'X', b),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\'' => out.extend_from_slice(b"\\'"),
+            0x20..0x7f => out.push(b),
+            0x00..0x80 => super::push_hex_escape(out, b'x', b),
+            _ => super::push_hex_escape(out, b'X', b),
         }
     }
     if quoted {
-        out.push('\'');
+        out.push(b'\'');
     }
     if out.len() == start {
-        out.push_str("''");
+        out.extend_from_slice(b"''");
     }
-}
-
-fn push_hex(out: &mut String, letter: char, b: u8) {
-    super::push_hex_escape(out, letter, b);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    fn quote(value: &[u8]) -> String {
+        crate::shells::Shell::Fish.quote(value)
+    }
 
     #[test]
     fn quotes_and_escapes() {

@@ -1,14 +1,26 @@
-//! Rendering environment changes as code for one shell.
+//! Rendering environment changes for one shell.
 //!
 //! This module knows about quoting and statements, nothing about files: callers hand it
-//! variable names (already validated) and values as bytes, and get back text to `eval`.
-//! Every value round-trips byte-exactly, including control characters and invalid UTF-8.
+//! variable names (already validated) and values as bytes, and get back what the hook applies.
+//! For bash, zsh, fish, elvish and tcsh that is code made only of quoted literals; nushell
+//! cannot evaluate code it did not parse at start-up, and xonsh is best given no code at all,
+//! so for those two it is a JSON document the hook reads with its own parser ([`Data`]).
+//!
+//! Every value round-trips byte-exactly where the shell can hold it. Where it cannot (nushell
+//! strings are UTF-8; tcsh reads bytes outside ASCII by its locale), [`Script::set`] refuses
+//! the value and says why, and the caller reports it; nothing half-quoted is ever printed.
 
+mod elvish;
 mod fish;
+mod nu;
 mod posix;
+mod tcsh;
+mod xonsh;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
+
+pub use tcsh::reads_bytes_as_they_are as tcsh_reads_bytes_as_they_are;
 
 /// A shell strata can print code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,6 +31,15 @@ pub enum Shell {
     Zsh,
     /// fish 3 and later.
     Fish,
+    /// nushell 0.100 and later.
+    #[value(alias = "nushell")]
+    Nu,
+    /// elvish 0.19 and later.
+    Elvish,
+    /// xonsh 0.13 and later.
+    Xonsh,
+    /// tcsh 6.
+    Tcsh,
 }
 
 impl Shell {
@@ -28,37 +49,108 @@ impl Shell {
             b"bash" => Some(Shell::Bash),
             b"zsh" => Some(Shell::Zsh),
             b"fish" => Some(Shell::Fish),
+            b"nu" | b"nushell" => Some(Shell::Nu),
+            b"elvish" => Some(Shell::Elvish),
+            b"xonsh" => Some(Shell::Xonsh),
+            b"tcsh" => Some(Shell::Tcsh),
             _ => None,
         }
     }
 
-    /// `value` quoted as one word for this shell.
-    pub fn quote(self, value: &[u8]) -> String {
+    /// The name `strata hook` and `strata export` take.
+    pub fn name(self) -> &'static str {
         match self {
-            Shell::Bash | Shell::Zsh => posix::quote(value),
-            Shell::Fish => fish::quote(value),
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Fish => "fish",
+            Shell::Nu => "nu",
+            Shell::Elvish => "elvish",
+            Shell::Xonsh => "xonsh",
+            Shell::Tcsh => "tcsh",
         }
     }
 
-    /// `value` quoted as one word for this shell, appended to `out`.
-    pub fn push_quoted(self, out: &mut String, value: &[u8]) {
+    /// Whether this shell's output is a JSON document ([`Data`]) rather than code.
+    fn takes_data(self) -> bool {
+        matches!(self, Shell::Nu | Shell::Xonsh)
+    }
+
+    /// Whether the hook can decide with builtins alone that nothing changed. elvish (0.19, as
+    /// Debian ships it) has no builtin that reads a file's modification time, so its hook asks
+    /// strata at every prompt.
+    pub fn has_fresh_test(self) -> bool {
+        self != Shell::Elvish
+    }
+
+    /// `value` quoted as one word (for nu and xonsh: one JSON string) for this shell, appended
+    /// to `out`. tcsh gets bytes outside ASCII as they are (see `tcsh.rs` for when that is
+    /// safe); nu gets a value that is not UTF-8 with replacement characters, so callers check
+    /// [`Shell::refusal`] first.
+    pub fn push_quoted(self, out: &mut Vec<u8>, value: &[u8]) {
         match self {
             Shell::Bash | Shell::Zsh => posix::push(out, value),
             Shell::Fish => fish::push(out, value),
+            Shell::Nu => nu::push(out, value),
+            Shell::Elvish => elvish::push(out, value),
+            Shell::Xonsh => xonsh::push(out, value),
+            Shell::Tcsh => tcsh::push(out, value),
+        }
+    }
+
+    /// `value` quoted as one word for this shell, as text. For tcsh, bytes outside ASCII that
+    /// are not UTF-8 cannot be text: use [`Shell::push_quoted`] where a value may hold them.
+    pub fn quote(self, value: &[u8]) -> String {
+        let mut out = Vec::with_capacity(value.len() + 2);
+        self.push_quoted(&mut out, value);
+        String::from_utf8(out).unwrap_or_else(|e| {
+            debug_assert!(
+                false,
+                "{self:?} quoted a value into bytes that are not UTF-8"
+            );
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        })
+    }
+
+    /// `value` as a literal in this shell's hook script (`shell/hook.*`): for nu a raw string,
+    /// for xonsh the hex of the bytes (the script decodes it), for the others a quoted word.
+    /// `Err` says why this shell cannot be given it (`raw_bytes` as for [`Shell::refusal`]).
+    pub fn script_literal(self, value: &[u8], raw_bytes: bool) -> Result<Vec<u8>, String> {
+        if let Some(why) = self.refusal("_", value, raw_bytes) {
+            return Err(why);
+        }
+        let mut out = Vec::with_capacity(value.len() + 2);
+        match self {
+            Shell::Nu => out.extend_from_slice(
+                nu::literal(std::str::from_utf8(value).map_err(|e| e.to_string())?).as_bytes(),
+            ),
+            _ => self.push_quoted(&mut out, value),
+        }
+        Ok(out)
+    }
+
+    /// Why this shell cannot be given `name=value`, if it cannot. `raw_bytes`: tcsh reads bytes
+    /// outside ASCII as they are in the locale it runs in ([`tcsh_reads_bytes_as_they_are`]).
+    pub fn refusal(self, name: &str, value: &[u8], raw_bytes: bool) -> Option<String> {
+        match self {
+            Shell::Nu => nu::refusal(name, value),
+            Shell::Tcsh => tcsh::refusal(value, raw_bytes),
+            _ => None,
         }
     }
 }
 
 /// Append `\` `letter` and two hex digits for `b` (`\x1b`; fish also has `\X` for raw bytes).
-pub(crate) fn push_hex_escape(out: &mut String, letter: char, b: u8) {
+pub(crate) fn push_hex_escape(out: &mut Vec<u8>, letter: u8, b: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('\\');
-    out.push(letter);
-    out.push(char::from(HEX[usize::from(b >> 4)]));
-    out.push(char::from(HEX[usize::from(b & 15)]));
+    out.extend_from_slice(&[
+        b'\\',
+        letter,
+        HEX[usize::from(b >> 4)],
+        HEX[usize::from(b & 15)],
+    ]);
 }
 
-/// Bytes that never need quoting in any supported shell.
+/// Bytes that never need quoting in bash, zsh, fish and tcsh.
 pub(crate) fn is_plain(value: &[u8]) -> bool {
     !value.is_empty()
         && value
@@ -85,12 +177,13 @@ pub struct Fresh<'a> {
     pub newer: Vec<&'a [u8]>,
     /// Paths whose appearance would matter.
     pub absent: Vec<&'a [u8]>,
-    /// Unix time at which a session value expires (bash and zsh only).
+    /// Unix time at which a session value expires (bash, zsh, nu and xonsh only: fish and tcsh
+    /// have no clock builtin, so while one is due they always ask).
     pub deadline: Option<i64>,
 }
 
 impl Fresh<'_> {
-    /// The test as one compound command for `shell`.
+    /// The test as one compound command for bash, zsh or fish.
     fn test(&self, shell: Shell) -> String {
         // The right side of `==` in [[ ]] is a pattern unless quoted: always quote it. (fish's
         // `test =` compares strings.)
@@ -107,17 +200,17 @@ impl Fresh<'_> {
             return never(shell).to_string();
         }
         let (vars, eq, and, stamp) = match shell {
-            Shell::Bash | Shell::Zsh => (
-                ["$PWD", "${STRATA_CONTEXT-}", "${STRATA_SESSION-}"],
-                "==",
-                " && ",
-                "$__strata_stamp",
-            ),
             Shell::Fish => (
                 ["\"$PWD\"", "\"$STRATA_CONTEXT\"", "\"$STRATA_SESSION\""],
                 "=",
                 " -a ",
                 "\"$__strata_stamp\"",
+            ),
+            _ => (
+                ["$PWD", "${STRATA_CONTEXT-}", "${STRATA_SESSION-}"],
+                "==",
+                " && ",
+                "$__strata_stamp",
             ),
         };
         let mut parts = Vec::with_capacity(4 + self.newer.len() + self.absent.len());
@@ -147,13 +240,117 @@ impl Fresh<'_> {
         }
         test
     }
+
+    /// The test as data for the nu and xonsh hooks, which evaluate it with their builtins;
+    /// `None` when a value cannot be given to the shell (a path that is not UTF-8, for nu).
+    fn data(&self, shell: Shell) -> Option<String> {
+        let text = |v: &[u8]| -> Option<String> {
+            if shell == Shell::Nu && std::str::from_utf8(v).is_err() {
+                return None;
+            }
+            let mut out = Vec::new();
+            shell.push_quoted(&mut out, v);
+            String::from_utf8(out).ok()
+        };
+        let list = |paths: &[&[u8]]| -> Option<String> {
+            let items = paths.iter().map(|p| text(p)).collect::<Option<Vec<_>>>()?;
+            Some(format!("[{}]", items.join(",")))
+        };
+        let deadline = self
+            .deadline
+            .map_or_else(|| "null".to_string(), |d| d.to_string());
+        Some(format!(
+            "{{\"cwd\":{},\"context\":{},\"session\":{},\"newer\":{},\"absent\":{},\"deadline\":{deadline}}}",
+            text(self.cwd)?,
+            text(self.context)?,
+            text(self.session)?,
+            list(&self.newer)?,
+            list(&self.absent)?,
+        ))
+    }
+
+    /// The test as tcsh variables for `shell/fresh.tcsh` (which loops over them); `None` when a
+    /// path holds bytes this tcsh cannot be given.
+    fn tcsh_vars(&self, raw_bytes: bool) -> Option<Vec<u8>> {
+        if self.deadline.is_some() {
+            // tcsh has no clock builtin: while a value is due to expire, always ask.
+            return None;
+        }
+        let all = [self.cwd, self.context, self.session];
+        if all
+            .iter()
+            .chain(&self.newer)
+            .chain(&self.absent)
+            .any(|v| tcsh::refusal(v, raw_bytes).is_some())
+        {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (var, value) in ["cwd", "ctx", "ses"].iter().zip(all) {
+            out.extend_from_slice(format!("set __strata_{var} = ").as_bytes());
+            tcsh::push(&mut out, value);
+            out.push(b'\n');
+        }
+        for (var, paths) in [("w", &self.newer), ("a", &self.absent)] {
+            out.extend_from_slice(format!("set __strata_{var} = (").as_bytes());
+            for p in paths.iter() {
+                out.push(b' ');
+                // A relative path starting with `-` would read as an operator in `-e $p`.
+                if !p.starts_with(b"/") {
+                    tcsh::push(&mut out, &[b"./", *p].concat());
+                } else {
+                    tcsh::push(&mut out, p);
+                }
+            }
+            out.extend_from_slice(b" )\n");
+        }
+        Some(out)
+    }
 }
 
 /// A test that always fails, which no user function can redefine (`false` can be one).
 fn never(shell: Shell) -> &'static str {
     match shell {
-        Shell::Bash | Shell::Zsh => "[[ -n '' ]]",
         Shell::Fish => "test -n ''",
+        _ => "[[ -n '' ]]",
+    }
+}
+
+/// The document nu and xonsh hooks apply: `{"set":{NAME:VALUE…},"unset":[NAME…]}`, plus
+/// `"fresh"` from the hook's `export` (the test for the next prompts, `null` for none). Values
+/// (and the strings of the test) are JSON strings: for nu the text itself, for xonsh its bytes
+/// in hex (see `xonsh.rs`).
+#[derive(Debug, Default)]
+struct Data {
+    set: Vec<(String, Vec<u8>)>,
+    unset: Vec<String>,
+    fresh: Option<Option<String>>,
+}
+
+impl Data {
+    fn render(&self, shell: Shell, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"set\":{");
+        for (i, (name, value)) in self.set.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            nu::push(out, name.as_bytes());
+            out.push(b':');
+            shell.push_quoted(out, value);
+        }
+        out.extend_from_slice(b"},\"unset\":[");
+        for (i, name) in self.unset.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            nu::push(out, name.as_bytes());
+        }
+        out.push(b']');
+        if let Some(fresh) = &self.fresh {
+            out.extend_from_slice(b",\"fresh\":");
+            out.extend_from_slice(fresh.as_deref().unwrap_or("null").as_bytes());
+        }
+        out.extend_from_slice(b"}\n");
     }
 }
 
@@ -161,7 +358,9 @@ fn never(shell: Shell) -> &'static str {
 #[derive(Debug)]
 pub struct Script {
     shell: Shell,
-    out: String,
+    out: Vec<u8>,
+    data: Data,
+    raw_bytes: bool,
 }
 
 impl Script {
@@ -174,8 +373,18 @@ impl Script {
     pub fn with_capacity(shell: Shell, bytes: usize) -> Script {
         Script {
             shell,
-            out: String::with_capacity(bytes),
+            out: Vec::with_capacity(bytes),
+            data: Data::default(),
+            raw_bytes: false,
         }
+    }
+
+    /// For tcsh: whether bytes outside ASCII may be written as they are (the shell's locale
+    /// reads them one by one or as UTF-8: [`tcsh_reads_bytes_as_they_are`]). Without it, tcsh
+    /// is given ASCII only.
+    pub fn raw_bytes(mut self, ok: bool) -> Script {
+        self.raw_bytes = ok;
+        self
     }
 
     /// The shell this script is for.
@@ -183,23 +392,66 @@ impl Script {
         self.shell
     }
 
-    /// Export `name` with `value`. A name that is not a plain variable name is never printed:
-    /// callers validate names, and this is the last line of defence for code that is `eval`ed.
+    /// Export `name` with `value`; `Err` says why this shell cannot be given the value, and
+    /// nothing is printed then. A name that is not a plain variable name is never printed:
+    /// callers validate names, and this is the last line of defence for code that is evaluated.
     /// bash and zsh get `builtin`, so a user's function named `export` cannot intercept it.
-    pub fn set(&mut self, name: &str, value: &[u8]) {
+    /// PATH goes to the shell's own list where it has one (elvish `$paths`, tcsh `$path`),
+    /// entry by entry; nu and xonsh hooks turn it into their list themselves.
+    pub fn set(&mut self, name: &str, value: &[u8]) -> Result<(), String> {
         if !crate::names::valid_name(name) {
             debug_assert!(false, "invalid name {name:?} reached the shell renderer");
-            return;
+            return Err(format!("{name} is not a variable name"));
         }
-        self.out.push_str(match self.shell {
-            Shell::Bash | Shell::Zsh => "builtin export ",
-            Shell::Fish => "set -gx ",
+        if let Some(why) = self.shell.refusal(name, value, self.raw_bytes) {
+            return Err(why);
+        }
+        let shell = self.shell;
+        if shell.takes_data() {
+            self.data.set.push((name.to_string(), value.to_vec()));
+            return Ok(());
+        }
+        let out = &mut self.out;
+        match (shell, name) {
+            (Shell::Elvish, "PATH") => {
+                out.extend_from_slice(b"set paths = [");
+                for entry in split_list(value) {
+                    out.push(b' ');
+                    shell.push_quoted(out, entry);
+                }
+                out.extend_from_slice(b" ]\n");
+                return Ok(());
+            }
+            (Shell::Tcsh, "PATH") => {
+                out.extend_from_slice(b"set path = (");
+                for entry in split_list(value) {
+                    out.push(b' ');
+                    shell.push_quoted(out, entry);
+                }
+                out.extend_from_slice(b" )\n");
+                return Ok(());
+            }
+            _ => {}
+        }
+        out.extend_from_slice(match shell {
+            Shell::Bash | Shell::Zsh => b"builtin export ",
+            Shell::Fish => b"set -gx ",
+            Shell::Elvish => b"set-env ",
+            _ => b"setenv ",
         });
-        self.out.push_str(name);
-        self.out
-            .push(if self.shell == Shell::Fish { ' ' } else { '=' });
-        self.shell.push_quoted(&mut self.out, value);
-        self.out.push_str(";\n");
+        out.extend_from_slice(name.as_bytes());
+        out.push(if matches!(shell, Shell::Bash | Shell::Zsh) {
+            b'='
+        } else {
+            b' '
+        });
+        shell.push_quoted(out, value);
+        out.extend_from_slice(if matches!(shell, Shell::Elvish | Shell::Tcsh) {
+            b"\n"
+        } else {
+            b";\n"
+        });
+        Ok(())
     }
 
     /// Remove `name` from the environment (`-v`: never a function of that name).
@@ -208,48 +460,80 @@ impl Script {
             debug_assert!(false, "invalid name {name:?} reached the shell renderer");
             return;
         }
-        match self.shell {
-            Shell::Bash | Shell::Zsh => self.line(format_args!("builtin unset -v {name};")),
-            Shell::Fish => self.line(format_args!("set -e -g {name};")),
+        if self.shell.takes_data() {
+            self.data.unset.push(name.to_string());
+            return;
         }
+        let line = match self.shell {
+            Shell::Bash | Shell::Zsh => format!("builtin unset -v {name};\n"),
+            Shell::Fish => format!("set -e -g {name};\n"),
+            Shell::Elvish => format!("unset-env {name}\n"),
+            _ => format!("unsetenv {name}\n"),
+        };
+        self.out.extend_from_slice(line.as_bytes());
     }
 
     /// Define the hook's freshness test from `fresh` (bash and zsh: the whole `__strata_hook`;
-    /// fish: `__strata_fresh`). `None`: no test, every prompt asks strata.
+    /// fish: `__strata_fresh`; tcsh: the variables `shell/fresh.tcsh` tests; nu and xonsh: the
+    /// document's `fresh`; elvish: nothing, it always asks). `None`: no test, every prompt asks
+    /// strata.
     pub fn define_fresh(&mut self, fresh: Option<&Fresh<'_>>) {
-        let test = match fresh {
-            None => never(self.shell).to_string(),
-            Some(f) => f.test(self.shell),
-        };
-        let template = match self.shell {
-            Shell::Bash | Shell::Zsh => FRESH_POSIX,
-            Shell::Fish => FRESH_FISH,
-        };
-        for line in template.lines().filter(|l| !l.starts_with('#')) {
-            self.out.push_str(&line.replace("@FRESH@", &test));
-            self.out.push('\n');
+        let shell = self.shell;
+        match shell {
+            Shell::Elvish => {}
+            Shell::Nu | Shell::Xonsh => self.data.fresh = Some(fresh.and_then(|f| f.data(shell))),
+            Shell::Tcsh => match fresh.and_then(|f| f.tcsh_vars(self.raw_bytes)) {
+                Some(vars) => self.out.extend_from_slice(&vars),
+                None => self.out.extend_from_slice(b"unset __strata_cwd\n"),
+            },
+            Shell::Bash | Shell::Zsh | Shell::Fish => {
+                let test = match fresh {
+                    None => never(shell).to_string(),
+                    Some(f) => f.test(shell),
+                };
+                let template = if shell == Shell::Fish {
+                    FRESH_FISH
+                } else {
+                    FRESH_POSIX
+                };
+                for line in template.lines().filter(|l| !l.starts_with('#')) {
+                    self.out
+                        .extend_from_slice(line.replace("@FRESH@", &test).as_bytes());
+                    self.out.push(b'\n');
+                }
+            }
         }
     }
 
-    fn line(&mut self, args: std::fmt::Arguments<'_>) {
-        use std::fmt::Write;
-        let _ = self.out.write_fmt(args);
-        self.out.push('\n');
-    }
-
-    /// The accumulated code.
-    pub fn finish(self) -> String {
+    /// The accumulated output.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.shell.takes_data() {
+            let mut out = std::mem::take(&mut self.out);
+            self.data.render(self.shell, &mut out);
+            return out;
+        }
         self.out
     }
+}
+
+/// The entries of a PATH-like value (none for an empty one).
+fn split_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b':')
+        .take(if value.is_empty() { 0 } else { usize::MAX })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn text(s: Script) -> String {
+        String::from_utf8(s.finish()).unwrap()
+    }
+
     #[test]
     fn plain_values_stay_readable() {
-        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Tcsh] {
             assert_eq!(sh.quote(b"/usr/bin:/bin"), "/usr/bin:/bin");
             assert_eq!(sh.quote(b"=ls"), "'=ls'", "zsh expands a leading =");
         }
@@ -258,15 +542,91 @@ mod tests {
     #[test]
     fn script_statements() {
         let mut s = Script::new(Shell::Bash);
-        s.set("FOO", b"a b");
+        s.set("FOO", b"a b").unwrap();
         s.unset("OLD");
         assert_eq!(
-            s.finish(),
+            text(s),
             "builtin export FOO='a b';\nbuiltin unset -v OLD;\n"
         );
         let mut s = Script::new(Shell::Fish);
-        s.set("FOO", b"a b");
+        s.set("FOO", b"a b").unwrap();
         s.unset("OLD");
-        assert_eq!(s.finish(), "set -gx FOO 'a b';\nset -e -g OLD;\n");
+        assert_eq!(text(s), "set -gx FOO 'a b';\nset -e -g OLD;\n");
+        let mut s = Script::new(Shell::Elvish);
+        s.set("FOO", b"a b").unwrap();
+        s.set("PATH", b"/a b::/c").unwrap();
+        s.unset("OLD");
+        assert_eq!(
+            text(s),
+            "set-env FOO 'a b'\nset paths = [ '/a b' '' '/c' ]\nunset-env OLD\n"
+        );
+        let mut s = Script::new(Shell::Tcsh);
+        s.set("FOO", b"a b").unwrap();
+        s.set("PATH", b"").unwrap();
+        s.unset("OLD");
+        assert_eq!(text(s), "setenv FOO 'a b'\nset path = ( )\nunsetenv OLD\n");
+    }
+
+    #[test]
+    fn nu_and_xonsh_get_a_document() {
+        let mut s = Script::new(Shell::Nu);
+        s.set("FOO", "a \"b\"\n🦀".as_bytes()).unwrap();
+        s.unset("OLD");
+        s.define_fresh(None);
+        assert_eq!(
+            text(s),
+            "{\"set\":{\"FOO\":\"a \\\"b\\\"\\n🦀\"},\"unset\":[\"OLD\"],\"fresh\":null}\n"
+        );
+        let mut s = Script::new(Shell::Xonsh);
+        s.set("FOO", b"\xff\xc3\xa9").unwrap();
+        assert_eq!(text(s), "{\"set\":{\"FOO\":\"ffc3a9\"},\"unset\":[]}\n");
+    }
+
+    #[test]
+    fn refused_values_print_nothing() {
+        let mut s = Script::new(Shell::Nu);
+        let why = s.set("FOO", b"\xff").unwrap_err();
+        assert!(why.contains("UTF-8"), "{why}");
+        assert!(s.set("config", b"x").is_err());
+        assert_eq!(text(s), "{\"set\":{},\"unset\":[]}\n");
+        let mut s = Script::new(Shell::Tcsh);
+        assert!(s.set("FOO", "é".as_bytes()).is_err());
+        assert_eq!(text(s), "");
+        let mut s = Script::new(Shell::Tcsh).raw_bytes(true);
+        s.set("FOO", "é".as_bytes()).unwrap();
+        assert_eq!(s.finish(), "setenv FOO 'é'\n".as_bytes());
+    }
+
+    #[test]
+    fn fresh_as_data_and_as_tcsh_variables() {
+        let f = Fresh {
+            cwd: b"/p q",
+            context: b"",
+            session: b"s1",
+            newer: vec![b".strata.toml", b"/etc/x"],
+            absent: vec![b"-odd"],
+            deadline: Some(5),
+        };
+        assert_eq!(
+            f.data(Shell::Nu).unwrap(),
+            "{\"cwd\":\"/p q\",\"context\":\"\",\"session\":\"s1\",\"newer\":[\".strata.toml\",\"/etc/x\"],\"absent\":[\"-odd\"],\"deadline\":5}"
+        );
+        assert_eq!(f.tcsh_vars(false), None, "no clock in tcsh");
+        let f = Fresh {
+            deadline: None,
+            ..f
+        };
+        assert_eq!(
+            String::from_utf8(f.tcsh_vars(false).unwrap()).unwrap(),
+            "set __strata_cwd = '/p q'\nset __strata_ctx = ''\nset __strata_ses = s1\n\
+             set __strata_w = ( ./.strata.toml /etc/x )\nset __strata_a = ( ./-odd )\n"
+        );
+        let odd = Fresh {
+            cwd: b"/\xff",
+            ..Fresh::default()
+        };
+        assert_eq!(odd.data(Shell::Nu), None);
+        assert!(odd.data(Shell::Xonsh).is_some());
+        assert_eq!(odd.tcsh_vars(false), None);
     }
 }

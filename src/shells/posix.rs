@@ -6,52 +6,45 @@
 //! splits raw bytes into characters depends on its locale (in Shift-JIS, `0x81 0x5C` is one
 //! character, which would swallow the `\` of a `\'`), so the result must not.
 
-/// `value` as one bash/zsh word.
-pub fn quote(value: &[u8]) -> String {
-    let mut out = String::new();
-    push(&mut out, value);
-    out
-}
-
-/// Append `value` as one bash/zsh word to `out`.
-pub fn push(out: &mut String, value: &[u8]) {
+/// Append `value` as one bash/zsh word to `out` (printable ASCII only).
+pub fn push(out: &mut Vec<u8>, value: &[u8]) {
     if super::is_plain(value) {
-        // Plain bytes are ASCII.
-        out.push_str(std::str::from_utf8(value).unwrap_or_default());
+        out.extend_from_slice(value);
         return;
     }
     let printable = |b: &u8| (0x20..0x7f).contains(b);
     if value.iter().all(printable) {
         out.reserve(value.len() + 2);
-        out.push('\'');
+        out.push(b'\'');
         for (i, run) in value.split(|&b| b == b'\'').enumerate() {
             if i > 0 {
-                out.push_str("'\\''");
+                out.extend_from_slice(b"'\\''");
             }
-            // Printable ASCII, so valid UTF-8.
-            out.push_str(std::str::from_utf8(run).unwrap_or_default());
+            out.extend_from_slice(run);
         }
-        out.push('\'');
+        out.push(b'\'');
         return;
     }
     out.reserve(value.len() * 2 + 3);
-    out.push_str("$'");
+    out.extend_from_slice(b"$'");
     for &b in value {
         match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\'' => out.push_str("\\'"),
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            0x20..0x7f => out.push(char::from(b)),
-            _ => super::push_hex_escape(out, 'x', b),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\'' => out.extend_from_slice(b"\\'"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x20..0x7f => out.push(b),
+            _ => super::push_hex_escape(out, b'x', b),
         }
     }
-    out.push('\'');
+    out.push(b'\'');
 }
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    fn quote(value: &[u8]) -> String {
+        crate::shells::Shell::Bash.quote(value)
+    }
 
     #[test]
     fn single_quotes_for_printable_text() {

@@ -396,8 +396,8 @@ fn created_store_is_private() {
 #[test]
 fn unknown_shell_is_a_usage_error() {
     let w = World::new();
-    let out = w.strata(&["hook", "tcsh"]);
+    let out = w.strata(&["hook", "ksh"]);
     out.code_is(2);
-    let out = w.strata(&["export", "tcsh"]);
+    let out = w.strata(&["export", "ksh"]);
     out.code_is(2);
 }
