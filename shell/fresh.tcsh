@@ -4,7 +4,9 @@
 # stamp file (tcsh's -M has whole seconds; a tie counts as a change), or a path that must not
 # exist ($__strata_a) that does. The variables come from the last export; without them
 # ($__strata_cwd unset) it always asks. strata writes its code to $__strata_out, which is
-# sourced only when strata ran to the end (status 0). The user's $status is given back.
+# sourced only when strata ran to the end (status 0) and wrote it; otherwise (strata is gone,
+# the disk is full: strata has said why) the hook asks again only in another place, instead of
+# repeating that at every prompt. The user's $status is given back.
 set __strata_status = $status
 set __strata_ok = $?__strata_cwd
 if ( $__strata_ok ) then
@@ -30,6 +32,16 @@ if ( $__strata_ok ) then
 endif
 if ( $__strata_ok == 0 ) then
     $__strata_bin:q export tcsh --hook --stamp $__strata_stamp:q
-    if ( $status == 0 && -e $__strata_out:q ) source $__strata_out:q
+    if ( $status == 0 && -e $__strata_out:q ) then
+        source $__strata_out:q
+    else
+        set __strata_cwd = $cwd:q
+        set __strata_ctx = ''
+        if ( $?STRATA_CONTEXT ) set __strata_ctx = $STRATA_CONTEXT:q
+        set __strata_ses = ''
+        if ( $?STRATA_SESSION ) set __strata_ses = $STRATA_SESSION:q
+        set __strata_w = ( )
+        set __strata_a = ( )
+    endif
 endif
 set status = $__strata_status

@@ -1,4 +1,4 @@
-//! The hook's fork-free no-op prompt, in real bash, zsh and fish: it must start no process
+//! The hook's fork-free no-op prompt, in every real shell whose builtins can test file times: it must start no process
 //! when nothing changed, and still notice every change at the very next prompt.
 //!
 //! Every world here is [`quiet`]: nothing but the test itself changes what its hook watches
@@ -23,14 +23,15 @@ fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String])
     fs::write(&marker, "").unwrap();
     let trace = w.scratch("trace");
     let mut script = String::new();
-    script.push_str(sh.hook_install());
+    script.push_str(&w.install_line(sh));
     script.push('\n');
     for l in setup {
         script.push_str(l);
         script.push('\n');
     }
     // A builtin that opens the marker: `read` from it.
-    script.push_str(&format!("read __m < {} ; true\n", sh.quote_path(&marker)));
+    script.push_str(&sh.open_builtin(&marker));
+    script.push('\n');
     for l in after {
         script.push_str(l);
         script.push('\n');
@@ -51,6 +52,18 @@ fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String])
         .arg(sh.program())
         .args(sh.batch_args())
         .arg(&file);
+    if sh == Nu {
+        // Without a terminal, nushell asks `tput` for its size at every step; a user's nu has
+        // one. So nu runs on a terminal of its own (script(1)), as it does for a user.
+        let line = shell_words::join(
+            std::iter::once(cmd.get_program())
+                .chain(cmd.get_args())
+                .map(|a| a.to_str().expect("a UTF-8 path")),
+        );
+        let mut wrapped = w.command("script");
+        wrapped.args(["-qec", &line, "/dev/null"]);
+        cmd = wrapped;
+    }
     let out = cmd
         .output()
         .expect("strace must be installed (apt-get install strace)");
@@ -61,6 +74,7 @@ fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String])
         String::from_utf8_lossy(&out.stderr)
     );
     let text = fs::read_to_string(&trace).unwrap();
+    if std::env::var_os("DBG").is_some() { eprintln!("TRACE {text}"); }
     let marker_name = marker.file_name().unwrap().to_string_lossy().into_owned();
     let start = text
         .lines()
@@ -217,7 +231,9 @@ fn no_op_prompts_start_no_process() {
     }
 }
 
-per_shell! {
+// elvish 0.19 has no builtin for a file's time: its hook runs strata at every prompt, so there
+// is no fork-free path to test (its cost is in bench/README.md).
+only_shells! { [bash Bash, zsh Zsh, fish Fish, nu Nu, xonsh Xonsh, tcsh Tcsh]
     fn a_change_does_run_strata(sh) {
         // The control for the test above: the same trace does see strata when something changed.
         let w = quiet(|w| w.dir_config("a", "[env]\nA = \"1\"\n").allow("a"));
@@ -230,21 +246,20 @@ per_shell! {
     fn edit_in_the_same_clock_tick_is_seen(sh) {
         // Trusted by prefix, so an edit stays trusted and its new value must appear.
         let w = quiet(|w| w.trust_work().dir_config("p", "[env]\nV = \"aaa\"\n"));
+        // In place (same inode, same size), right after the prompt that read it.
         let file = w.path("p/.strata.toml");
-        let rewrite = |v: &str| match sh {
-            // In place (same inode, same size), right after the prompt that read it.
-            Shell::Fish => format!("printf '%s\\n' '[env]' 'V = \"{v}\"' > {}", sh.quote_path(&file)),
-            _ => format!("printf '%s\\n' '[env]' 'V = \"{v}\"' > {}", sh.quote_path(&file)),
+        let rewrite = |v: &str| {
+            raw(sh.cmd_to(&["printf", "%s\\n", "[env]", &format!("V = \"{v}\"")], &file))
         };
         let r = w.run_shell(sh, &[
             cd("p"), prompt(), snap("a"),
-            raw(rewrite("bbb")), prompt(), snap("b"),
-            raw(rewrite("ccc")), prompt(), snap("c"),
+            rewrite("bbb"), prompt(), snap("b"),
+            rewrite("ccc"), prompt(), snap("c"),
             // The last edit out of the racy window: the next export records its stamp as final,
             // and the prompt after that is a no-op, so only the fast path can see the next edit.
             backdate("p/.strata.toml", AGO), prompt(), stamp("settled"),
             prompt(), stamp("idle"),
-            raw(rewrite("ddd")), prompt(), snap("d"), stamp("d"),
+            rewrite("ddd"), prompt(), snap("d"), stamp("d"),
         ]);
         r.assert_set("a", "V", "aaa");
         r.assert_set("b", "V", "bbb");
@@ -264,7 +279,7 @@ per_shell! {
             // seen by the fast path's test and not because the new file was still racy.
             backdate("a/.strata.toml", AGO), backdate("a", AGO), prompt(), stamp("settled"),
             prompt(), stamp("idle again"),
-            raw(format!("rm {}", sh.quote_path(&w.path("a/b/.strata.toml")))),
+            raw(sh.cmd(&["rm", &w.path_str("a/b/.strata.toml")])),
             prompt(), snap("deleted"),
         ]);
         r.assert_unset("start", "A");
@@ -302,15 +317,15 @@ per_shell! {
         // Nothing trusts a/ by prefix, but its file has a trust record: a/ stays watched
         // while the file is gone, so the same file moved back applies at the next prompt.
         let w = quiet(|w| w.dir_config("a", "[env]\nA = \"1\"\n").allow("a").mkdir("a/b/c"));
-        let file = sh.quote_path(&w.path("a/.strata.toml"));
-        let away = sh.quote_path(&w.path("a.toml.bak"));
+        let file = w.path_str("a/.strata.toml");
+        let away = w.path_str("a.toml.bak");
         let r = w.run_shell(sh, &[
             cd("a/b/c"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("start"),
-            raw(format!("command mv {file} {away}")), prompt(), snap("gone"),
+            raw(sh.cmd(&["mv", &file, &away])), prompt(), snap("gone"),
             // The two directories the move changed, out of the racy window.
             backdate("a", AGO), backdate("", AGO), prompt(), stamp("settled"),
             prompt(), stamp("idle again"),
-            raw(format!("command mv {away} {file}")), prompt(), snap("back"),
+            raw(sh.cmd(&["mv", &away, &file])), prompt(), snap("back"),
         ]);
         r.assert_set("start", "A", "1");
         r.assert_unset("gone", "A");
@@ -340,7 +355,7 @@ per_shell! {
         let file = w.path("real/p/.strata.toml");
         let r = w.run_shell(sh, &[
             cd("link/p"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("one"),
-            raw(format!("printf '%s\\n' '[env]' 'V = \"two\"' > {}", sh.quote_path(&file))),
+            write("real/p/.strata.toml", "[env]\nV = \"two\"\n"),
             prompt(), snap("two"),
         ]);
         r.assert_set("one", "V", "one");
@@ -370,7 +385,7 @@ per_shell! {
         ]);
         assert!(reload >= 1, "[{}] the prompt after 'strata reload' did not ask strata", sh.name());
         let stamp = exports(vec![
-            "command rm -f $__strata_stamp".to_string(),
+            sh.remove_stamp(),
             sh.prompt().to_string(),
         ]);
         assert_eq!(stamp, 1, "[{}] the prompt after the stamp went missing did not ask strata", sh.name());

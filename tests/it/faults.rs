@@ -150,29 +150,41 @@ per_shell! {
             .dir_config("proj", "[env]\nFOO = \"bar\"\n")
             .allow("proj")
             .dir_config("other", "[env]\nOTHER = \"x\"\n");
-        let show_vars = sh.pick(
-            r#"printf 'FOO=%s OTHER=%s\n' "${FOO-unset}" "${OTHER-unset}""#,
-            r#"printf 'FOO=%s OTHER=%s\n' (set -q FOO; and echo $FOO; or echo unset) (set -q OTHER; and echo $OTHER; or echo unset)"#,
-        );
-        let r = w.run_shell_pre(sh, &["ulimit -f 0"], &[
+        w.set_limits(Limits { full_disk: true, ..Limits::default() });
+        let show_vars = sh.sh_c(r#"printf 'FOO=%s OTHER=%s\n' "${FOO-unset}" "${OTHER-unset}""#);
+        let show_vars = show_vars.as_str();
+        let r = w.run_shell(sh, &[
             mark("in"), cd("proj"), prompt(), raw(show_vars),
             mark("other"), cd("other"), prompt(), raw(show_vars),
             // fish resets ignored signals to their defaults in its children: ignore SIGXFSZ
             // again right before strata, so the write fails with EFBIG like on a full disk.
-            mark("allow"), raw(r#"command sh -c 'trap "" XFSZ; exec strata allow'"#), raw(show_vars),
+            mark("allow"), raw(sh.sh_c(r#"trap "" XFSZ; exec strata allow"#)), raw(show_vars),
             mark("after"), prompt(), raw(show_vars),
             mark("out"), cd(""), prompt(), raw(show_vars),
             mark("end"),
         ]);
-        assert_eq!(show(r.stdout_at("in")), "FOO=bar OTHER=unset\\n", "{}", r.describe());
-        for label in ["other", "allow", "after"] {
-            assert_eq!(show(r.stdout_at(label)), "FOO=unset OTHER=unset\\n", "at {label}: {}", r.describe());
+        for label in ["in", "other", "allow", "after", "out"] {
             for l in lines(r.stderr_at(label)) {
                 assert!(l.starts_with(b"strata"), "[{}] unexpected output {}\n{}", sh.name(), show(l), r.describe());
             }
         }
         let allow_lines = r.strata_lines_at("allow");
         assert_eq!(allow_lines.len(), 1, "[{}] one line from the failed allow\n{}", sh.name(), r.describe());
+        if sh == Tcsh {
+            // tcsh takes strata's code from a file (its command substitution makes one line
+            // of several), so with no room for one byte the hook applies nothing: it says so, in
+            // one line at a prompt that asks strata, and the shell goes on.
+            for label in ["in", "other", "after", "out"] {
+                assert_eq!(show(r.stdout_at(label)), "FOO=unset OTHER=unset\\n", "at {label}: {}", r.describe());
+            }
+            let said = r.strata_lines_at("in");
+            assert!(said.len() == 1 && contains(said[0], b".tcsh"), "[tcsh] {}", r.describe());
+            return;
+        }
+        assert_eq!(show(r.stdout_at("in")), "FOO=bar OTHER=unset\\n", "{}", r.describe());
+        for label in ["other", "allow", "after"] {
+            assert_eq!(show(r.stdout_at(label)), "FOO=unset OTHER=unset\\n", "at {label}: {}", r.describe());
+        }
         assert_eq!(show(r.stdout_at("out")), "FOO=unset OTHER=unset\\n", "{}", r.describe());
     }
 }

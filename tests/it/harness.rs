@@ -10,7 +10,7 @@ per_shell! {
             raw(sh.export("PLAIN", "a b")),
             raw(sh.export("EMPTY", "")),
             raw(sh.export("NL", "x\ny\n")),
-            raw(sh.pick("NOT_EXPORTED=1", "set -g NOT_EXPORTED 1")),
+            raw(sh.local("NOT_EXPORTED", "1")),
             snap("s"),
             raw(sh.unset("PLAIN")),
             snap("t"),
@@ -19,7 +19,9 @@ per_shell! {
         r.assert_set("s", "EMPTY", "");
         r.assert_set("s", "NL", "x\ny\n");
         r.assert_unset("s", "NOT_EXPORTED");
-        r.assert_var("s", "INHERITED", Some(b"\xff"));
+        // nushell decodes its environment at start-up.
+        let inherited: &[u8] = if sh.holds_any_bytes() { b"\xff" } else { "\u{fffd}".as_bytes() };
+        r.assert_var("s", "INHERITED", Some(inherited));
         r.assert_unset("t", "PLAIN");
         r.assert_set("s", "PWD", &w.path_str(""));
     }
@@ -27,9 +29,9 @@ per_shell! {
     fn marks_split_output(sh) {
         let w = World::new();
         let r = w.run_shell(sh, &[
-            raw("echo one; echo err-one >&2"),
+            raw(sh.sh_c("echo one; echo err-one >&2")),
             mark("a"),
-            raw("echo two; echo err-two >&2"),
+            raw(sh.sh_c("echo two; echo err-two >&2")),
             mark("b"),
             mark("c"),
         ]);
@@ -45,7 +47,7 @@ per_shell! {
             cd("d i r/ü"),
             write("d i r/ü/f", "content\n"),
             snap("s"),
-            raw(format!("command cat f > {}", sh.quote(&w.path_str("copy")))),
+            raw(sh.cmd_to(&["cat", "f"], &w.path("copy"))),
         ]);
         r.assert_set("s", "PWD", &w.path_str("d i r/ü"));
         assert_eq!(std::fs::read(w.path("copy")).unwrap(), b"content\n");
@@ -60,8 +62,13 @@ per_shell! {
             run_strata(&["reload"]), prompt(), stamp("second"),
         ]);
         assert_eq!(r.stamp_at("none"), None);
-        r.assert_exported("none", "first");
-        r.assert_exported("first", "second");
+        if sh.has_fast_path() {
+            r.assert_exported("none", "first");
+            r.assert_exported("first", "second");
+        } else {
+            // elvish's hook has no stamp: it asks strata at every prompt.
+            assert_eq!(r.stamp_at("second"), None);
+        }
         let age = |p: &str| {
             let m = std::fs::symlink_metadata(w.path(p)).unwrap().modified().unwrap();
             std::time::SystemTime::now().duration_since(m).unwrap().as_secs()
@@ -75,19 +82,16 @@ per_shell! {
     fn interactive_shell_runs_typed_lines(sh) {
         let w = World::new();
         let log = w.scratch("log");
-        let q = sh.quote_path(&log);
-        let st = sh.status_var();
-        let run = w.interactive(sh, &[], &[
-            "false".to_string(),
-            format!("echo \"st:{st}\" >> {q}"),
-            format!("echo done >> {q}"),
-        ]);
-        assert_eq!(
-            show(&read_or_empty(&log)),
-            "st:1\\ndone\\n",
-            "{}",
-            run.describe()
-        );
+        let mut lines = vec![sh.cmd(&["false"])];
+        let mut expected = String::new();
+        if sh.status_var().is_some() {
+            lines.push(sh.log_status("st:", &log));
+            expected += "st:1\\n";
+        }
+        lines.push(sh.sh_c(&format!("echo done >> '{}'", log.display())));
+        expected += "done\\n";
+        let run = w.interactive(sh, &[], &lines);
+        assert_eq!(show(&read_or_empty(&log)), expected, "{}", run.describe());
     }
 }
 

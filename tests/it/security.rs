@@ -436,12 +436,12 @@ per_shell! {
         let stamps = w.state_dir().join("stamps");
         private_dir(&stamps);
         let (target, meta) = victim(&w, "victim");
-        let pid = sh.pick("$$", "$fish_pid");
-        let plant = format!(
-            "command ln -s {} {}/{pid}",
-            sh.quote_path(&target),
-            sh.quote_path(&stamps)
-        );
+        // `sh`'s parent is the shell: its pid names the stamp.
+        let plant = sh.sh_c(&format!(
+            "ln -s {} {}/\"$PPID\"",
+            Bash.quote_path(&target),
+            Bash.quote_path(&stamps)
+        ));
         let r = w.run_shell_pre(sh, &[&plant], &[cd("proj"), prompt(), snap("in"), prompt(), cd(""), prompt(), snap("out")]);
         r.assert_set("in", "FOO", "safe");
         r.assert_unset("out", "FOO");

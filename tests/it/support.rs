@@ -43,9 +43,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// Directories searched for the shells and the basic utilities the scripts use.
 const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
-/// Defines one `#[test]` per shell for a behaviour: `mod name { fn bash(); fn zsh(); fn fish() }`,
-/// so a failure names the behaviour and the shell (`enter_sets_env::zsh`).
-/// In scope in every module declared after `#[macro_use] mod support;` in `main.rs`.
+/// Defines one `#[test]` per shell for a behaviour: `mod name { fn bash(); fn zsh(); fn fish();
+/// fn nu(); fn elvish(); fn xonsh(); fn tcsh() }`, so a failure names the behaviour and the shell
+/// (`enter_sets_env::zsh`). In scope in every module declared after `#[macro_use] mod support;`
+/// in `main.rs`.
 macro_rules! per_shell {
     ($($(#[$meta:meta])* fn $name:ident($sh:ident) $body:block)*) => {
         $(
@@ -60,8 +61,36 @@ macro_rules! per_shell {
                 fn zsh() { run($crate::support::Shell::Zsh) }
                 #[test]
                 fn fish() { run($crate::support::Shell::Fish) }
+                #[test]
+                fn nu() { run($crate::support::Shell::Nu) }
+                #[test]
+                fn elvish() { run($crate::support::Shell::Elvish) }
+                #[test]
+                fn xonsh() { run($crate::support::Shell::Xonsh) }
+                #[test]
+                fn tcsh() { run($crate::support::Shell::Tcsh) }
             }
         )*
+    };
+}
+
+/// `per_shell!` for the shells listed first, for a behaviour the others do not have (say why
+/// at the use): `only_shells! { [bash Bash, zsh Zsh] fn name(sh) { … } }`.
+macro_rules! only_shells {
+    (@one [$($test:ident $shell:ident),*] $(#[$meta:meta])* fn $name:ident($sh:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($sh: $crate::support::Shell) $body
+            $(
+                #[test]
+                fn $test() { run($crate::support::Shell::$shell) }
+            )*
+        }
+    };
+    ($shells:tt $($(#[$meta:meta])* fn $name:ident($sh:ident) $body:block)*) => {
+        $( only_shells!(@one $shells $(#[$meta])* fn $name($sh) $body); )*
     };
 }
 
@@ -71,20 +100,41 @@ pub enum Shell {
     Bash,
     Zsh,
     Fish,
+    Nu,
+    Elvish,
+    Xonsh,
+    Tcsh,
 }
 
-pub use Shell::{Bash, Fish, Zsh};
+pub use Shell::{Bash, Elvish, Fish, Nu, Tcsh, Xonsh, Zsh};
 
 /// Every supported shell, for loops.
-pub const ALL_SHELLS: [Shell; 3] = [Bash, Zsh, Fish];
+pub const ALL_SHELLS: [Shell; 7] = [Bash, Zsh, Fish, Nu, Elvish, Xonsh, Tcsh];
 
 impl Shell {
-    /// The shell's name as `strata hook` takes it.
+    /// The shell's name as `strata hook` takes it (and its program's name).
     pub fn name(self) -> &'static str {
         match self {
             Bash => "bash",
             Zsh => "zsh",
             Fish => "fish",
+            Nu => "nu",
+            Elvish => "elvish",
+            Xonsh => "xonsh",
+            Tcsh => "tcsh",
+        }
+    }
+
+    /// How to install the shell when it is missing.
+    fn install_hint(self) -> &'static str {
+        match self {
+            Nu => "npm install -g nushell",
+            Bash => "apt-get install -y bash",
+            Zsh => "apt-get install -y zsh",
+            Fish => "apt-get install -y fish",
+            Elvish => "apt-get install -y elvish",
+            Xonsh => "apt-get install -y xonsh",
+            Tcsh => "apt-get install -y tcsh",
         }
     }
 
@@ -103,7 +153,8 @@ impl Shell {
         }
         panic!(
             "{name} is not installed (not found on PATH or in {SYSTEM_PATH}); the shell tests \
-             never skip a shell: install it, e.g. `apt-get install -y {name}`"
+             never skip a shell: install it, e.g. `{}`",
+            self.install_hint()
         );
     }
 
@@ -112,27 +163,47 @@ impl Shell {
             Bash => &["--norc", "--noprofile"],
             Zsh => &["-f"],
             Fish => &["--no-config"],
+            Nu => &["-n"],
+            Elvish => &["-norc"],
+            Xonsh => &["--no-rc"],
+            Tcsh => &["-f"],
         }
     }
 
+    /// The arguments of an interactive shell that reads no rc file of the user's. nushell
+    /// reads its config (the world's, written by [`World::interactive`]); elvish reads the rc
+    /// file given after `-rc`.
     fn interactive_args(self) -> &'static [&'static str] {
         match self {
             Bash => &["--norc", "--noprofile", "-i"],
             Zsh => &["-f", "-i"],
             Fish => &["--no-config", "-i"],
+            Nu => &[],
+            Elvish => &["-rc"],
+            Xonsh => &["--no-rc", "-i", "--shell-type=readline"],
+            Tcsh => &["-f", "-i"],
         }
     }
 
-    /// The rc-file line a user writes to install the hook.
+    /// The rc-file line a user writes to install the hook (the README's table).
     pub fn hook_install(self) -> &'static str {
         match self {
             Bash => r#"eval "$(strata hook bash)""#,
             Zsh => r#"eval "$(strata hook zsh)""#,
             Fish => "strata hook fish | source",
+            Nu => {
+                "mkdir ($nu.user-autoload-dirs | first); strata hook nu | save -f \
+                 ($nu.user-autoload-dirs | first | path join strata.nu)"
+            }
+            Elvish => "eval (strata hook elvish | slurp)",
+            Xonsh => "execx($(strata hook xonsh))",
+            Tcsh => r#"eval "`strata hook tcsh`""#,
         }
     }
 
-    /// Shell code that runs one prompt's worth of hooks through the public mechanism.
+    /// Shell code that runs one prompt's worth of hooks through the public mechanism. A script
+    /// has no editor, so elvish's `edit:before-readline` does not exist there: its prompt is
+    /// simulated with the hooks the hook installed in `after-chdir`, which run the same code.
     pub fn prompt(self) -> &'static str {
         match self {
             // A string PROMPT_COMMAND is element 0 of itself, so this handles both forms.
@@ -142,14 +213,59 @@ impl Shell {
                  for __f in $precmd_functions; do $__f; done"
             }
             Fish => "emit fish_prompt",
+            Nu => "for __h in $env.config.hooks.pre_prompt { do --env $__h }",
+            Elvish => "for __f $after-chdir { $__f $pwd }",
+            Xonsh => "events.on_pre_prompt.fire()",
+            Tcsh => "precmd",
         }
     }
 
-    /// Quotes a string as one word of this shell's syntax.
+    /// Quotes a string as one word of this shell's syntax (for xonsh a Python string: in a
+    /// command line, where xonsh expands `$VAR` even inside quotes, use [`Shell::arg`]).
     pub fn quote(self, s: &str) -> String {
         match self {
             Bash | Zsh => format!("'{}'", s.replace('\'', r"'\''")),
             Fish => format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'")),
+            Nu => {
+                let mut hashes = String::from("#");
+                while s.contains(&format!("'{hashes}")) {
+                    hashes.push('#');
+                }
+                format!("r{hashes}'{s}'{hashes}")
+            }
+            Elvish => format!("'{}'", s.replace('\'', "''")),
+            Xonsh => {
+                let mut out = String::from("'");
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str(r"\\"),
+                        '\'' => out.push_str(r"\'"),
+                        '\n' => out.push_str(r"\n"),
+                        '\r' => out.push_str(r"\r"),
+                        '\t' => out.push_str(r"\t"),
+                        c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                            out.push_str(&format!("\\x{:02x}", c as u32))
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+                out
+            }
+            Tcsh => {
+                let mut out = String::from("'");
+                for c in s.chars() {
+                    match c {
+                        '\'' => out.push_str(r"'\''"),
+                        '!' => out.push_str(r"'\!'"),
+                        '\\' => out.push_str(r"'\\'"),
+                        '\n' => out.push_str("\\\n"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+                out
+            }
         }
     }
 
@@ -158,11 +274,69 @@ impl Shell {
         self.quote(p.to_str().expect("test paths are UTF-8"))
     }
 
+    /// One argument of a command line, taken literally.
+    pub fn arg(self, s: &str) -> String {
+        match self {
+            Xonsh => format!("@({})", self.quote(s)),
+            _ => self.quote(s),
+        }
+    }
+
+    /// A command line that runs the external program `argv[0]` with literal arguments, never a
+    /// function, alias or builtin of that name.
+    pub fn cmd(self, argv: &[&str]) -> String {
+        let args: Vec<String> = argv[1..].iter().map(|a| self.arg(a)).collect();
+        let mut line = match self {
+            Bash | Zsh | Fish => format!("command {}", argv[0]),
+            Nu => format!("^{}", argv[0]),
+            Elvish => format!("e:{}", argv[0]),
+            // tcsh: a quoted command word is never an alias.
+            Tcsh => format!("\\{}", argv[0]),
+            Xonsh => argv[0].to_string(),
+        };
+        for a in args {
+            line.push(' ');
+            line.push_str(&a);
+        }
+        line
+    }
+
+    /// [`Shell::cmd`] with its standard output written to `file`.
+    pub fn cmd_to(self, argv: &[&str], file: &Path) -> String {
+        let f = file.to_str().expect("test paths are UTF-8");
+        match self {
+            Nu => format!("{} | save -f {}", self.cmd(argv), self.quote(f)),
+            _ => format!("{} > {}", self.cmd(argv), self.arg(f)),
+        }
+    }
+
+    /// POSIX sh code run by `sh -c` from this shell (for file manipulations that read the same
+    /// in every shell).
+    pub fn sh_c(self, code: &str) -> String {
+        self.cmd(&["sh", "-c", code])
+    }
+
     /// `export NAME=value` in this shell.
     pub fn export(self, name: &str, value: &str) -> String {
         match self {
             Bash | Zsh => format!("export {name}={}", self.quote(value)),
             Fish => format!("set -gx {name} {}", self.quote(value)),
+            Nu => format!("$env.{name} = {}", self.quote(value)),
+            Elvish => format!("set-env {name} {}", self.quote(value)),
+            Xonsh => format!("${name} = {}", self.quote(value)),
+            Tcsh => format!("setenv {name} {}", self.quote(value)),
+        }
+    }
+
+    /// A variable of the shell that is not exported.
+    pub fn local(self, name: &str, value: &str) -> String {
+        match self {
+            Bash | Zsh => format!("{name}={}", self.quote(value)),
+            Fish => format!("set -g {name} {}", self.quote(value)),
+            Nu => format!("let {name} = {}", self.quote(value)),
+            Elvish => format!("var {name} = {}", self.quote(value)),
+            Xonsh => format!("{name} = {}", self.quote(value)),
+            Tcsh => format!("set {name} = {}", self.quote(value)),
         }
     }
 
@@ -171,6 +345,10 @@ impl Shell {
         match self {
             Bash | Zsh => format!("unset {name}"),
             Fish => format!("set -e {name}"),
+            Nu => format!("hide-env {name}"),
+            Elvish => format!("unset-env {name}"),
+            Xonsh => format!("del ${name}"),
+            Tcsh => format!("unsetenv {name}"),
         }
     }
 
@@ -179,23 +357,103 @@ impl Shell {
         match self {
             Bash | Zsh => format!(r#"export PATH={}:"$PATH""#, self.quote(dir)),
             Fish => format!("set -gx PATH {} $PATH", self.quote(dir)),
+            Nu => format!("$env.PATH = ($env.PATH | prepend {})", self.quote(dir)),
+            Elvish => format!("set paths = [{} $@paths]", self.quote(dir)),
+            Xonsh => format!("$PATH.insert(0, {})", self.quote(dir)),
+            Tcsh => format!("set path = ( {} $path:q )", self.quote(dir)),
         }
     }
 
-    /// The variable holding the last exit status.
-    pub fn status_var(self) -> &'static str {
+    /// Puts `dir` at the end of PATH, as a user would in this shell.
+    pub fn append_path(self, dir: &str) -> String {
         match self {
-            Bash | Zsh => "$?",
-            Fish => "$status",
+            Bash | Zsh => format!(r#"export PATH="$PATH":{}"#, self.quote(dir)),
+            Fish => format!("set -gx PATH $PATH {}", self.quote(dir)),
+            Nu => format!("$env.PATH = ($env.PATH | append {})", self.quote(dir)),
+            Elvish => format!("set paths = [$@paths {}]", self.quote(dir)),
+            Xonsh => format!("$PATH.append({})", self.quote(dir)),
+            Tcsh => format!("set path = ( $path:q {} )", self.quote(dir)),
         }
     }
 
-    /// Picks the POSIX-ish (bash and zsh) or the fish spelling of a line.
-    pub fn pick<'a>(self, posix: &'a str, fish: &'a str) -> &'a str {
+    /// The variable holding the last exit status, as the shell calls it (`None`: elvish keeps
+    /// none; a failing command raises an exception instead).
+    pub fn status_var(self) -> Option<&'static str> {
         match self {
-            Bash | Zsh => posix,
-            Fish => fish,
+            Bash | Zsh => Some("$?"),
+            Fish | Tcsh => Some("$status"),
+            Nu => Some("$env.LAST_EXIT_CODE"),
+            Xonsh => Some("$LAST_RETURN_CODE"),
+            Elvish => None,
         }
+    }
+
+    /// A line that appends `prefix` and the last exit status to `file`, run as a command
+    /// (so it reports the status of the command before it).
+    pub fn log_status(self, prefix: &str, file: &Path) -> String {
+        let f = self.quote_path(file);
+        match self {
+            Bash | Zsh => format!("echo \"{prefix}$?\" >> {f}"),
+            Fish | Tcsh => format!("echo \"{prefix}$status\" >> {f}"),
+            Nu => format!("$\"{prefix}($env.LAST_EXIT_CODE)\\n\" | save -a {f}"),
+            Xonsh => format!("print('{prefix}' + str($LAST_RETURN_CODE), file=open({f}, 'a'))"),
+            Elvish => panic!("elvish keeps no exit status"),
+        }
+    }
+
+    /// A command that fails with exit status `code`.
+    pub fn fail_with(self, code: u8) -> String {
+        self.cmd(&["sh", "-c", &format!("exit {code}")])
+    }
+
+    /// Whether an inherited variable that is not UTF-8 reaches the shell's children as it was
+    /// (nushell decodes the environment at start-up, with U+FFFD for bad bytes).
+    pub fn holds_any_bytes(self) -> bool {
+        self != Nu
+    }
+
+    /// What the shell's children see of an inherited value: the bytes, or for nushell the text
+    /// it decoded them to.
+    pub fn as_held(self, bytes: &[u8]) -> Vec<u8> {
+        if self.holds_any_bytes() {
+            bytes.to_vec()
+        } else {
+            String::from_utf8_lossy(bytes).into_owned().into_bytes()
+        }
+    }
+
+    /// Whether the hook can tell with builtins alone that nothing changed (elvish 0.19 has no
+    /// builtin for a file's modification time, so its hook runs strata at every prompt).
+    pub fn has_fast_path(self) -> bool {
+        self != Elvish
+    }
+
+    /// A line that opens `file` with a builtin, starting no process (a mark in a trace).
+    pub fn open_builtin(self, file: &Path) -> String {
+        let f = self.quote_path(file);
+        match self {
+            Bash | Zsh | Fish => format!("read __m < {f} ; true"),
+            Nu => format!("open --raw {f} | ignore"),
+            Elvish => format!("var __m = (slurp < {f})"),
+            Xonsh => format!("__m = open({f}).read()"),
+            Tcsh => format!("source {f}"),
+        }
+    }
+
+    /// A line that deletes the hook's stamp file.
+    pub fn remove_stamp(self) -> String {
+        match self {
+            Bash | Zsh | Fish => "command rm -f $__strata_stamp".into(),
+            Nu => "^rm -f $env.__strata.stamp".into(),
+            Elvish => panic!("elvish's hook keeps no stamp"),
+            Xonsh => "for __h in [h for h in events.on_pre_prompt if getattr(h, '__name__', '') == '__strata_hook']:\n    __import__('os').remove(__h.stamp)\n".into(),
+            Tcsh => "\\rm -f $__strata_stamp:q".into(),
+        }
+    }
+
+    /// Whether this shell is one of bash and zsh (the `$'…'`, `[[ ]]` kind).
+    pub fn is_posix(self) -> bool {
+        matches!(self, Bash | Zsh)
     }
 }
 
@@ -365,6 +623,18 @@ pub struct World {
     _tmp: tempfile::TempDir,
     root: PathBuf,
     env: Vec<(OsString, Option<OsString>)>,
+    /// Resource limits every later child starts with (what `ulimit` lines in an rc file
+    /// would set: elvish has no builtin for them).
+    limits: std::sync::Mutex<Limits>,
+}
+
+/// Resource limits for a world's children.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// No file may grow (`ulimit -f 0`), as on a full disk.
+    pub full_disk: bool,
+    /// The address space, in KiB (`ulimit -v`).
+    pub memory_kib: Option<u64>,
 }
 
 impl Default for World {
@@ -399,6 +669,7 @@ impl World {
             _tmp: tmp,
             root,
             env: Vec::new(),
+            limits: std::sync::Mutex::new(Limits::default()),
         }
     }
 
@@ -572,6 +843,12 @@ impl World {
         self
     }
 
+    /// Every child started from now on gets these limits (shells from their start, as a
+    /// `ulimit` line in an rc file would give them).
+    pub fn set_limits(&self, limits: Limits) {
+        *self.limits.lock().unwrap() = limits;
+    }
+
     /// The PATH children start with.
     pub fn base_path(&self) -> String {
         format!("{}:{SYSTEM_PATH}", bin_dir().display())
@@ -611,6 +888,31 @@ impl World {
         }
         cmd.current_dir(self.work());
         cmd.stdin(Stdio::null());
+        let limits = *self.limits.lock().unwrap();
+        if limits.full_disk || limits.memory_kib.is_some() {
+            // SAFETY: setrlimit is async-signal-safe, and nothing else runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let set = |resource, cur: u64| {
+                        let lim = libc::rlimit {
+                            rlim_cur: cur as libc::rlim_t,
+                            rlim_max: libc::RLIM_INFINITY,
+                        };
+                        if libc::setrlimit(resource, &lim) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    };
+                    if limits.full_disk {
+                        set(libc::RLIMIT_FSIZE, 0)?;
+                    }
+                    if let Some(kib) = limits.memory_kib {
+                        set(libc::RLIMIT_AS, kib * 1024)?;
+                    }
+                    Ok(())
+                });
+            }
+        }
         cmd
     }
 
@@ -663,6 +965,21 @@ impl World {
         out
     }
 
+    /// The line that installs the hook in a script of `shell`: the README's, except for
+    /// nushell, which reads the saved hook file it writes only at its next start-up (and parses
+    /// a script whole before running it): there the hook `strata hook nu` prints is written to
+    /// a file first and sourced, as nushell sources that file at start-up.
+    pub fn install_line(&self, shell: Shell) -> String {
+        if shell != Nu {
+            return shell.hook_install().to_string();
+        }
+        let hook = self.strata(&["hook", "nu"]);
+        hook.success();
+        let file = self.scratch("hook.nu");
+        fs::write(&file, &hook.stdout).unwrap();
+        format!("source {}", shell.quote_path(&file))
+    }
+
     /// Runs a shell script (no hook, no harness) in the world's environment.
     pub fn sh(&self, shell: Shell, script: &str) -> Output {
         let file = self.scratch("script");
@@ -690,14 +1007,14 @@ impl World {
             script.push_str(line);
             script.push('\n');
         }
-        script.push_str(shell.hook_install());
+        script.push_str(&self.install_line(shell));
         script.push('\n');
         let mut snaps = Vec::new();
         let mut stamps = Vec::new();
         for step in steps {
             match step {
                 Step::Cd(rel) => {
-                    script += &format!("cd {}\n", shell.quote_path(&self.path(rel)));
+                    script += &format!("cd {}\n", shell.arg(self.path(rel).to_str().unwrap()));
                 }
                 Step::Prompt => {
                     script += shell.prompt();
@@ -709,16 +1026,15 @@ impl World {
                 }
                 Step::Snap(label) => {
                     let file = self.scratch("snap");
-                    script += &format!("command env -0 > {}\n", shell.quote_path(&file));
+                    script += &shell.cmd_to(&["env", "-0"], &file);
+                    script.push('\n');
                     snaps.push((label.clone(), file));
                 }
                 Step::Stamp(label) => {
                     // The stamp file's date, to the nanosecond (empty when there is none yet).
                     let file = self.scratch("stamp");
-                    script += &format!(
-                        "command date -r \"$__strata_stamp\" +%s.%N > {} 2>/dev/null; true\n",
-                        shell.quote_path(&file)
-                    );
+                    script += &stamp_date(shell, &file);
+                    script.push('\n');
                     stamps.push((label.clone(), file));
                 }
                 Step::Backdate(rel, secs) => {
@@ -727,35 +1043,40 @@ impl World {
                         .unwrap()
                         .as_secs()
                         - secs;
-                    script += &format!(
-                        "command touch -h -d @{epoch} -- {}\n",
-                        shell.quote_path(&self.path(rel))
-                    );
+                    let at = format!("@{epoch}");
+                    let path = self.path_str(rel);
+                    script += &shell.cmd(&["touch", "-h", "-d", &at, "--", &path]);
+                    script.push('\n');
                 }
                 Step::Mark(label) => {
-                    let m = shell.quote(&mark_line(label));
-                    script += &format!("printf '%s\\n' {m}\nprintf '%s\\n' {m} >&2\n");
+                    script += &print_both(shell, &mark_line(label));
+                    script.push('\n');
                 }
                 Step::Write(rel, contents) => {
                     let blob = self.scratch("blob");
                     fs::write(&blob, contents).unwrap();
                     let target = self.path(rel);
                     let tmp = target.with_extension("harness-tmp");
-                    script += &format!(
-                        "command cp {} {} && command mv {} {}\n",
-                        shell.quote_path(&blob),
-                        shell.quote_path(&tmp),
-                        shell.quote_path(&tmp),
-                        shell.quote_path(&target)
+                    let (blob, tmp, target) = (
+                        blob.to_str().unwrap(),
+                        tmp.to_str().unwrap(),
+                        target.to_str().unwrap(),
                     );
+                    script += &shell.cmd(&["cp", blob, tmp]);
+                    script.push('\n');
+                    script += &shell.cmd(&["mv", tmp, target]);
+                    script.push('\n');
                 }
                 Step::Strata(args) => {
-                    let words: Vec<String> = args.iter().map(|a| shell.quote(a)).collect();
-                    script += &format!("strata {}\n", words.join(" "));
+                    let mut argv = vec!["strata"];
+                    argv.extend(args.iter().map(String::as_str));
+                    script += &strata_line(shell, &argv);
+                    script.push('\n');
                 }
             }
         }
-        script += &format!("printf '%s\\n' {}\n", shell.quote(DONE));
+        script += &print_line(shell, DONE);
+        script.push('\n');
         let file = self.scratch(&format!("run.{}", shell.name()));
         fs::write(&file, &script).unwrap();
         let mut cmd = self.command(&program);
@@ -805,34 +1126,9 @@ impl World {
     /// Results are best written to files by the typed lines; the transcript is for messages.
     #[track_caller]
     pub fn interactive(&self, shell: Shell, setup: &[String], lines: &[String]) -> PtyRun {
-        let program = shell.program();
-        let mut rc = String::new();
-        match shell {
-            Bash | Zsh => rc += &format!("PS1={}\nPS2=''\n", shell.quote(PROMPT)),
-            Fish => {
-                rc += &format!(
-                    "function fish_prompt; printf '%s' {}; end\nfunction fish_greeting; end\n",
-                    shell.quote(PROMPT)
-                )
-            }
-        }
-        rc += shell.hook_install();
-        rc.push('\n');
-        for line in setup {
-            rc += line;
-            rc.push('\n');
-        }
-        let rc_file = self.scratch(&format!("rc.{}", shell.name()));
-        fs::write(&rc_file, &rc).unwrap();
-
-        let mut cmd = self.command(&program);
-        cmd.args(shell.interactive_args());
-        cmd.env("TERM", "xterm");
-        let mut pty = Pty::spawn(cmd);
-        let mut typed = vec![format!("source {}", shell.quote_path(&rc_file))];
-        typed.extend(lines.iter().cloned());
-        let mut prompts_seen = 0;
-        for line in &typed {
+        let mut pty = self.start_interactive(shell, false, setup);
+        let mut prompts_seen = 1;
+        for line in lines {
             pty.type_line(line);
             prompts_seen += 1;
             pty.wait_for_prompts(prompts_seen, shell);
@@ -844,6 +1140,182 @@ impl World {
             status,
             transcript: pty.transcript(),
         }
+    }
+
+    /// Starts `shell` on a pseudo-terminal with an rc file that sets the prompt to [`PROMPT`]
+    /// (after `rc=$? `, when `status`), installs the hook as the README says and runs `setup`,
+    /// and waits for the first prompt after it. bash, zsh, fish, xonsh and tcsh source the rc
+    /// file as a typed command; elvish reads it with `-rc`; nushell reads its config (the
+    /// README's line) and then its autoload files, the harness's last, so that `setup` (and
+    /// the line that shows the prompt, there a pre_prompt hook) comes after strata's hook.
+    fn start_interactive(&self, shell: Shell, status: bool, setup: &[String]) -> Pty {
+        let prompt = shell.quote(PROMPT);
+        let (before, after): (Vec<String>, Vec<String>) = match shell {
+            Bash | Zsh => {
+                let ps1 = match (shell, status) {
+                    (Bash, true) => format!("PS1='rc=$? '{prompt}"),
+                    (_, true) => format!("PS1='rc=%? '{prompt}"),
+                    _ => format!("PS1={prompt}"),
+                };
+                (vec![ps1, "PS2=''".into()], vec![])
+            }
+            Fish => {
+                let f = if status {
+                    format!("function fish_prompt; printf 'rc=%s %s' $status {prompt}; end")
+                } else {
+                    format!("function fish_prompt; printf '%s' {prompt}; end")
+                };
+                (vec![f, "function fish_greeting; end".into()], vec![])
+            }
+            Nu => {
+                let show = if status {
+                    format!("print -n $\"rc=($env.LAST_EXIT_CODE) \"; print -n {prompt}")
+                } else {
+                    format!("print -n {prompt}")
+                };
+                (
+                    vec![
+                        "$env.config.show_banner = false".into(),
+                        "$env.PROMPT_COMMAND = {|| '' }".into(),
+                        "$env.PROMPT_COMMAND_RIGHT = {|| '' }".into(),
+                        "$env.PROMPT_INDICATOR = ''".into(),
+                        "$env.PROMPT_MULTILINE_INDICATOR = ''".into(),
+                    ],
+                    vec![format!(
+                        "$env.config.hooks.pre_prompt = ($env.config.hooks.pre_prompt | append {{|| {show} }})"
+                    )],
+                )
+            }
+            Elvish => (
+                vec![
+                    "set edit:prompt = { put '' }".into(),
+                    "set edit:rprompt = { put '' }".into(),
+                ],
+                vec![format!(
+                    "set edit:before-readline = [$@edit:before-readline {{ print {prompt} }}]"
+                )],
+            ),
+            Xonsh => {
+                let p = if status {
+                    format!("'rc={{last_return_code}} ' + {prompt}")
+                } else {
+                    prompt.clone()
+                };
+                (
+                    vec![
+                        format!("$PROMPT = {p}"),
+                        "$RIGHT_PROMPT = ''".into(),
+                        "$BOTTOM_TOOLBAR = ''".into(),
+                        "$TITLE = ''".into(),
+                    ],
+                    vec![],
+                )
+            }
+            Tcsh => {
+                let p = if status {
+                    format!("set prompt = 'rc=%? '{prompt}")
+                } else {
+                    format!("set prompt = {prompt}")
+                };
+                (vec![p, "set prompt2 = ''".into()], vec![])
+            }
+        };
+        let lines = |v: &[String]| v.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let mut cmd = self.command(shell.program());
+        cmd.args(shell.interactive_args());
+        cmd.env("TERM", "xterm");
+        let typed = match shell {
+            Nu => {
+                let dir = self.root.join("config/nushell");
+                fs::create_dir_all(dir.join("autoload")).unwrap();
+                let config = format!("{}{}\n", lines(&before), shell.hook_install());
+                fs::write(dir.join("config.nu"), config).unwrap();
+                fs::write(dir.join("env.nu"), "").unwrap();
+                let harness = format!("{}{}", lines(&after), lines(setup));
+                fs::write(dir.join("autoload/zz-harness.nu"), harness).unwrap();
+                None
+            }
+            _ => {
+                let rc = format!(
+                    "{}{}\n{}{}",
+                    lines(&before),
+                    shell.hook_install(),
+                    lines(&after),
+                    lines(setup)
+                );
+                let rc_file = self.scratch(&format!("rc.{}", shell.name()));
+                fs::write(&rc_file, &rc).unwrap();
+                if shell == Elvish {
+                    cmd.arg(&rc_file);
+                    None
+                } else {
+                    Some(format!("source {}", shell.quote_path(&rc_file)))
+                }
+            }
+        };
+        let mut pty = Pty::spawn(cmd);
+        pty.deadline = Instant::now() + TIMEOUT * 3;
+        if let Some(line) = typed {
+            pty.type_line(&line);
+        }
+        pty.wait_for_prompts(1, shell);
+        pty
+    }
+}
+
+/// A line printing `text` on stdout.
+fn print_line(shell: Shell, text: &str) -> String {
+    let q = shell.quote(text);
+    match shell {
+        Bash | Zsh | Fish => format!("printf '%s\\n' {q}"),
+        Nu => format!("print {q}"),
+        Elvish | Tcsh => format!("echo {q}"),
+        Xonsh => format!("print({q}, flush=True)"),
+    }
+}
+
+/// Lines printing `text` on stdout and then on stderr.
+fn print_both(shell: Shell, text: &str) -> String {
+    let q = shell.quote(text);
+    match shell {
+        Bash | Zsh | Fish => format!("printf '%s\\n' {q}\nprintf '%s\\n' {q} >&2"),
+        Nu => format!("print {q}\nprint -e {q}"),
+        Elvish => format!("echo {q}\necho {q} >&2"),
+        Xonsh => format!(
+            "print({q}, flush=True)\nprint({q}, file=__import__('sys').stderr, flush=True)"
+        ),
+        Tcsh => format!("echo {q}\necho {q} > /dev/stderr"),
+    }
+}
+
+/// `strata ARGS…` found through PATH, as a user types it.
+fn strata_line(shell: Shell, argv: &[&str]) -> String {
+    let mut line = String::from(argv[0]);
+    for a in &argv[1..] {
+        line.push(' ');
+        line.push_str(&shell.arg(a));
+    }
+    line
+}
+
+/// Code that writes the date of the hook's stamp file (`%s.%N`) to `file`, and nothing when
+/// there is none. elvish's hook keeps none.
+fn stamp_date(shell: Shell, file: &Path) -> String {
+    let f = shell.quote_path(file);
+    match shell {
+        Bash | Zsh | Fish => format!(
+            "command date -r \"$__strata_stamp\" +%s.%N > {f} 2>/dev/null; true"
+        ),
+        Nu => format!(
+            "try {{ ^date -r $env.__strata.stamp '+%s.%N' err> /dev/null | save -f {f} }} catch {{ }}"
+        ),
+        Elvish => "# elvish's hook keeps no stamp".to_string(),
+        Xonsh => format!(
+            "for __h in [h for h in events.on_pre_prompt if getattr(h, '__name__', '') == '__strata_hook']:\n    \
+             __ns = __import__('os').stat(__h.stamp).st_mtime_ns if __import__('os').path.exists(__h.stamp) else None\n    \
+             if __ns is not None: open({f}, 'w').write('%d.%09d' % divmod(__ns, 10**9))\n"
+        ),
+        Tcsh => format!("( \\date -r $__strata_stamp:q +%s.%N > {f} ) >& /dev/null"),
     }
 }
 
@@ -1243,37 +1715,7 @@ impl World {
         setup: &[String],
         commands: &[String],
     ) -> (PtyRun, Vec<Typed>) {
-        let mut setup = setup.to_vec();
-        match shell {
-            Bash => setup.push(format!("PS1='rc=$? '{}", shell.quote(PROMPT))),
-            Zsh => setup.push(format!("PS1='rc=%? '{}", shell.quote(PROMPT))),
-            Fish => setup.push(format!(
-                "function fish_prompt; printf 'rc=%s %s' $status {}; end",
-                shell.quote(PROMPT)
-            )),
-        }
-        let program = shell.program();
-        let mut rc = String::new();
-        match shell {
-            Bash | Zsh => rc += &format!("PS1={}\nPS2=''\n", shell.quote(PROMPT)),
-            Fish => rc += "function fish_greeting; end\n",
-        }
-        rc += shell.hook_install();
-        rc.push('\n');
-        for line in &setup {
-            rc += line;
-            rc.push('\n');
-        }
-        let rc_file = self.scratch(&format!("rc-steps.{}", shell.name()));
-        fs::write(&rc_file, &rc).unwrap();
-        let mut cmd = self.command(&program);
-        cmd.args(shell.interactive_args());
-        cmd.env("TERM", "xterm");
-        let mut pty = Pty::spawn(cmd);
-        pty.deadline = Instant::now() + TIMEOUT * 3;
-        // The rc file sets the prompt that is counted: its first one follows the rc file.
-        pty.type_line(&format!("source {}", shell.quote_path(&rc_file)));
-        pty.wait_for_prompts(1, shell);
+        let mut pty = self.start_interactive(shell, true, setup);
         let mut marks = Vec::new();
         for (i, c) in commands.iter().enumerate() {
             marks.push(pty.transcript().len());
@@ -1376,13 +1818,23 @@ impl Pty {
         let master = fs::File::from(master);
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut reader_file = master.try_clone().unwrap();
+        let mut answer = master.try_clone().unwrap();
         let sink = Arc::clone(&output);
         let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             loop {
                 match reader_file.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => sink.lock().unwrap().extend_from_slice(&buf[..n]),
+                    Ok(n) => {
+                        let mut seen = sink.lock().unwrap();
+                        let from = seen.len().saturating_sub(3);
+                        seen.extend_from_slice(&buf[..n]);
+                        // A terminal answers "where is the cursor?" (nushell's line editor
+                        // waits for the answer before it reads a key).
+                        for _ in 0..count(&seen[from..], b"\x1b[6n") {
+                            let _ = answer.write_all(b"\x1b[1;1R");
+                        }
+                    }
                 }
             }
         });
