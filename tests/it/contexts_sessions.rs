@@ -6,22 +6,11 @@ use std::path::Path;
 
 use crate::support::*;
 
-fn wait_for(path: &Path) -> String {
-    format!(
-        "while [ ! -e {p} ]; do sleep 0.02; done",
-        p = Shell::Bash.quote_path(path)
-    )
-}
 
-/// A wait loop for `shell` (fish has no `[ … ]` compound syntax for while).
+/// A wait loop for `shell`, in a `sh` of its own (the loop reads the same in every shell).
 fn wait_step(sh: Shell, path: &Path) -> Step {
-    match sh {
-        Shell::Fish => raw(format!(
-            "while not test -e {}; sleep 0.02; end",
-            sh.quote_path(path)
-        )),
-        _ => raw(wait_for(path)),
-    }
+    let p = path.to_str().expect("test paths are UTF-8");
+    raw(sh.cmd(&["sh", "-c", "while [ ! -e \"$1\" ]; do sleep 0.02; done", "sh", p]))
 }
 
 fn contexts() -> World {
@@ -52,10 +41,10 @@ per_shell! {
             let other = s.spawn(|| {
                 w.run_shell(sh, &[
                     prompt(), snap("before"),
-                    raw(format!("touch {}", sh.quote_path(&ready))),
+                    raw(sh.cmd(&["touch", ready.to_str().unwrap()])),
                     wait_step(sh, &go),
                     prompt(), snap("after"),
-                    raw(format!("touch {}", sh.quote_path(&done))),
+                    raw(sh.cmd(&["touch", done.to_str().unwrap()])),
                 ])
             });
             // "This" terminal, once the other one has shown a prompt: switch every terminal.
@@ -155,7 +144,7 @@ per_shell! {
             run_strata(&["set", "--ttl", "1s", "SHORT=1"]),
             run_strata(&["set", "LONG=1"]),
             prompt(), snap("live"),
-            raw("sleep 2.2"),
+            raw(sh.cmd(&["sleep", "2.2"])),
             prompt(), snap("expired"),
         ]);
         r.assert_set("live", "SHORT", "1");

@@ -352,7 +352,6 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish, nu Nu, xonsh Xonsh, tcsh Tcsh]
     fn a_symlinked_cwd_sees_edits_too(sh) {
         // $PWD names the project through a symlink: the hook tests absolute paths there.
         let w = quiet(|w| w.trust_work().dir_config("real/p", "[env]\nV = \"one\"\n").symlink("link", "real"));
-        let file = w.path("real/p/.strata.toml");
         let r = w.run_shell(sh, &[
             cd("link/p"), prompt(), stamp("entered"), prompt(), stamp("idle"), snap("one"),
             write("real/p/.strata.toml", "[env]\nV = \"two\"\n"),

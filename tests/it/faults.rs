@@ -141,7 +141,9 @@ fn full_disk_first_allow_records_nothing() {
     assert_eq!(env.json().get("FOO"), None, "{}", env.describe());
 }
 
-per_shell! {
+// xonsh writes a compiled copy of every script it runs, even with --no-script-cache, and
+// stops when it cannot: it runs no script at all on a full disk.
+only_shells! { [bash Bash, zsh Zsh, fish Fish, nu Nu, elvish Elvish, tcsh Tcsh]
     /// The hook only reads (and dates an empty stamp file), so a full disk must not disturb the
     /// prompt; `strata allow` typed in that shell fails with one line and the shell goes on.
     fn full_disk_shell_keeps_working(sh) {
@@ -158,7 +160,7 @@ per_shell! {
             mark("other"), cd("other"), prompt(), raw(show_vars),
             // fish resets ignored signals to their defaults in its children: ignore SIGXFSZ
             // again right before strata, so the write fails with EFBIG like on a full disk.
-            mark("allow"), raw(sh.sh_c(r#"trap "" XFSZ; exec strata allow"#)), raw(show_vars),
+            mark("allow"), raw(sh.may_fail(&sh.sh_c(r#"trap "" XFSZ; exec strata allow"#))), raw(show_vars),
             mark("after"), prompt(), raw(show_vars),
             mark("out"), cd(""), prompt(), raw(show_vars),
             mark("end"),
@@ -177,8 +179,9 @@ per_shell! {
             for label in ["in", "other", "after", "out"] {
                 assert_eq!(show(r.stdout_at(label)), "FOO=unset OTHER=unset\\n", "at {label}: {}", r.describe());
             }
-            let said = r.strata_lines_at("in");
-            assert!(said.len() == 1 && contains(said[0], b".tcsh"), "[tcsh] {}", r.describe());
+            // It is said once, by the line that installs the hook.
+            let said: Vec<&[u8]> = lines(&r.out.stderr).into_iter().filter(|l| contains(l, b".tcsh")).collect();
+            assert_eq!(said.len(), 1, "[tcsh] {}", r.describe());
             return;
         }
         assert_eq!(show(r.stdout_at("in")), "FOO=bar OTHER=unset\\n", "{}", r.describe());
@@ -381,7 +384,8 @@ fn relative_xdg_values_are_ignored() {
 
 // ---- a live shell whose cwd disappears ----
 
-per_shell! {
+// nushell refuses every command while $env.PWD names a directory that is gone, until a cd.
+only_shells! { [bash Bash, zsh Zsh, fish Fish, elvish Elvish, xonsh Xonsh, tcsh Tcsh]
     fn deleted_cwd_keeps_prompt_working(sh) {
         let w = World::new()
             .dir_config("proj", "[env]\nFOO = \"bar\"\n")
@@ -390,8 +394,9 @@ per_shell! {
         let proj = w.path("proj");
         let r = w.run_shell(sh, &[
             cd("proj/sub"), prompt(), snap("in"),
-            raw(format!("command rm -rf {}", sh.quote_path(&proj))),
-            mark("gone"), prompt(), prompt(), prompt(), raw("echo alive"),
+            raw(sh.cmd(&["rm", "-rf", proj.to_str().unwrap()])),
+            mark("gone"), prompt(), prompt(), prompt(), // nushell refuses to start a program in a directory that is gone; its own print works.
+            raw(if sh == Nu { "print alive".to_string() } else { sh.cmd(&["echo", "alive"]) }),
             mark("leave"), cd(""), prompt(), snap("out"),
             mark("end"),
         ]);
@@ -448,8 +453,11 @@ per_shell! {
             let mut w = World::new()
                 .dir_config("elsewhere", "[env]\nX = \"1\"\n")
                 .env("FOO", "user value")
-                .env("GONE", "user value too")
-                .env_os("RAW", b"\xff");
+                .env("GONE", "user value too");
+            // nushell cannot start with a variable that is not UTF-8.
+            if sh.holds_any_bytes() {
+                w = w.env_os("RAW", b"\xff");
+            }
             w.set_env("STRATA_STATE", &damaged);
             let r = w.run_shell(sh, &[
                 snap("start"), mark("first"), prompt(), snap("after"),
@@ -578,7 +586,7 @@ per_shell! {
             .allow("proj")
             .env("BIG", &big);
         let r = w.run_shell(sh, &[
-            cd("proj"), prompt(), snap("in"), mark("cmd"), raw("command env true && echo ran"),
+            cd("proj"), prompt(), snap("in"), mark("cmd"), raw(sh.cmd(&["sh", "-c", "true && echo ran"])),
             cd(""), prompt(), snap("out"), mark("end"),
         ]);
         r.assert_set("in", "BIG", "small");

@@ -146,7 +146,7 @@ per_shell! {
         let target = w.path("elsewhere/evil.toml");
         let r = w.run_shell(sh, &[
             cd("proj"), prompt(), snap("in"),
-            raw(format!("command rm {} && command ln -s {} {}", sh.quote_path(&file), sh.quote_path(&target), sh.quote_path(&file))),
+            raw(sh.cmd(&["sh", "-c", "rm -- \"$1\" && ln -s -- \"$2\" \"$1\"", "sh", file.to_str().unwrap(), target.to_str().unwrap()])),
             prompt(), snap("swapped"),
         ]);
         r.assert_set("in", "FOO", "safe");

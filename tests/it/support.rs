@@ -165,7 +165,7 @@ impl Shell {
             Fish => &["--no-config"],
             Nu => &["-n"],
             Elvish => &["-norc"],
-            Xonsh => &["--no-rc"],
+            Xonsh => &["--no-rc", "--no-script-cache"],
             Tcsh => &["-f"],
         }
     }
@@ -216,7 +216,8 @@ impl Shell {
             Nu => "for __h in $env.config.hooks.pre_prompt { do --env $__h }",
             Elvish => "for __f $after-chdir { $__f $pwd }",
             Xonsh => "events.on_pre_prompt.fire()",
-            Tcsh => "precmd",
+            // tcsh runs its precmd alias only where there is one (no hook: no alias).
+            Tcsh => "if ( $?__strata_hooked ) then\nprecmd\nendif",
         }
     }
 
@@ -437,6 +438,15 @@ impl Shell {
             Elvish => format!("var __m = (slurp < {f})"),
             Xonsh => format!("__m = open({f}).read()"),
             Tcsh => format!("source {f}"),
+        }
+    }
+
+    /// `line`, whose failure does not end the script (elvish and nushell raise an error for a
+    /// command that exits non-zero).
+    pub fn may_fail(self, line: &str) -> String {
+        match self {
+            Nu | Elvish => format!("try {{ {line} }} catch {{ }}"),
+            _ => line.to_string(),
         }
     }
 
