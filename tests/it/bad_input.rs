@@ -135,7 +135,7 @@ fn hook_applies_nothing(sh: Shell, name: &str) {
             cd("proj"),
             prompt(),
             snap("in"),
-            raw("echo still-alive"),
+            raw(sh.cmd(&["echo", "still-alive"])),
             mark("end"),
         ],
     );
@@ -188,7 +188,7 @@ per_shell! {
         let file = w.path_str("proj/.strata.toml");
         let r = w.run_shell(sh, &[
             mark("enter"), cd("proj"), prompt(), snap("broken"),
-            mark("again"), prompt(), prompt(), raw("echo alive"),
+            mark("again"), prompt(), prompt(), raw(sh.cmd(&["echo", "alive"])),
             mark("fix"),
             write("proj/.strata.toml", "[env]\nFOO = \"fixed\"\n"),
             prompt(), snap("fixed"),

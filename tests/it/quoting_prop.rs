@@ -173,7 +173,10 @@ fn check(sh: Shell, vars: &[Var]) -> Result<(), TestCaseError> {
     let mut wrong = Vec::new();
     for (i, v) in vars.iter().enumerate() {
         let n = name(i);
-        let prev = v.previous.as_ref().map(|b| b.0.as_slice());
+        // What the shell holds of the inherited value (nushell decodes it at start-up, so the
+        // value it gives back on leaving is that text).
+        let held = v.previous.as_ref().map(|b| sh.as_held(&b.0));
+        let prev = held.as_deref();
         for (label, expected) in [
             ("before", prev),
             ("in", Some(v.new.as_bytes())),

@@ -180,7 +180,8 @@ impl Shell {
             Fish => &["--no-config", "-i"],
             Nu => &[],
             Elvish => &["-rc"],
-            Xonsh => &["--no-rc", "-i", "--shell-type=readline"],
+            // The rc file follows `--rc` (typed, its line can be lost while xonsh starts).
+            Xonsh => &["-i", "--shell-type=readline", "--rc"],
             Tcsh => &["-f", "-i"],
         }
     }
@@ -1255,7 +1256,7 @@ impl World {
                 );
                 let rc_file = self.scratch(&format!("rc.{}", shell.name()));
                 fs::write(&rc_file, &rc).unwrap();
-                if shell == Elvish {
+                if matches!(shell, Elvish | Xonsh) {
                     cmd.arg(&rc_file);
                     None
                 } else {
