@@ -308,6 +308,12 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             Ok(e) => e,
             Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
         };
+        if eval.stale_secrets
+            && let Some(id) = request.session
+        {
+            // A secret's time is up: out of the session file and out of its keyring.
+            let _ = crate::store::sessions::modify(&ctx.dirs, id, eval.settings.lock, |_| Ok(()));
+        }
         let applied = apply(
             &base,
             std::mem::take(&mut eval.target),

@@ -112,6 +112,28 @@ pub struct SettingEntry {
     pub pos: Pos,
 }
 
+/// `[secrets]`: which variables are secrets and where their values are.
+///
+/// ```toml
+/// [secrets]
+/// mask = ["DB_PASSWORD"]            # a value from a plain source, shown masked
+/// exec_only = ["DEPLOY_KEY"]        # reaches `strata exec` only, never the shell
+/// recipients = ["age1…"]            # who `strata secret edit` encrypts this directory's .age files to
+/// [secrets.keyring]                 # values `strata set --secret` keeps in a keyring
+/// GITHUB_TOKEN = "secret-service"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// Variable → keyring, with where the key is.
+    pub keyring: Vec<(String, crate::secrets::Store, Pos)>,
+    /// Variables shown masked wherever their value comes from.
+    pub mask: Vec<String>,
+    /// Variables that reach `strata exec` only.
+    pub exec_only: Vec<String>,
+    /// age recipients for this directory's encrypted files (directory files only).
+    pub recipients: Vec<Entry>,
+}
+
 /// A parsed layer file.
 #[derive(Debug, Clone)]
 pub struct LayerFile {
@@ -133,6 +155,8 @@ pub struct LayerFile {
     pub settings: Vec<SettingEntry>,
     /// A context's `color` (prompt colour), context files only.
     pub color: Option<String>,
+    /// `[secrets]`.
+    pub secrets: Secrets,
     /// The directory relative paths resolve from (`STRATA_DIR`): the file's own directory,
     /// canonical for a directory file (see [`LayerFile::set_dir`]).
     pub dir: PathBuf,
@@ -419,6 +443,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         contexts: Vec::new(),
         settings: Vec::new(),
         color: None,
+        secrets: Secrets::default(),
         dir: path.parent().unwrap_or(Path::new("/")).to_path_buf(),
     };
     for (key, item) in p.keys(doc.as_table()) {
@@ -475,11 +500,16 @@ impl Parser<'_> {
                 }
             }
             "contexts" => file.contexts = self.contexts(self.table(item, key, "[contexts]")?)?,
+            "secrets" => {
+                file.secrets = self.secrets(kind, self.table(item, key, "[secrets]")?)?;
+            }
             "settings" => {
                 self.settings("", self.table(item, key, "[settings]")?, &mut file.settings)?
             }
             _ => {
-                let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];
+                let mut known = vec![
+                    "env", "path", "paths", "dotenv", "contexts", "secrets", "settings",
+                ];
                 if kind.is_dir() {
                     known.insert(0, "root");
                 }
@@ -490,6 +520,54 @@ impl Parser<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `[secrets]`.
+    fn secrets(&self, kind: Kind, t: &dyn TableLike) -> Result<Secrets> {
+        let mut out = Secrets::default();
+        let names = |key: &Key, item: &Item| -> Result<Vec<String>> {
+            self.strings(key, item)?
+                .into_iter()
+                .map(|e| {
+                    check_settable(&e.text).map_err(|msg| self.err(e.pos, msg))?;
+                    Ok(e.text)
+                })
+                .collect()
+        };
+        for (key, item) in self.keys(t) {
+            match key.get() {
+                "mask" => out.mask = names(key, item)?,
+                "exec_only" => out.exec_only = names(key, item)?,
+                "recipients" if kind.is_dir() => out.recipients = self.strings(key, item)?,
+                "keyring" => {
+                    for (k, i) in self.keys(self.table(item, key, "[secrets.keyring]")?) {
+                        let name = self.var_name(k, i)?;
+                        let pos = self.key_pos(k, i);
+                        let store = i
+                            .as_str()
+                            .and_then(crate::secrets::Store::parse)
+                            .ok_or_else(|| {
+                                self.err(
+                                    pos,
+                                    format!(
+                                        "{name} must name a keyring: one of {} (strata set --secret writes it)",
+                                        crate::secrets::Store::NAMES.join(", ")
+                                    ),
+                                )
+                            })?;
+                        out.keyring.push((name, store, pos));
+                    }
+                }
+                _ => {
+                    let mut known = vec!["keyring", "mask", "exec_only"];
+                    if kind.is_dir() {
+                        known.push("recipients");
+                    }
+                    return Err(self.unknown(key, item, "[secrets]", &known));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// `[contexts.NAME.env]` sections.

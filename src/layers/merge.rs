@@ -2,9 +2,15 @@
 //! dotenv files, then `[env]` (with references between its keys resolved, cycles caught),
 //! then the active context's section, then list edits — remembering what each file did, and
 //! the target environment that results.
+//!
+//! It also keeps which values are secret: read from a keyring (`[secrets.keyring]`, the
+//! session's secrets), decrypted from an age file, listed in `[secrets] mask`, or built from
+//! one of those by interpolation. Human-facing output masks them; `[secrets] exec_only` ones
+//! leave the target for `strata exec` alone.
 
 use anyhow::{Result, anyhow, bail};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,7 @@ use super::{Action, Assignment, FileReport, FileState, Request, Watch, dotenv};
 use crate::display::tilde;
 use crate::env_diff::{Env, ListEdit, Target};
 use crate::files::Own;
+use crate::secrets::{self, Store, age::Identities};
 use crate::settings::Settings;
 use crate::settings::expand_home;
 use crate::store::sessions::Session;
@@ -34,6 +41,28 @@ pub(super) struct Merge {
     dotenv_limit: u64,
     /// The dotenv files read (or skipped), for the evaluation's report.
     pub files: Vec<FileReport>,
+    /// Variables whose value so far is secret.
+    secret: HashSet<String>,
+    /// `[secrets] mask` of every file.
+    mask: BTreeSet<String>,
+    /// `[secrets] exec_only` of every file, and exec-only secrets of the session.
+    exec_only: BTreeSet<String>,
+    /// The age identities, read at the first encrypted file.
+    identities: Option<Identities>,
+    identity_files: Vec<PathBuf>,
+    /// Names keyring entries apart (see [`secrets::install_id`]).
+    install: String,
+    /// The session has a secret whose time is up (its keyring entry is to be removed).
+    pub stale_secrets: bool,
+}
+
+/// What the merge gives besides the target.
+pub(super) struct Finished {
+    pub target: Target,
+    /// Variables of the target whose value is secret.
+    pub secrets: BTreeSet<String>,
+    /// Exec-only variables, out of the target, with their values.
+    pub exec_only: Vec<(String, OsString)>,
 }
 
 impl Merge {
@@ -47,6 +76,13 @@ impl Merge {
             validating: req.candidate.map(|c| c.key.to_path_buf()),
             dotenv_limit: settings.dotenv_limit,
             files: Vec::new(),
+            secret: HashSet::default(),
+            mask: BTreeSet::new(),
+            exec_only: BTreeSet::new(),
+            identities: None,
+            identity_files: secrets::age::identity_files(req.dirs, settings),
+            install: secrets::install_id(&req.dirs.state),
+            stale_secrets: false,
         }
     }
 
@@ -54,10 +90,23 @@ impl Merge {
     /// (and behind) every file's. Returns the earliest expiry of one of its values.
     pub fn session(&mut self, path: &Path, s: &Session) -> Option<i64> {
         let now = crate::clock::now();
-        let path: Rc<Path> = Rc::from(path);
+        let shared: Rc<Path> = Rc::from(path);
         for (name, value) in s.values(now) {
-            self.assign(name, &path, Pos::default(), Action::Session(value));
+            self.assign(name, &shared, Pos::default(), Action::Session(value), false);
         }
+        self.stale_secrets = s.has_expired_secret(now);
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        for r in s.secrets(now) {
+            let scope = format!("session/{}", id.as_deref().unwrap_or_default());
+            let at = format!("{} ({})", tilde(path), r.name);
+            if let Some(v) = self.fetch(&at, &r.name, r.store, &scope) {
+                if r.exec_only {
+                    self.exec_only.insert(r.name.clone());
+                }
+                self.assign(r.name, &shared, Pos::default(), Action::Session(v), true);
+            }
+        }
+        let path = shared;
         for (var, prepend, append) in s.lists(now) {
             for (entries, front) in [(&prepend, true), (&append, false)] {
                 for e in entries {
@@ -80,7 +129,30 @@ impl Merge {
 
     /// The target from everything merged: each variable's final value (or unset), and the
     /// list edits in order (prepends innermost layer first, appends outermost first).
-    pub fn target(&mut self) -> Target {
+    pub fn finish(&mut self) -> Finished {
+        let mut target = self.target();
+        let mut exec_only = Vec::new();
+        for name in &self.exec_only {
+            if let Some(Some(v)) = target.vars.shift_remove(name.as_str()) {
+                exec_only.push((name.clone(), v));
+            }
+        }
+        let secrets = target
+            .vars
+            .iter()
+            .filter(|(n, v)| v.is_some() && (self.secret.contains(*n) || self.mask.contains(*n)))
+            .map(|(n, _)| n.clone())
+            .chain(exec_only.iter().map(|(n, _)| n.clone()))
+            .collect();
+        Finished {
+            target,
+            secrets,
+            exec_only,
+        }
+    }
+
+    /// The target from everything merged.
+    fn target(&mut self) -> Target {
         let mut target = Target::default();
         target.vars.reserve(self.assignments.len());
         for a in &self.assignments {
@@ -112,8 +184,35 @@ impl Merge {
         target
     }
 
-    /// Record one assignment by the file `path` (shared by all of that file's assignments).
-    fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action) {
+    /// The value of secret `name` from `store` (entry `scope/name`), or a warning that says
+    /// why there is none.
+    fn fetch(&mut self, at: &str, name: &str, store: Store, scope: &str) -> Option<OsString> {
+        use std::os::unix::ffi::OsStringExt;
+        let account = secrets::account(&self.install, scope, name);
+        match secrets::get(store, &account, secrets::READ_LIMIT) {
+            Ok(Some(v)) => Some(OsString::from_vec(v)),
+            Ok(None) => {
+                self.warnings.push(format!(
+                    "{at}: the secret {name} is not in {} (any more); set it again: strata set --secret {name}",
+                    store.describe()
+                ));
+                None
+            }
+            Err(e) => {
+                self.warnings.push(format!("{at}: {name} not set: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Record one assignment by the file `path` (shared by all of that file's assignments);
+    /// `secret` says the value came from a secret source.
+    fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action, secret: bool) {
+        if secret {
+            self.secret.insert(var.clone());
+        } else if !matches!(action, Action::Prepend(_) | Action::Append(_)) {
+            self.secret.remove(&var);
+        }
         match &action {
             Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
                 self.env.insert(var.as_str().into(), v.clone());
@@ -144,6 +243,9 @@ impl Merge {
             path: &f.path,
             entries,
             env: &self.env,
+            secret: &self.secret,
+            mask: &self.mask,
+            tainted: vec![false; entries.len()],
             dir,
             index: entries
                 .iter()
@@ -156,17 +258,18 @@ impl Merge {
         for i in 0..entries.len() {
             resolver.resolve(i)?;
         }
+        let tainted = resolver.tainted;
         let values: Vec<Option<OsString>> = resolver
             .done
             .into_iter()
             .map(|v| v.expect("every key resolved"))
             .collect();
-        for (e, v) in entries.iter().zip(values) {
+        for ((e, v), secret) in entries.iter().zip(values).zip(tainted) {
             let action = match v {
                 Some(v) => Action::Set(v),
                 None => Action::Unset,
             };
-            self.assign(e.name.clone(), path, e.pos, action);
+            self.assign(e.name.clone(), path, e.pos, action, secret);
         }
         Ok(())
     }
@@ -181,6 +284,7 @@ impl Merge {
         watch: &mut Watch,
     ) -> Result<()> {
         let shared: Rc<Path> = Rc::from(f.path.as_path());
+        self.mask.extend(f.secrets.mask.iter().cloned());
         // dotenv files first; [env] of the same file wins over them.
         self.dotenv_files(f, dotenv_default, watch)?;
         self.env_entries(f, &shared, &f.env, f.dir())?;
@@ -189,10 +293,31 @@ impl Merge {
         {
             self.env_entries(f, &shared, entries, f.dir())?;
         }
+        self.keyring(f, &shared, active_context);
+        self.exec_only.extend(f.secrets.exec_only.iter().cloned());
         for edits in &f.lists {
             self.list_edits(f, &shared, edits)?;
         }
         Ok(())
+    }
+
+    /// `[secrets.keyring]` of `f`: each value read from its keyring.
+    fn keyring(&mut self, f: &LayerFile, shared: &Rc<Path>, active_context: Option<&str>) {
+        if f.secrets.keyring.is_empty() {
+            return;
+        }
+        let scope = match f.kind {
+            Kind::Global => "global".to_string(),
+            Kind::System => "system".to_string(),
+            Kind::Context => format!("context/{}", active_context.unwrap_or_default()),
+            _ => format!("dir/{}", key_of(f).display()),
+        };
+        for (name, store, pos) in &f.secrets.keyring {
+            let at = format!("{}:{}", tilde(&f.path), pos.line);
+            if let Some(v) = self.fetch(&at, name, *store, &scope) {
+                self.assign(name.clone(), shared, *pos, Action::Set(v), true);
+            }
+        }
     }
 
     /// The dotenv files `f` lists (and `.env` with `dotenv.default`), in order.
@@ -245,19 +370,56 @@ impl Merge {
                     continue;
                 }
             };
+            let (bytes, secret) = if secrets::age::is_age_file(&path) {
+                match self.decrypt(&bytes, watch) {
+                    Ok(plain) => (plain, true),
+                    // Even for `allow`: a teammate may not have added this user yet.
+                    Err(e) => {
+                        self.warnings.push(format!(
+                            "{at}: cannot decrypt {}: {e}; skipped",
+                            tilde(&path)
+                        ));
+                        self.files.push(FileReport {
+                            path,
+                            kind: Kind::Dotenv,
+                            state: FileState::Unreadable,
+                        });
+                        continue;
+                    }
+                }
+            } else {
+                (bytes, false)
+            };
             self.files.push(FileReport {
                 path: path.clone(),
                 kind: Kind::Dotenv,
                 state: FileState::Applied,
             });
-            self.dotenv(f, path, &bytes)?;
+            self.dotenv(f, path, &bytes, secret)?;
         }
         Ok(())
     }
 
     /// One dotenv file's assignments. Variables that make the shell or the loader run code are
     /// not taken from it (the content hash does not cover it), with a warning per line.
-    fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8]) -> Result<()> {
+    /// Decrypt an age file with the user's identities (read, and watched, at the first one).
+    fn decrypt(&mut self, ciphertext: &[u8], watch: &mut Watch) -> Result<Vec<u8>> {
+        if self.identities.is_none() {
+            let cap = secrets::age::identity_cap();
+            let ids =
+                Identities::load(&self.identity_files, &mut |p| watch.read(p, cap, Own::Mine));
+            self.identities = Some(ids);
+        }
+        let ids = self.identities.as_ref().expect("just read");
+        secrets::age::decrypt(ciphertext, ids, self.dotenv_limit).map_err(|e| {
+            match ids.notes.first() {
+                Some(note) if ids.is_empty() => anyhow!("{e} ({note})"),
+                _ => e,
+            }
+        })
+    }
+
+    fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8], secret: bool) -> Result<()> {
         let env = &self.env;
         let assigned = dotenv::parse(&path, bytes, &|n| env.get(OsStr::new(n)).cloned())?;
         let path: Rc<Path> = Rc::from(path);
@@ -278,7 +440,7 @@ impl Merge {
                 line: a.line,
                 col: 1,
             };
-            self.assign(a.name, &path, pos, Action::Dotenv(a.value));
+            self.assign(a.name, &path, pos, Action::Dotenv(a.value), secret);
         }
         Ok(())
     }
@@ -329,6 +491,15 @@ impl Merge {
     }
 }
 
+/// Where a directory file applies: its directory (canonical) and its name, the name of its
+/// secrets' keyring entries.
+pub fn key_of(f: &LayerFile) -> PathBuf {
+    match f.path.file_name() {
+        Some(n) => f.dir().join(n),
+        None => f.path.clone(),
+    }
+}
+
 /// A path entry relative to a file's directory; `~/` means the home directory.
 fn resolve_path(dir: &Path, text: &OsStr) -> PathBuf {
     let s = text.as_bytes();
@@ -348,6 +519,11 @@ struct Resolver<'a> {
     path: &'a Path,
     entries: &'a [EnvEntry],
     env: &'a Env,
+    /// Variables whose value is secret: a value that interpolates one is secret too.
+    secret: &'a HashSet<String>,
+    /// `[secrets] mask` so far: a value built from one is secret too.
+    mask: &'a BTreeSet<String>,
+    tainted: Vec<bool>,
     dir: &'a Path,
     index: HashMap<&'a str, usize>,
     done: Vec<Option<Option<OsString>>>,
@@ -381,6 +557,7 @@ impl Resolver<'_> {
         };
         self.stack.push(i);
         let mut failure: Option<anyhow::Error> = None;
+        let mut tainted = false;
         let result = interpolate(&text, &mut |name| {
             if name == "STRATA_DIR" {
                 return Ok(Some(self.dir.as_os_str().to_owned()));
@@ -389,7 +566,10 @@ impl Resolver<'_> {
                 && let Some(&j) = self.index.get(name)
             {
                 return match self.resolve(j) {
-                    Ok(v) => Ok(v),
+                    Ok(v) => {
+                        tainted |= self.tainted[j] || self.mask.contains(name);
+                        Ok(v)
+                    }
                     Err(e) => {
                         let msg = e.to_string();
                         failure = Some(e);
@@ -397,9 +577,11 @@ impl Resolver<'_> {
                     }
                 };
             }
+            tainted |= self.secret.contains(name) || self.mask.contains(name);
             Ok(self.env.get(OsStr::new(name)).cloned())
         });
         self.stack.pop();
+        self.tainted[i] = tainted;
         let value = match (result, failure) {
             (_, Some(e)) => return Err(e),
             (Ok(v), None) => v,

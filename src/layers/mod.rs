@@ -21,6 +21,7 @@ pub use discover::{physical_cwd, untrusted_message};
 pub use watch::{Watch, relative};
 
 use anyhow::{Result, anyhow};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -144,6 +145,19 @@ pub struct Evaluation {
     pub context: Option<ActiveContext>,
     /// The earliest time (unix seconds) a session value expires, when one will.
     pub deadline: Option<i64>,
+    /// Variables of the target whose value is secret: human-facing output masks them.
+    pub secrets: BTreeSet<String>,
+    /// Exec-only secrets, kept out of the target: `strata exec` adds them.
+    pub exec_only: Vec<(String, OsString)>,
+    /// The session holds a secret whose time is up, still in its keyring.
+    pub stale_secrets: bool,
+}
+
+impl Evaluation {
+    /// `name`'s value is secret here.
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.secrets.contains(name)
+    }
 }
 
 /// Settings from the system and global files, the environment and flags only: what commands
@@ -267,12 +281,12 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         });
         deadline = merge.session(path, s);
     }
-    let target = merge.target();
+    let finished = merge.finish();
     reports.append(&mut merge.files);
     warnings.append(&mut merge.warnings);
     watch.dedup();
     Ok(Evaluation {
-        target,
+        target: finished.target,
         files: reports,
         assignments: merge.assignments,
         warnings,
@@ -280,6 +294,9 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         nearest: found.nearest,
         context,
         deadline,
+        secrets: finished.secrets,
+        exec_only: finished.exec_only,
+        stale_secrets: merge.stale_secrets,
     })
 }
 

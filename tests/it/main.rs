@@ -23,6 +23,7 @@ mod import;
 mod prompt_hook;
 mod quoting_prop;
 mod readme;
+mod secrets;
 mod security;
 mod shell_hook;
 mod trust;
