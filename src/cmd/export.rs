@@ -392,6 +392,19 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         let prompt = prompt_value(&eval, &new_state, &ex.session);
         let mut all = diff;
         all.extend(changes(&ex.current, &prompt));
+        if ex.hook && ex.format.shell() == Some(Shell::Tcsh) {
+            // tcsh's hook reads strata's code from a file: a secret's value stays out of it.
+            all.retain(|c| match c {
+                Change::Added(n, _) | Change::Changed(n, _) if eval.is_secret(n) => {
+                    ex.messages.push(format!(
+                        "{n} is a secret, which strata never writes to a file, and tcsh's hook \
+                         reads strata's code from one: use it with strata exec -- COMMAND"
+                    ));
+                    false
+                }
+                _ => true,
+            });
+        }
         ex.emit(&all, &new_state);
         Ok(())
     }

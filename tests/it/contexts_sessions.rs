@@ -6,11 +6,16 @@ use std::path::Path;
 
 use crate::support::*;
 
-
 /// A wait loop for `shell`, in a `sh` of its own (the loop reads the same in every shell).
 fn wait_step(sh: Shell, path: &Path) -> Step {
     let p = path.to_str().expect("test paths are UTF-8");
-    raw(sh.cmd(&["sh", "-c", "while [ ! -e \"$1\" ]; do sleep 0.02; done", "sh", p]))
+    raw(sh.cmd(&[
+        "sh",
+        "-c",
+        "while [ ! -e \"$1\" ]; do sleep 0.02; done",
+        "sh",
+        p,
+    ]))
 }
 
 fn contexts() -> World {

@@ -74,7 +74,9 @@ fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String])
         String::from_utf8_lossy(&out.stderr)
     );
     let text = fs::read_to_string(&trace).unwrap();
-    if std::env::var_os("DBG").is_some() { eprintln!("TRACE {text}"); }
+    if std::env::var_os("DBG").is_some() {
+        eprintln!("TRACE {text}");
+    }
     let marker_name = marker.file_name().unwrap().to_string_lossy().into_owned();
     let start = text
         .lines()

@@ -333,11 +333,14 @@ fn the_shell_table_lines_install_the_hook() {
             .lines()
             .find(|l| l.starts_with(&format!("| {} |", sh.name())))
             .unwrap_or_else(|| panic!("no {} row in the shell table", sh.name()));
-        let line = row
-            .split('`')
-            .nth(3)
-            .expect("the rc line is the third code span");
-        let line = line.replace("\\|", "|");
+        // The third cell, a code span (with double backticks where the line has one).
+        let cells: Vec<String> = row
+            .replace("\\|", "\u{1}")
+            .split('|')
+            .map(str::to_string)
+            .collect();
+        let cell = cells.get(3).expect("the rc line is the third cell").trim();
+        let line = cell.trim_matches('`').trim().replace('\u{1}', "|");
         assert_eq!(line, sh.hook_install(), "the README's {} line", sh.name());
     }
 }

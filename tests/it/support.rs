@@ -1292,9 +1292,9 @@ fn print_both(shell: Shell, text: &str) -> String {
         Bash | Zsh | Fish => format!("printf '%s\\n' {q}\nprintf '%s\\n' {q} >&2"),
         Nu => format!("print {q}\nprint -e {q}"),
         Elvish => format!("echo {q}\necho {q} >&2"),
-        Xonsh => format!(
-            "print({q}, flush=True)\nprint({q}, file=__import__('sys').stderr, flush=True)"
-        ),
+        Xonsh => {
+            format!("print({q}, flush=True)\nprint({q}, file=__import__('sys').stderr, flush=True)")
+        }
         Tcsh => format!("echo {q}\necho {q} > /dev/stderr"),
     }
 }
@@ -1314,9 +1314,9 @@ fn strata_line(shell: Shell, argv: &[&str]) -> String {
 fn stamp_date(shell: Shell, file: &Path) -> String {
     let f = shell.quote_path(file);
     match shell {
-        Bash | Zsh | Fish => format!(
-            "command date -r \"$__strata_stamp\" +%s.%N > {f} 2>/dev/null; true"
-        ),
+        Bash | Zsh | Fish => {
+            format!("command date -r \"$__strata_stamp\" +%s.%N > {f} 2>/dev/null; true")
+        }
         Nu => format!(
             "try {{ ^date -r $env.__strata.stamp '+%s.%N' err> /dev/null | save -f {f} }} catch {{ }}"
         ),
