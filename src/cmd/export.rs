@@ -341,7 +341,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             let repeat = state.as_ref().and_then(|s| s.notice) == new_state.notice;
             ex.messages.extend(report(&eval, &diff, first, repeat));
         }
-        let prompt = prompt_value(&eval, &new_state, &ex.session);
+        let prompt = prompt_value(&eval, &new_state, &ex.session, &ex.current);
         let mut all = diff;
         all.extend(changes(&ex.current, &prompt));
         ex.emit(&all, &new_state);
@@ -396,12 +396,25 @@ fn report(eval: &layers::Evaluation, diff: &[Change], first: bool, repeat: bool)
 /// The variable the hook keeps up to date with the plain prompt segment.
 pub const PROMPT_VAR: &str = "STRATA_PROMPT";
 
-/// `STRATA_PROMPT`, strata's own variable: set while there is something to show (`None`
-/// unsets it), never restored.
+/// The variable naming the active context's colour, beside `STRATA_PROMPT`.
+pub const PROMPT_COLOR_VAR: &str = "STRATA_PROMPT_COLOR";
+
+/// The prompt's variables, strata's own: set while there is something to show (`None` unsets
+/// them), never restored.
+/// - `STRATA_PROMPT`: the plain segment;
+/// - `STRATA_PROMPT_COLOR`: the context's colour as its file names it (`red`, `bright-blue`,
+///   `208`), for prompts that take a colour from a variable (zsh's `%F{…}`);
+/// - the segment once more under a name that says its colour, `STRATA_PROMPT_RED` (or
+///   `STRATA_PROMPT_PLAIN` when it has none): a prompt that cannot take a style from a
+///   variable, starship's `env_var` module, gives each name its style, with no fork.
+///
+/// Colours are left out under `color = never` or `NO_COLOR`; a `STRATA_PROMPT_…` left from
+/// another colour is unset.
 fn prompt_value(
     eval: &layers::Evaluation,
     state: &State,
     session: &OsStr,
+    current: &Env,
 ) -> env_diff::Ordered<Option<OsString>> {
     let shown = prompt::render(
         &eval.settings.prompt_format,
@@ -410,8 +423,34 @@ fn prompt_value(
         None,
         false,
     );
+    let no_color = eval.settings.color == crate::settings::ColorMode::Never
+        || current
+            .get(OsStr::new("NO_COLOR"))
+            .is_some_and(|v| !v.is_empty());
+    let color = (!shown.is_empty() && !no_color)
+        .then(|| prompt::color_name(&state.prompt.color))
+        .flatten();
+    let styled = match &color {
+        Some(c) => format!("{PROMPT_VAR}_{}", c.to_ascii_uppercase().replace('-', "_")),
+        None => format!("{PROMPT_VAR}_PLAIN"),
+    };
     let value = (!shown.is_empty()).then(|| OsString::from(shown));
-    [(PROMPT_VAR.to_string(), value)].into_iter().collect()
+    let mut vars: env_diff::Ordered<Option<OsString>> = Default::default();
+    vars.insert(PROMPT_VAR.to_string(), value.clone());
+    vars.insert(PROMPT_COLOR_VAR.to_string(), color.map(OsString::from));
+    // The one of another colour, from an earlier prompt or inherited, goes.
+    let prefix = format!("{PROMPT_VAR}_");
+    for name in current.keys().filter_map(|k| k.to_str()) {
+        if name.starts_with(&prefix)
+            && name != PROMPT_COLOR_VAR
+            && name != styled
+            && crate::names::valid_name(name)
+        {
+            vars.insert(name.to_string(), None);
+        }
+    }
+    vars.insert(styled, value);
+    vars
 }
 
 /// The prompt facts of an evaluation.
@@ -439,6 +478,7 @@ pub fn prompt_info(eval: &layers::Evaluation) -> PromptInfo {
                 layers::FileState::Untrusted | layers::FileState::Denied
             )
         }),
+        protected: eval.context.as_ref().is_some_and(|c| c.protected),
         format: match eval.settings.prompt_format.as_str() {
             crate::settings::DEFAULT_PROMPT_FORMAT => String::new(),
             f => f.to_string(),
