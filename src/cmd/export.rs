@@ -438,19 +438,28 @@ fn prompt_value(
     let mut vars: env_diff::Ordered<Option<OsString>> = Default::default();
     vars.insert(PROMPT_VAR.to_string(), value.clone());
     vars.insert(PROMPT_COLOR_VAR.to_string(), color.map(OsString::from));
-    // The one of another colour, from an earlier prompt or inherited, goes.
+    // The one of another colour, from an earlier prompt or inherited, goes; other
+    // `STRATA_PROMPT_…` names (`STRATA_PROMPT_FORMAT`, a setting) are not strata's to unset.
     let prefix = format!("{PROMPT_VAR}_");
     for name in current.keys().filter_map(|k| k.to_str()) {
-        if name.starts_with(&prefix)
-            && name != PROMPT_COLOR_VAR
+        if let Some(suffix) = name.strip_prefix(&prefix)
             && name != styled
-            && crate::names::valid_name(name)
+            && colour_suffix(suffix)
         {
             vars.insert(name.to_string(), None);
         }
     }
     vars.insert(styled, value);
     vars
+}
+
+/// `PLAIN`, or a colour as [`prompt_value`] spells it in a variable name: `RED`,
+/// `BRIGHT_BLUE`, `208`.
+fn colour_suffix(suffix: &str) -> bool {
+    suffix == "PLAIN"
+        || suffix.parse::<u8>().is_ok_and(|n| n.to_string() == suffix)
+        || (suffix.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            && crate::display::ansi_color(&suffix.to_ascii_lowercase()).is_some())
 }
 
 /// The prompt facts of an evaluation.

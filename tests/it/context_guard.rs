@@ -70,8 +70,14 @@ per_shell! {
 
     /// NO_COLOR: the segment, with no colour named.
     fn no_color_names_no_colour(sh) {
-        let w = guarded().env("NO_COLOR", "1");
+        let w = guarded()
+            .env("NO_COLOR", "1")
+            .env("STRATA_PROMPT_GREEN", "inherited")
+            .env("STRATA_PROMPT_MINE", "kept");
         let r = w.run_shell(sh, &[prompt(), snap("s")]);
+        // A colour variable from elsewhere goes; a name that is no colour is not strata's.
+        r.assert_unset("s", "STRATA_PROMPT_GREEN");
+        r.assert_set("s", "STRATA_PROMPT_MINE", "kept");
         r.assert_set("s", "STRATA_PROMPT", "dev");
         r.assert_unset("s", "STRATA_PROMPT_COLOR");
         r.assert_unset("s", "STRATA_PROMPT_BLUE");
