@@ -665,6 +665,14 @@ pub enum ImportSource {
         #[arg(long)]
         force: bool,
     },
+    /// The [env] of a mise.toml: values, _.path, _.file; templates and _.source are listed.
+    Mise {
+        /// The mise.toml (default: ./mise.toml, else ./.mise.toml).
+        file: Option<PathBuf>,
+        /// Replace an existing .strata.toml.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `strata session …`.

@@ -340,6 +340,17 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
             let repeat = state.as_ref().and_then(|s| s.notice) == new_state.notice;
             ex.messages.extend(report(&eval, &diff, first, repeat));
+            if let Some(l) = &eval.legacy
+                && crate::store::noticed::first_time(&ctx.dirs, &l.path)
+            {
+                let words: Vec<&str> = l.import.iter().map(String::as_str).collect();
+                ex.messages.push(format!(
+                    "{} has {} and no .strata.toml; translate it with: {}",
+                    tilde(l.path.parent().unwrap_or(Path::new("/"))),
+                    l.what,
+                    crate::display::command(&words)
+                ));
+            }
         }
         let prompt = prompt_value(&eval, &new_state, &ex.session, &ex.current);
         let mut all = diff;

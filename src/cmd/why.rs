@@ -38,9 +38,12 @@ impl Run for WhyArgs {
             (None, Some(v)) => v.clone(),
             (None, None) => base.get(OsStr::new(var)).cloned(),
         };
-        let winner = steps
-            .iter()
-            .rposition(|a| !matches!(a.action, Action::Prepend(_) | Action::Append(_)));
+        let winner = steps.iter().rposition(|a| {
+            !matches!(
+                a.action,
+                Action::Prepend(_) | Action::Append(_) | Action::Remove(_)
+            )
+        });
         // A secret's values are masked, every step of it, unless --reveal.
         let masked = eval.is_secret(var) && !ctx.reveal;
         let show = |v: &std::ffi::OsString| -> String {
@@ -143,5 +146,6 @@ fn describe(
         Action::Session(v) => ("sets (session)", shown(v)),
         Action::Prepend(v) => ("prepends", shown(v)),
         Action::Append(v) => ("appends", shown(v)),
+        Action::Remove(v) => ("removes", shown(v)),
     }
 }

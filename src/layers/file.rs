@@ -99,6 +99,8 @@ pub struct ListEdits {
     pub prepend: Vec<Entry>,
     /// Entries to put at the back, in written order.
     pub append: Vec<Entry>,
+    /// Entries to take out of the list.
+    pub remove: Vec<Entry>,
 }
 
 /// One setting from `[settings]`, as a dotted key.
@@ -151,6 +153,9 @@ pub struct LayerFile {
     pub dotenv: Vec<DotenvFile>,
     /// `[contexts.NAME.env]`, kept for when that context is active.
     pub contexts: Vec<(String, Vec<EnvEntry>)>,
+    /// `[os.OS.env]` for this system, then `[host.NAME.env]` for this host: applied after
+    /// `[env]`, in that order. (Their `path`/`paths` edits are in `lists`.)
+    pub here: Vec<Vec<EnvEntry>>,
     /// `[settings]`, flattened to dotted keys.
     pub settings: Vec<SettingEntry>,
     /// A context's `color` (prompt colour), context files only.
@@ -375,12 +380,21 @@ impl Parser<'_> {
             var,
             prepend: Vec::new(),
             append: Vec::new(),
+            remove: Vec::new(),
         };
         for (key, item) in self.keys(t) {
             match key.get() {
                 "prepend" => edits.prepend = self.strings(key, item)?,
                 "append" => edits.append = self.strings(key, item)?,
-                _ => return Err(self.unknown(key, item, "a path table", &["prepend", "append"])),
+                "remove" => edits.remove = self.strings(key, item)?,
+                _ => {
+                    return Err(self.unknown(
+                        key,
+                        item,
+                        "a path table",
+                        &["prepend", "append", "remove"],
+                    ));
+                }
             }
         }
         Ok(edits)
@@ -443,6 +457,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         lists: Vec::new(),
         dotenv: Vec::new(),
         contexts: Vec::new(),
+        here: Vec::new(),
         settings: Vec::new(),
         color: None,
         protected: false,
@@ -508,6 +523,7 @@ impl Parser<'_> {
                 }
             }
             "contexts" => file.contexts = self.contexts(self.table(item, key, "[contexts]")?)?,
+            "os" | "host" => self.platform(file, key, item)?,
             "secrets" => {
                 file.secrets = self.secrets(kind, self.table(item, key, "[secrets]")?)?;
             }
@@ -516,7 +532,8 @@ impl Parser<'_> {
             }
             _ => {
                 let mut known = vec![
-                    "env", "path", "paths", "dotenv", "contexts", "secrets", "settings",
+                    "env", "path", "paths", "dotenv", "contexts", "os", "host", "secrets",
+                    "settings",
                 ];
                 if kind.is_dir() {
                     known.insert(0, "root");
@@ -525,6 +542,57 @@ impl Parser<'_> {
                     known.extend(["color", "description", "protected"]);
                 }
                 return Err(self.unknown(key, item, "the top level", &known));
+            }
+        }
+        Ok(())
+    }
+
+    /// `[os.OS]` or `[host.NAME]` sections: each is checked, and the one for this system (or
+    /// this host) is kept, for after `[env]` and the file's own list edits.
+    fn platform(&self, file: &mut LayerFile, key: &Key, item: &Item) -> Result<()> {
+        let by_os = key.get() == "os";
+        let what = if by_os { "[os]" } else { "[host]" };
+        for (name, section) in self.keys(self.table(item, key, what)?) {
+            let label = format!("[{}.{}]", key.get(), name.get());
+            if by_os && !OS_NAMES.contains(&name.get()) {
+                let hint = match did_you_mean(name.get(), OS_NAMES) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => format!(" (one of: {})", OS_NAMES.join(", ")),
+                };
+                return Err(self.err(
+                    self.key_pos(name, section),
+                    format!("unknown system `{}` in [os]{hint}", name.get()),
+                ));
+            }
+            let here = if by_os {
+                name.get() == std::env::consts::OS
+            } else {
+                this_host()
+                    .is_some_and(|h| h == name.get() || h.split('.').next() == Some(name.get()))
+            };
+            let t = self.table(section, name, &label)?;
+            let mut env = Vec::new();
+            let mut lists = Vec::new();
+            for (k, i) in self.keys(t) {
+                match k.get() {
+                    "env" => env = self.env_table(self.table(i, k, &format!("{label}.env"))?)?,
+                    "path" => lists.insert(
+                        0,
+                        self.list_edits("PATH".into(), self.table(i, k, "path")?)?,
+                    ),
+                    "paths" => {
+                        for (pk, pi) in self.keys(self.table(i, k, "paths")?) {
+                            let var = self.var_name(pk, pi)?;
+                            let pt = self.table(pi, pk, &format!("paths.{var}"))?;
+                            lists.push(self.list_edits(var, pt)?);
+                        }
+                    }
+                    _ => return Err(self.unknown(k, i, &label, &["env", "path", "paths"])),
+                }
+            }
+            if here {
+                file.here.push(env);
+                file.lists.extend(lists);
             }
         }
         Ok(())
@@ -594,6 +662,35 @@ impl Parser<'_> {
         }
         Ok(out)
     }
+}
+
+/// The systems `[os.NAME]` may name (Rust's names for them: `std::env::consts::OS`).
+const OS_NAMES: &[&str] = &[
+    "linux",
+    "macos",
+    "freebsd",
+    "netbsd",
+    "openbsd",
+    "dragonfly",
+    "illumos",
+    "solaris",
+    "android",
+    "ios",
+    "windows",
+];
+
+/// This machine's host name, as `uname -n` gives it.
+fn this_host() -> Option<String> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let name = rustix::system::uname()
+            .nodename()
+            .to_str()
+            .ok()?
+            .to_string();
+        (!name.is_empty()).then_some(name)
+    })
+    .clone()
 }
 
 #[cfg(test)]

@@ -31,8 +31,8 @@ use crate::store::sessions::Session;
 pub(super) struct Merge {
     env: Env,
     pub assignments: Vec<Assignment>,
-    /// Per file, per list variable: (var, prepend, append), in application order.
-    lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
+    /// Per file, per list variable: its edits, in application order.
+    lists: Vec<(String, ListEdit)>,
     pub warnings: Vec<String>,
     /// `strata allow` is validating this file (its key): a dotenv file of it that cannot be
     /// read is an error, not a warning.
@@ -122,7 +122,14 @@ impl Merge {
                     });
                 }
             }
-            self.lists.push((var, prepend, append));
+            self.lists.push((
+                var,
+                ListEdit {
+                    prepend,
+                    append,
+                    remove: Vec::new(),
+                },
+            ));
         }
         s.next_expiry(now)
     }
@@ -156,8 +163,10 @@ impl Merge {
         let mut target = Target::default();
         target.vars.reserve(self.assignments.len());
         for a in &self.assignments {
-            if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
-                && !target.vars.contains_key(&a.var)
+            if !matches!(
+                a.action,
+                Action::Prepend(_) | Action::Append(_) | Action::Remove(_)
+            ) && !target.vars.contains_key(&a.var)
             {
                 // Moved out: the merged environment is not needed after this.
                 target
@@ -166,19 +175,17 @@ impl Merge {
             }
         }
         let mut lists: crate::env_diff::Ordered<ListEdit> = Default::default();
-        for (var, prepend, _) in self.lists.iter().rev() {
+        for (var, edit) in self.lists.iter().rev() {
             lists
                 .entry(var.clone())
                 .or_default()
                 .prepend
-                .extend(prepend.iter().cloned());
+                .extend(edit.prepend.iter().cloned());
         }
-        for (var, _, append) in &self.lists {
-            lists
-                .entry(var.clone())
-                .or_default()
-                .append
-                .extend(append.iter().cloned());
+        for (var, edit) in &self.lists {
+            let list = lists.entry(var.clone()).or_default();
+            list.append.extend(edit.append.iter().cloned());
+            list.remove.extend(edit.remove.iter().cloned());
         }
         target.lists = lists;
         target
@@ -210,7 +217,10 @@ impl Merge {
     fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action, secret: bool) {
         if secret {
             self.secret.insert(var.clone());
-        } else if !matches!(action, Action::Prepend(_) | Action::Append(_)) {
+        } else if !matches!(
+            action,
+            Action::Prepend(_) | Action::Append(_) | Action::Remove(_)
+        ) {
             self.secret.remove(&var);
         }
         match &action {
@@ -220,7 +230,7 @@ impl Merge {
             Action::Unset => {
                 self.env.remove(OsStr::new(&var));
             }
-            Action::Prepend(_) | Action::Append(_) => {}
+            Action::Prepend(_) | Action::Append(_) | Action::Remove(_) => {}
         }
         self.assignments.push(Assignment {
             var,
@@ -288,6 +298,9 @@ impl Merge {
         // dotenv files first; [env] of the same file wins over them.
         self.dotenv_files(f, dotenv_default, watch)?;
         self.env_entries(f, &shared, &f.env, f.dir())?;
+        for entries in &f.here {
+            self.env_entries(f, &shared, entries, f.dir())?;
+        }
         if let Some(name) = active_context
             && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
         {
@@ -449,11 +462,11 @@ impl Merge {
     /// directory, and recorded in order.
     fn list_edits(&mut self, f: &LayerFile, shared: &Rc<Path>, edits: &ListEdits) -> Result<()> {
         let dir = f.dir();
-        let mut prepend = Vec::new();
-        let mut append = Vec::new();
-        for (entries, out, front) in [
-            (&edits.prepend, &mut prepend, true),
-            (&edits.append, &mut append, false),
+        let mut edit = ListEdit::default();
+        for (entries, out, what) in [
+            (&edits.prepend, &mut edit.prepend, 0),
+            (&edits.append, &mut edit.append, 1),
+            (&edits.remove, &mut edit.remove, 2),
         ] {
             for e in entries {
                 let at = format!("{}:{}:{}", tilde(&f.path), e.pos.line, e.pos.col);
@@ -478,15 +491,15 @@ impl Merge {
                     var: edits.var.clone(),
                     path: shared.clone(),
                     pos: e.pos,
-                    action: if front {
-                        Action::Prepend(entry)
-                    } else {
-                        Action::Append(entry)
+                    action: match what {
+                        0 => Action::Prepend(entry),
+                        1 => Action::Append(entry),
+                        _ => Action::Remove(entry),
                     },
                 });
             }
         }
-        self.lists.push((edits.var.clone(), prepend, append));
+        self.lists.push((edits.var.clone(), edit));
         Ok(())
     }
 }

@@ -11,6 +11,7 @@
 pub mod contexts;
 pub mod edit;
 pub mod history;
+pub mod noticed;
 pub mod sessions;
 pub mod trust;
 pub mod values;

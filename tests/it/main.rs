@@ -15,6 +15,7 @@ mod contexts_sessions;
 mod crash;
 mod crash_state;
 mod day_one;
+mod declarative;
 mod dotenv_compat;
 mod fast_path;
 mod faults;
