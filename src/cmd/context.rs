@@ -186,7 +186,15 @@ fn list(ctx: &Ctx, json: bool) -> Result<()> {
 fn current(ctx: &Ctx) -> Result<()> {
     let verbose = ctx.flags.iter().any(|f| f == "log=verbose");
     match active(ctx) {
-        Some(a) if verbose => println!("{} (chosen by {})", a.name, a.source),
+        Some(a) if verbose => match a.until {
+            Some(t) => println!(
+                "{} (chosen by {}, until {})",
+                a.name,
+                a.source,
+                super::log::utc(t)
+            ),
+            None => println!("{} (chosen by {})", a.name, a.source),
+        },
         Some(a) => println!("{}", a.name),
         None => {
             crate::say!("no context is active (strata context use NAME)");
@@ -348,7 +356,12 @@ fn ttl_end(ttl: &str) -> Result<i64> {
 /// refuse and say how to confirm.
 fn confirm(name: &str, target: &Target<'_>) -> Result<()> {
     use std::io::{BufRead, IsTerminal};
-    let fix = crate::display::command(&["strata", "use", "--yes", name]);
+    let mut words = vec!["strata", "use"];
+    if matches!(target, Target::Session(_)) {
+        words.push("--session");
+    }
+    words.extend(["--yes", name]);
+    let fix = crate::display::command(&words);
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         bail!(
             "context {name} is protected and there is no terminal to ask on: confirm with --yes ({fix})"

@@ -244,6 +244,16 @@ fn use_dash_goes_back_also_after_a_ttl_ran_out() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("prod until ") && lines[1].starts_with("qa until "));
     assert_eq!(lines[2], "dev");
+    w.strata(&["-v", "context", "current"])
+        .success()
+        .stdout_contains("prod (chosen by global selection")
+        .stdout_contains(", until 20");
+    w.strata(&["status"])
+        .success()
+        .stdout_contains(", protected, until 20");
+    let st = w.strata(&["status", "--json"]).json();
+    assert_eq!(st["context"]["protected"], true);
+    assert!(st["context"]["until"].as_i64().is_some());
     w.strata(&["use", "--ttl", "0s", "qa"])
         .code_is(1)
         .stderr_contains("--ttl");
