@@ -105,6 +105,23 @@ per_shell! {
         w.strata(&["context", "current"]).success().stdout_contains("dev");
     }
 
+    /// A session's own `--ttl` choice ends the same way: this terminal follows the global
+    /// selection again at a prompt after the deadline.
+    fn a_session_ttl_switch_goes_back_too(sh) {
+        let w = guarded().env("STRATA_SESSION", "mine");
+        let r = w.run_shell(sh, &[
+            prompt(), snap("before"),
+            run_strata(&["use", "--session", "--yes", "--ttl", "1s", "prod"]),
+            prompt(), snap("during"),
+            raw("sleep 2.1"),
+            prompt(), snap("after"),
+        ]);
+        r.assert_set("before", "API", "http://localhost");
+        r.assert_set("during", "API", "https://prod");
+        r.assert_set("after", "API", "http://localhost");
+        assert_eq!(current_file(&w), "dev\n");
+    }
+
     /// `use.scope = "session"`: `strata use` switches this terminal only; `use -` goes back to
     /// following the global selection; `--global` switches every terminal.
     fn session_scope_switches_only_this_terminal(sh) {
