@@ -174,7 +174,8 @@ pub enum Command {
     Reload(ReloadArgs),
     /// Named contexts: switch every terminal (or just this one) to a set of variables.
     Context(ContextArgs),
-    /// Shortcut for `strata context use NAME` (`-` for the previous one).
+    /// Shortcut for `strata context use NAME` (`-` for the previous one; no name: list them,
+    /// or pick one with fzf).
     Use(UseArgs),
     /// Persist variables: in this session (default), a context, the nearest directory file, or
     /// the global config. With --context NAME, that context; with a bare --context, the active one.
@@ -200,6 +201,9 @@ pub enum Command {
     Prompt(PromptArgs),
     /// Files encrypted with age: edit one in place, never leaving its plaintext behind.
     Secret(SecretArgs),
+    /// Show the history of changes: context switches, set and unset (names, never values),
+    /// allow and deny, sessions ended; when, where, and from which session.
+    Log(LogArgs),
 }
 
 /// `strata hook`: Print the shell hook; put `eval "$(strata hook bash)"` in your rc file.
@@ -328,9 +332,46 @@ pub struct ContextArgs {
 /// `strata use`: Shortcut for `strata context use NAME` (`-` for the previous one).
 #[derive(Debug, clap::Args)]
 pub struct UseArgs {
-    /// The context, or `-`.
-    #[arg(add = ArgValueCandidates::new(context_names))]
-    pub name: String,
+    /// The context, or `-` for the previous one; none: list the contexts (with fzf on PATH
+    /// and a terminal, pick one).
+    #[arg(add = ArgValueCandidates::new(use_names))]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub how: UseOptions,
+}
+
+/// How `strata use` and `strata context use` switch.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UseOptions {
+    /// Go back to the context in force before after DUR (30s, 10m, 2h, 1d): every terminal
+    /// that switched does at its next prompt after that.
+    #[arg(long, value_name = "DUR")]
+    pub ttl: Option<String>,
+    /// Switch to a protected context without asking (needed where there is no terminal to
+    /// ask on).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Switch every terminal, also where the use.scope setting makes `strata use` switch
+    /// only this one.
+    #[arg(long)]
+    pub global: bool,
+}
+
+/// `strata log`: the history of changes.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Only changes of these kinds (repeat it, or separate them with commas).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
+    pub kind: Vec<crate::store::history::Kind>,
+    /// Only changes made in the last DUR (30m, 2h, 7d).
+    #[arg(long, value_name = "DUR")]
+    pub since: Option<String>,
+    /// Only the last N changes.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `strata get`: Print the resolved value of one variable here (exit 1 if strata and the shell leave it unset).
@@ -456,6 +497,12 @@ fn context_names() -> Vec<CompletionCandidate> {
         .collect()
 }
 
+/// Completion candidates for `use`: `-` (the previous context), then every context name.
+fn use_names() -> Vec<CompletionCandidate> {
+    let previous = CompletionCandidate::new("-").help(Some("the previous context".into()));
+    std::iter::once(previous).chain(context_names()).collect()
+}
+
 /// Completion candidates: session ids.
 fn session_ids() -> Vec<CompletionCandidate> {
     crate::store::Dirs::from_env()
@@ -490,7 +537,7 @@ pub enum PromptShell {
 /// `strata context …`.
 #[derive(Debug, Subcommand)]
 pub enum ContextCommand {
-    /// List contexts, the active one marked.
+    /// List contexts, the active one marked (and coloured on a terminal).
     List {
         /// Print JSON.
         #[arg(long)]
@@ -499,11 +546,14 @@ pub enum ContextCommand {
     /// Print the active context (-v: and what chose it).
     Current,
     /// Switch every terminal to NAME at its next prompt (`-`: the previous one); with a bare
-    /// --session, only this terminal's session.
+    /// --session (or use.scope = "session"), only this terminal's session. No NAME: list the
+    /// contexts, or pick one with fzf.
     Use {
-        /// The context, or `-`.
-        #[arg(add = ArgValueCandidates::new(context_names))]
-        name: String,
+        /// The context, or `-` for the previous one.
+        #[arg(add = ArgValueCandidates::new(use_names))]
+        name: Option<String>,
+        #[command(flatten)]
+        how: UseOptions,
     },
     /// Create a context.
     Create {

@@ -2,7 +2,8 @@
 //!
 //! The format language:
 //! - text outside braces is literal and always shown;
-//! - `{…}` holds one or more field names (`context`, `session`, `dir`, `untrusted`) and text
+//! - `{…}` holds one or more field names (`context`, `session`, `dir`, `untrusted`,
+//!   `protected`: the word, while the active context's file says `protected = true`) and text
 //!   around and between them. The text between two fields is a separator, shown only between
 //!   fields that are not empty; the text before the first and after the last field is shown only
 //!   when at least one field is not empty. So `{context · dir}` gives `prod · app`, `prod`,
@@ -27,7 +28,7 @@ pub enum Markers {
 }
 
 /// The field names a format can use.
-pub const FIELDS: [&str; 4] = ["context", "session", "dir", "untrusted"];
+pub const FIELDS: [&str; 5] = ["context", "session", "dir", "untrusted", "protected"];
 
 /// A piece of a parsed format.
 #[derive(Debug, PartialEq, Eq)]
@@ -120,6 +121,18 @@ pub fn check_format(format: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A context colour as strata names it to other programs (`STRATA_PROMPT_COLOR`): lower
+/// case, `bright-` with a hyphen, a 256-colour index as its number; `None` for no colour or
+/// one strata does not know.
+pub fn color_name(color: &str) -> Option<String> {
+    crate::display::ansi_color(color)?;
+    let lower = color.trim().to_ascii_lowercase();
+    Some(match lower.parse::<u8>() {
+        Ok(n) => n.to_string(),
+        Err(_) => lower.replace('_', "-"),
+    })
+}
+
 /// Text for the prompt: control characters escaped, `%` doubled for zsh.
 fn clean(text: &str, markers: Option<Markers>) -> String {
     let safe = crate::display::escape(text);
@@ -146,6 +159,7 @@ pub fn render(
             "session" => session,
             "dir" => &info.dir,
             "untrusted" if info.untrusted => "untrusted",
+            "protected" if info.protected && !info.context.is_empty() => "protected",
             _ => "",
         }
     };
@@ -212,8 +226,37 @@ mod tests {
             color: "red".into(),
             dir: dir.into(),
             untrusted: false,
+            protected: false,
             format: String::new(),
         }
+    }
+
+    #[test]
+    fn colour_names_for_other_programs() {
+        assert_eq!(color_name("red").as_deref(), Some("red"));
+        assert_eq!(color_name(" Bright_Blue ").as_deref(), Some("bright-blue"));
+        assert_eq!(color_name("0208").as_deref(), Some("208"));
+        assert_eq!(color_name(""), None);
+        assert_eq!(color_name("red;rm -rf"), None);
+    }
+
+    #[test]
+    fn a_protected_context_is_marked_by_default() {
+        let f = crate::settings::DEFAULT_PROMPT_FORMAT;
+        let mut i = info("prod", "app");
+        assert_eq!(render(f, &i, "", None, false), "prod · app");
+        i.protected = true;
+        assert_eq!(render(f, &i, "", None, false), "protected prod · app");
+        assert_eq!(
+            render("{context}{ [protected]}", &i, "", None, false),
+            "prod [protected]"
+        );
+        // The marker goes with the context: none without one.
+        let none = PromptInfo {
+            protected: true,
+            ..info("", "app")
+        };
+        assert_eq!(render(f, &none, "", None, false), "app");
     }
 
     #[test]

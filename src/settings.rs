@@ -37,6 +37,15 @@ pub enum ColorMode {
     Never,
 }
 
+/// Where `strata use NAME` switches when neither `--session` nor `--global` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UseScope {
+    /// Every terminal, at its next prompt (the global selection).
+    Global,
+    /// This terminal only: its session's own choice.
+    Session,
+}
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -77,10 +86,13 @@ pub struct Settings {
     pub context: Option<String>,
     /// `session.ttl`: sessions nobody wrote to for this long are collected.
     pub session_ttl: Duration,
-    /// `prompt.format`: the prompt segment, with `{context}`, `{session}`, `{dir}`, `{untrusted}`.
+    /// `prompt.format`: the prompt segment, with `{context}`, `{session}`, `{dir}`,
+    /// `{untrusted}`, `{protected}`.
     pub prompt_format: String,
     /// `color`: auto | always | never.
     pub color: ColorMode,
+    /// `use.scope`: where `strata use NAME` switches by default.
+    pub use_scope: UseScope,
     /// `limits.layer_file`: the largest directory file strata reads; a larger one is skipped.
     pub layer_limit: u64,
     /// `limits.dotenv_file`: the largest dotenv file strata reads.
@@ -94,9 +106,10 @@ pub struct Settings {
     pub origins: Vec<(&'static str, Origin)>,
 }
 
-/// The prompt segment unless `prompt.format` says otherwise: `prod · app` (see
-/// [`crate::prompt`] for the format).
-pub const DEFAULT_PROMPT_FORMAT: &str = "{context · dir}";
+/// The prompt segment unless `prompt.format` says otherwise: `prod · app`, and
+/// `protected prod · app` while the context is protected (see [`crate::prompt`] for the
+/// format).
+pub const DEFAULT_PROMPT_FORMAT: &str = "{protected }{context · dir}";
 
 /// How a setting's text is read, and how it is written in a TOML file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +149,7 @@ pub struct Entry {
 const LOG_WORDS: &[&str] = &["quiet", "info", "verbose"];
 const STORE_WORDS: &[&str] = &["auto", "secret-service", "keyutils", "keychain"];
 const COLOR_WORDS: &[&str] = &["auto", "always", "never"];
+const USE_SCOPE_WORDS: &[&str] = &["global", "session"];
 
 /// Every setting, in the order listings show them.
 pub const SETTINGS: &[Entry] = &[
@@ -214,6 +228,27 @@ pub const SETTINGS: &[Entry] = &[
             Ok(())
         },
         get: |s| s.context.clone().unwrap_or_default(),
+    },
+    Entry {
+        key: "use.scope",
+        about: "where strata use switches: global (every terminal) or session (only this terminal; --global for all)",
+        default: "global",
+        kind: Type::Choice(USE_SCOPE_WORDS),
+        env: true,
+        set: |s, v| {
+            s.use_scope = match choice("use.scope", v, USE_SCOPE_WORDS)? {
+                "session" => UseScope::Session,
+                _ => UseScope::Global,
+            };
+            Ok(())
+        },
+        get: |s| {
+            match s.use_scope {
+                UseScope::Global => "global",
+                UseScope::Session => "session",
+            }
+            .into()
+        },
     },
     Entry {
         key: "prompt.format",
@@ -529,6 +564,7 @@ impl Default for Settings {
             session_ttl: Duration::ZERO,
             prompt_format: String::new(),
             color: ColorMode::Auto,
+            use_scope: UseScope::Global,
             layer_limit: 0,
             dotenv_limit: 0,
             secrets_store: None,

@@ -179,6 +179,8 @@ pub struct PromptInfo {
     pub dir: String,
     /// A directory file nearby is not allowed (or denied).
     pub untrusted: bool,
+    /// The active context is protected.
+    pub protected: bool,
     /// The `prompt.format` setting, when it is not the default.
     pub format: String,
 }
@@ -425,6 +427,10 @@ impl State {
             out.push(if p.untrusted { b'1' } else { b'0' });
             out.push(b',');
             enc(&mut out, p.format.as_bytes());
+            // Written only when set, so the states of unprotected contexts stay as they were.
+            if p.protected {
+                out.extend_from_slice(b",1");
+            }
         }
         for v in &self.vars {
             rec(&mut out, b"v");
@@ -604,6 +610,7 @@ fn decode_prompt(r: &mut Record<'_>) -> Result<PromptInfo, Corrupt> {
         dir: text(dec(r.field()?)?)?,
         untrusted: flag(r.field()?)?,
         format: text(dec(r.field()?)?)?,
+        protected: r.fields.next().map(flag).transpose()?.unwrap_or(false),
     })
 }
 
@@ -764,6 +771,7 @@ mod tests {
                 color: "red".into(),
                 dir: "my app".into(),
                 untrusted: true,
+                protected: true,
                 format: "{dir}".into(),
             },
         }
@@ -820,6 +828,30 @@ mod tests {
                 Err(Corrupt),
                 "{}",
                 String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn a_prompt_record_without_the_protected_field_still_decodes() {
+        let raw = seal(b"2;c=;x=;s=;p=prod,red,app,0,", &key());
+        let st = State::decode(&raw, &key(), &NoSpill).unwrap();
+        assert_eq!(st.prompt.context, "prod");
+        assert!(!st.prompt.protected);
+        let raw = seal(b"2;c=;x=;s=;p=prod,red,app,0,,1", &key());
+        assert!(
+            State::decode(&raw, &key(), &NoSpill)
+                .unwrap()
+                .prompt
+                .protected
+        );
+        for bad in [
+            &b"2;c=;x=;s=;p=prod,red,app,0,,2"[..],
+            b"2;c=;x=;s=;p=prod,red,app,0,,1,1",
+        ] {
+            assert_eq!(
+                State::decode(&seal(bad, &key()), &key(), &NoSpill),
+                Err(Corrupt)
             );
         }
     }

@@ -13,6 +13,7 @@ use crate::display::tilde;
 use crate::env_diff::base_env;
 use crate::files;
 use crate::layers::{self, DIR_FILES};
+use crate::store::history::Kind as HistoryKind;
 use crate::store::trust::{self, Decision, sha256_hex};
 
 /// The directory files `path` designates: the file itself, the files in a directory, or with
@@ -112,6 +113,7 @@ pub fn allow_file(ctx: &Ctx, file: &Path, fix: &str) -> Result<()> {
         ),
         None => crate::say!("allowed {}", tilde(file)),
     }
+    super::log::record(ctx, HistoryKind::Allow, &tilde(file), |_| {});
     Ok(())
 }
 
@@ -147,6 +149,7 @@ fn deny(ctx: &Ctx, path: Option<&Path>) -> Result<()> {
             trust::key_of(&file).with_context(|| format!("cannot resolve {}", tilde(&file)))?;
         trust::record(&ctx.dirs, &key, &Decision::Deny, None, settings.lock)?;
         crate::say!("denied {}", tilde(&file));
+        super::log::record(ctx, HistoryKind::Deny, &tilde(&file), |_| {});
     }
     Ok(())
 }

@@ -6,13 +6,15 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use super::{Ctx, Run, Silent};
-use crate::cli::{ContextArgs, ContextCommand, UseArgs};
+use crate::cli::{ContextArgs, ContextCommand, UseArgs, UseOptions};
 use crate::display::tilde;
 use crate::layers::ActiveContext;
 use crate::layers::file::{Kind, parse};
 use crate::names::validate_name;
-use crate::store::contexts;
+use crate::settings::UseScope;
+use crate::store::contexts::{self, Choice};
 use crate::store::edit::edit_env;
+use crate::store::history::Kind as HistoryKind;
 use crate::store::{ensure_private_dir, sessions, write_atomic};
 
 impl Run for ContextArgs {
@@ -21,7 +23,7 @@ impl Run for ContextArgs {
         match &self.command {
             ContextCommand::List { json } => list(ctx, *json),
             ContextCommand::Current => current(ctx),
-            ContextCommand::Use { name } => use_context(ctx, name),
+            ContextCommand::Use { name, how } => use_context(ctx, name.as_deref(), how),
             ContextCommand::Create { name, from, set } => create(ctx, name, from.as_deref(), set),
             ContextCommand::Show { name } => show(ctx, name.as_deref()),
             ContextCommand::Set { name, assignments } => {
@@ -43,7 +45,7 @@ impl Run for ContextArgs {
 impl Run for UseArgs {
     /// `strata use NAME`: the shortcut for `strata context use NAME`.
     fn run(&self, ctx: &Ctx) -> Result<()> {
-        use_context(ctx, &self.name)
+        use_context(ctx, self.name.as_deref(), &self.how)
     }
 }
 
@@ -65,12 +67,7 @@ pub fn active(ctx: &Ctx) -> Option<ActiveContext> {
     let base = crate::env_diff::Env::default();
     let cwd = cwd.unwrap_or_else(|| "/".into());
     let req = ctx.request(&cwd, &base, None);
-    let (name, source) = crate::layers::choose_context(&req, session.as_ref(), &settings)?;
-    Some(ActiveContext {
-        name,
-        source,
-        color: None,
-    })
+    crate::layers::choose_context(&req, session.as_ref(), &settings)
 }
 
 /// The active context's name, ignoring `--context` (which `strata set --context K=V` used for
@@ -93,13 +90,59 @@ pub fn require(ctx: &Ctx, name: &str) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
+/// What a context's file says about the context itself: its colour and whether it is
+/// protected (an unreadable file: neither).
+fn own_facts(ctx: &Ctx, name: &str) -> (Option<String>, bool) {
+    let path = ctx.dirs.context_file(name);
+    let Ok(Some(bytes)) = crate::files::read_mine(&path, crate::files::LAYER_CAP) else {
+        return (None, false);
+    };
+    match parse(&path, Kind::Context, &bytes) {
+        Ok(f) => (f.color, f.protected),
+        Err(_) => (None, false),
+    }
+}
+
+/// Colour in listings: the `color` setting, `--no-color` and `NO_COLOR`, and for `auto`
+/// whether standard output is a terminal.
+fn listing_colour(ctx: &Ctx) -> bool {
+    use crate::settings::ColorMode;
+    use std::io::IsTerminal;
+    if ctx.no_color {
+        return false;
+    }
+    match ctx
+        .base_settings()
+        .map(|s| s.color)
+        .unwrap_or(ColorMode::Auto)
+    {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => std::io::stdout().is_terminal(),
+    }
+}
+
 fn list(ctx: &Ctx, json: bool) -> Result<()> {
     let names = contexts::list(&ctx.dirs)?;
-    let active = active(ctx).map(|a| a.name);
+    let active = active(ctx);
+    let is_active = |n: &str| active.as_ref().is_some_and(|a| a.name == n);
     if json {
         let rows: Vec<serde_json::Value> = names
             .iter()
-            .map(|n| serde_json::json!({"name": n, "active": Some(n) == active.as_ref()}))
+            .map(|n| {
+                let (color, protected) = own_facts(ctx, n);
+                let until = active
+                    .as_ref()
+                    .filter(|a| a.name == *n)
+                    .and_then(|a| a.until);
+                serde_json::json!({
+                    "name": n,
+                    "active": is_active(n),
+                    "color": color,
+                    "protected": protected,
+                    "until": until,
+                })
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -107,10 +150,35 @@ fn list(ctx: &Ctx, json: bool) -> Result<()> {
     if names.is_empty() {
         crate::say!("no contexts yet (strata context create NAME)");
     }
+    let colour = listing_colour(ctx);
     let mut out = std::io::stdout().lock();
     for n in &names {
-        let mark = if Some(n) == active.as_ref() { "*" } else { " " };
-        writeln!(out, "{mark} {n}")?;
+        let (color, protected) = own_facts(ctx, n);
+        let here = is_active(n);
+        let mark = if here { "*" } else { " " };
+        let sgr = color
+            .as_deref()
+            .filter(|_| colour)
+            .and_then(crate::display::ansi_color)
+            .map(|c| if here { format!("1;{c}") } else { c });
+        let shown = match sgr {
+            Some(c) => format!("\x1b[{c}m{n}\x1b[0m"),
+            None if here && colour => format!("\x1b[1m{n}\x1b[0m"),
+            None => n.clone(),
+        };
+        let mut notes = Vec::new();
+        if protected {
+            notes.push("protected".to_string());
+        }
+        if here && let Some(t) = active.as_ref().and_then(|a| a.until) {
+            notes.push(format!("until {}", super::log::utc(t)));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", notes.join(", "))
+        };
+        writeln!(out, "{mark} {shown}{notes}")?;
     }
     Ok(())
 }
@@ -118,7 +186,15 @@ fn list(ctx: &Ctx, json: bool) -> Result<()> {
 fn current(ctx: &Ctx) -> Result<()> {
     let verbose = ctx.flags.iter().any(|f| f == "log=verbose");
     match active(ctx) {
-        Some(a) if verbose => println!("{} (chosen by {})", a.name, a.source),
+        Some(a) if verbose => match a.until {
+            Some(t) => println!(
+                "{} (chosen by {}, until {})",
+                a.name,
+                a.source,
+                super::log::utc(t)
+            ),
+            None => println!("{} (chosen by {})", a.name, a.source),
+        },
         Some(a) => println!("{}", a.name),
         None => {
             crate::say!("no context is active (strata context use NAME)");
@@ -128,52 +204,244 @@ fn current(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// `strata context use NAME|-` and `strata use`.
-pub fn use_context(ctx: &Ctx, name: &str) -> Result<()> {
+/// Where a switch goes: every terminal, or one session's own choice.
+enum Target<'a> {
+    Global,
+    Session(&'a str),
+}
+
+/// `strata context use [NAME|-]` and `strata use`: switch every terminal (or, with
+/// `--session` or `use.scope = "session"`, only this one), asking first for a protected
+/// context, for `--ttl` only until then. No name: list the contexts, or pick one with fzf.
+pub fn use_context(ctx: &Ctx, name: Option<&str>, how: &UseOptions) -> Result<()> {
     let settings = ctx.base_settings()?;
-    if ctx.session_scope {
-        let Some(id) = ctx.session.as_deref() else {
-            bail!(
-                "no session to switch: run it in a shell with the strata hook, or name one with --session=ID"
-            );
-        };
-        if name == "-" {
-            bail!("`use -` switches the global selection; name the context for this session");
-        }
-        require(ctx, name)?;
-        sessions::modify(&ctx.dirs, id, settings.lock, |s| {
-            s.context = Some(name.to_string());
-            Ok(())
-        })?;
-        crate::say!("session {id} uses context {name} (other terminals are unchanged)");
-        return Ok(());
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => match pick(ctx)? {
+            Some(n) => n,
+            None => return Ok(()),
+        },
+    };
+    if how.global && ctx.session_scope {
+        bail!("--global and --session ask for two different things; give one");
     }
-    let name = if name == "-" {
-        match contexts::previous(&ctx.dirs).context("no previous context to go back to")? {
-            Some(prev) => prev,
-            None => {
-                contexts::set_current(&ctx.dirs, None, settings.lock)?;
-                crate::say!("no context selected any more (as before)");
-                return Ok(());
-            }
+    let per_session = ctx.session_scope || (settings.use_scope == UseScope::Session && !how.global);
+    let target = if per_session {
+        match ctx.session.as_deref() {
+            Some(id) => Target::Session(id),
+            None if ctx.session_scope => bail!(
+                "no session to switch: run it in a shell with the strata hook, or name one with --session=ID"
+            ),
+            None => bail!(
+                "use.scope is \"session\", but no session is named here (no STRATA_SESSION): switch every terminal with --global, or name one with --session=ID"
+            ),
         }
     } else {
-        name.to_string()
+        Target::Global
     };
-    require(ctx, &name)?;
-    contexts::set_current(&ctx.dirs, Some(&name), settings.lock)?;
-    crate::say!("using context {name} in every terminal from its next prompt");
-    // What still wins over the global selection here says so, instead of leaving the user to
-    // wonder why this shell did not switch.
-    match active(ctx) {
-        Some(a) if a.name != name => crate::say!(
-            "note: here the context stays {}, chosen by {} (which wins over the global selection)",
-            a.name,
-            a.source
+    // The context to switch to: None is no context (globally) or the global one (a session).
+    let to = if name == "-" {
+        previous(ctx, &target)?
+    } else {
+        Some(name)
+    };
+    if let Some(n) = &to {
+        require(ctx, n)?;
+        if own_facts(ctx, n).1 && !how.yes {
+            confirm(n, &target)?;
+        }
+    }
+    let until = match &how.ttl {
+        Some(t) => Some(ttl_end(t)?),
+        None => None,
+    };
+    let choice = Choice {
+        name: to.clone(),
+        until,
+    };
+    let from = match &target {
+        Target::Global => contexts::switch(&ctx.dirs, choice, settings.lock)?,
+        Target::Session(id) => sessions::modify(&ctx.dirs, id, settings.lock, |s| {
+            let now = crate::clock::now();
+            let mut sel = s.selection();
+            let old = sel.at(now).and_then(|c| c.name.clone());
+            sel.push(choice, now);
+            let new = sel.at(now).and_then(|c| c.name.clone());
+            if old != new {
+                s.previous_context = Some(old.clone().unwrap_or_default());
+            }
+            s.set_selection(sel);
+            Ok(old)
+        })?,
+    };
+    let scope = match &target {
+        Target::Global => "global".to_string(),
+        Target::Session(id) => format!("session {id}"),
+    };
+    super::log::record(ctx, HistoryKind::Context, &scope, |e| {
+        e.from = from.clone();
+        e.to = to.clone();
+        e.until = until;
+    });
+    let ends = match (&how.ttl, until) {
+        (Some(t), Some(at)) => format!(
+            " for {t} (until {}), then back to {}",
+            super::log::utc(at),
+            from.as_deref().unwrap_or(match target {
+                Target::Global => "no context",
+                Target::Session(_) => "the global context",
+            })
         ),
-        _ => {}
+        _ => String::new(),
+    };
+    match (&target, &to) {
+        (Target::Session(id), Some(n)) => {
+            crate::say!("session {id} uses context {n}{ends} (other terminals are unchanged)")
+        }
+        (Target::Session(id), None) => {
+            crate::say!("session {id} follows the global context again{ends}")
+        }
+        (Target::Global, None) => crate::say!("no context selected any more{ends}"),
+        (Target::Global, Some(n)) => {
+            crate::say!("using context {n} in every terminal from its next prompt{ends}");
+            // What still wins over the global selection here says so, instead of leaving the
+            // user to wonder why this shell did not switch.
+            match active(ctx) {
+                Some(a) if a.name != *n => crate::say!(
+                    "note: here the context stays {}, chosen by {} (which wins over the global selection)",
+                    a.name,
+                    a.source
+                ),
+                _ => {}
+            }
+        }
     }
     Ok(())
+}
+
+/// `use -`: the context before the last switch (`None`: no context, or for a session the
+/// global one). A choice that just ran out (`--ttl`) counts as the last switch.
+fn previous(ctx: &Ctx, target: &Target<'_>) -> Result<Option<String>> {
+    match target {
+        Target::Global => {
+            contexts::previous(&ctx.dirs).context("no previous context to go back to")
+        }
+        Target::Session(id) => {
+            let s = sessions::load(&ctx.dirs, id)?.unwrap_or_default();
+            if let Some(ended) = s.selection().expired_head(crate::clock::now()) {
+                return Ok(ended.name.clone());
+            }
+            match s.previous_context {
+                Some(p) if p.is_empty() => Ok(None),
+                Some(p) => Ok(Some(p)),
+                None => bail!("no previous context in session {id} to go back to"),
+            }
+        }
+    }
+}
+
+/// The end of a `--ttl` switch made now, in unix seconds, rounded up.
+fn ttl_end(ttl: &str) -> Result<i64> {
+    let d = crate::settings::parse_duration(ttl)?;
+    if d.is_zero() {
+        bail!("--ttl must be longer than 0s");
+    }
+    // From the exact time, rounded up: the choice lasts at least its TTL.
+    let at = std::time::SystemTime::now() + d;
+    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Ok(d.as_secs() as i64 + i64::from(d.subsec_nanos() > 0))
+}
+
+/// Ask on the terminal before switching to protected context `name`; without one to ask on,
+/// refuse and say how to confirm.
+fn confirm(name: &str, target: &Target<'_>) -> Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    let mut words = vec!["strata", "use"];
+    if matches!(target, Target::Session(_)) {
+        words.push("--session");
+    }
+    words.extend(["--yes", name]);
+    let fix = crate::display::command(&words);
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        bail!(
+            "context {name} is protected and there is no terminal to ask on: confirm with --yes ({fix})"
+        );
+    }
+    let where_ = match target {
+        Target::Global => "every terminal".to_string(),
+        Target::Session(id) => format!("session {id}"),
+    };
+    eprint!("strata: context {name} is protected; switch {where_} to it? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        return Ok(());
+    }
+    crate::say!("not switching to {name}");
+    Err(Silent(1).into())
+}
+
+/// A bare `strata use`: with fzf on PATH and a terminal, the context picked in it (`None`
+/// when the user picked none); otherwise the contexts are listed and `None` returned.
+fn pick(ctx: &Ctx) -> Result<Option<String>> {
+    use std::io::IsTerminal;
+    let names = contexts::list(&ctx.dirs)?;
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let fzf = (terminal && !names.is_empty())
+        .then(|| find_program("fzf"))
+        .flatten();
+    let Some(fzf) = fzf else {
+        return list(ctx, false).map(|()| None);
+    };
+    let active = active(ctx).map(|a| a.name);
+    // The active one first, where fzf's cursor starts.
+    let mut order: Vec<&String> = names
+        .iter()
+        .filter(|n| Some(*n) == active.as_ref())
+        .collect();
+    order.extend(names.iter().filter(|n| Some(*n) != active.as_ref()));
+    let mut child = std::process::Command::new(&fzf)
+        .args([
+            "--prompt=context> ",
+            "--height=40%",
+            "--reverse",
+            "--no-multi",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", tilde(&fzf)))?;
+    if let Some(mut input) = child.stdin.take() {
+        let text: String = order.iter().map(|n| format!("{n}\n")).collect();
+        // fzf may quit before reading it all; its answer is what counts.
+        let _ = input.write_all(text.as_bytes());
+    }
+    let out = child.wait_with_output()?;
+    let picked = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || picked.is_empty() {
+        crate::say!("no context picked; nothing changed");
+        return Ok(None);
+    }
+    if !names.contains(&picked) {
+        bail!(
+            "fzf answered {:?}, which is not a context",
+            crate::display::escape(&picked)
+        );
+    }
+    Ok(Some(picked))
+}
+
+/// `program` in a directory of `PATH`, as an executable file.
+fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(program))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 fn write_context(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<()> {
@@ -207,7 +475,7 @@ fn create(ctx: &Ctx, name: &str, from: Option<&str>, set: &[std::ffi::OsString])
             }
         }
         None => format!(
-            "# strata context {name}\n# color = \"red\"   # colours the prompt segment\n\n[env]\n"
+            "# strata context {name}\n# color = \"red\"   # colours the prompt segment\n# protected = true # strata use asks before switching to it\n\n[env]\n"
         ),
     };
     let pairs = super::layer_edit::parse_assignments(set)?;
@@ -254,10 +522,22 @@ fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Set or remove `[env]` keys of a context, in place.
 /// A context's own keys (not variables): `strata context set prod color=red` sets the prompt
-/// colour, not a variable named `color`.
-const OWN_KEYS: [&str; 2] = ["color", "description"];
+/// colour, not a variable named `color`; `protected=true` makes switching to it ask first.
+const OWN_KEYS: [&str; 3] = ["color", "description", "protected"];
+
+/// The TOML value of a context's own key from `context set`: `protected` is a boolean, the
+/// others are text.
+fn own_value(key: &str, text: &str) -> Result<toml_edit::Value> {
+    if key != "protected" {
+        return Ok(text.into());
+    }
+    match text {
+        "true" | "yes" | "1" | "on" => Ok(true.into()),
+        "false" | "no" | "0" | "off" => Ok(false.into()),
+        _ => bail!("protected must be true or false, not {text:?}"),
+    }
+}
 
 /// Set or remove `[env]` keys of a context in place; `color` and `description` are the
 /// context's own keys.
@@ -285,7 +565,7 @@ pub fn edit_text(
     let (env_unsets, own_unsets): (Vec<_>, Vec<_>) = unsets.iter().cloned().partition(|k| !own(k));
     let (mut new, mut removed) = edit_env(path, text, &env_sets, &env_unsets)?;
     for (k, v) in &own_sets {
-        new = crate::store::edit::edit_top(path, &new, k, Some(v))?.0;
+        new = crate::store::edit::edit_top(path, &new, k, Some(own_value(k, v)?))?.0;
     }
     for k in &own_unsets {
         let (text, changed) = crate::store::edit::edit_top(path, &new, k, None)?;
@@ -317,8 +597,12 @@ fn rename(ctx: &Ctx, old: &str, new: &str, force: bool) -> Result<()> {
     let settings = ctx.base_settings()?;
     let _guard = crate::store::lock(&from, settings.lock)?;
     std::fs::rename(&from, &to).with_context(|| format!("cannot rename {}", tilde(&from)))?;
-    if contexts::current(&ctx.dirs).as_deref() == Some(old) {
-        contexts::set_current(&ctx.dirs, Some(new), settings.lock)?;
+    // The global selection follows the new name, also where a `--ttl` choice goes back to it.
+    if contexts::selection(&ctx.dirs).mentions(old) {
+        contexts::edit_selection(&ctx.dirs, settings.lock, |sel, _| {
+            sel.rename(old, new);
+            Ok(())
+        })?;
     }
     crate::say!("renamed context {old} to {new}");
     Ok(())
@@ -334,6 +618,12 @@ fn delete(ctx: &Ctx, name: &str, force: bool) -> Result<()> {
     let _ = std::fs::remove_file(crate::store::lock_path(&path));
     if contexts::current(&ctx.dirs).as_deref() == Some(name) {
         contexts::set_current(&ctx.dirs, None, settings.lock)?;
+    } else if contexts::selection(&ctx.dirs).mentions(name) {
+        // A `--ttl` choice no longer goes back to it.
+        contexts::edit_selection(&ctx.dirs, settings.lock, |sel, _| {
+            sel.0.retain(|c| c.name.as_deref() != Some(name));
+            Ok(())
+        })?;
     }
     crate::say!("deleted context {name}");
     Ok(())

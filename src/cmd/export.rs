@@ -389,7 +389,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
                 ));
             }
         }
-        let prompt = prompt_value(&eval, &new_state, &ex.session);
+        let prompt = prompt_value(&eval, &new_state, &ex.session, &ex.current);
         let mut all = diff;
         all.extend(changes(&ex.current, &prompt));
         if ex.hook && ex.format.shell() == Some(Shell::Tcsh) {
@@ -457,12 +457,25 @@ fn report(eval: &layers::Evaluation, diff: &[Change], first: bool, repeat: bool)
 /// The variable the hook keeps up to date with the plain prompt segment.
 pub const PROMPT_VAR: &str = "STRATA_PROMPT";
 
-/// `STRATA_PROMPT`, strata's own variable: set while there is something to show (`None`
-/// unsets it), never restored.
+/// The variable naming the active context's colour, beside `STRATA_PROMPT`.
+pub const PROMPT_COLOR_VAR: &str = "STRATA_PROMPT_COLOR";
+
+/// The prompt's variables, strata's own: set while there is something to show (`None` unsets
+/// them), never restored.
+/// - `STRATA_PROMPT`: the plain segment;
+/// - `STRATA_PROMPT_COLOR`: the context's colour as its file names it (`red`, `bright-blue`,
+///   `208`), for prompts that take a colour from a variable (zsh's `%F{…}`);
+/// - the segment once more under a name that says its colour, `STRATA_PROMPT_RED` (or
+///   `STRATA_PROMPT_PLAIN` when it has none): a prompt that cannot take a style from a
+///   variable, starship's `env_var` module, gives each name its style, with no fork.
+///
+/// Colours are left out under `color = never` or `NO_COLOR`; a `STRATA_PROMPT_…` left from
+/// another colour is unset.
 fn prompt_value(
     eval: &layers::Evaluation,
     state: &State,
     session: &OsStr,
+    current: &Env,
 ) -> env_diff::Ordered<Option<OsString>> {
     let shown = prompt::render(
         &eval.settings.prompt_format,
@@ -471,8 +484,43 @@ fn prompt_value(
         None,
         false,
     );
+    let no_color = eval.settings.color == crate::settings::ColorMode::Never
+        || current
+            .get(OsStr::new("NO_COLOR"))
+            .is_some_and(|v| !v.is_empty());
+    let color = (!shown.is_empty() && !no_color)
+        .then(|| prompt::color_name(&state.prompt.color))
+        .flatten();
+    let styled = match &color {
+        Some(c) => format!("{PROMPT_VAR}_{}", c.to_ascii_uppercase().replace('-', "_")),
+        None => format!("{PROMPT_VAR}_PLAIN"),
+    };
     let value = (!shown.is_empty()).then(|| OsString::from(shown));
-    [(PROMPT_VAR.to_string(), value)].into_iter().collect()
+    let mut vars: env_diff::Ordered<Option<OsString>> = Default::default();
+    vars.insert(PROMPT_VAR.to_string(), value.clone());
+    vars.insert(PROMPT_COLOR_VAR.to_string(), color.map(OsString::from));
+    // The one of another colour, from an earlier prompt or inherited, goes; other
+    // `STRATA_PROMPT_…` names (`STRATA_PROMPT_FORMAT`, a setting) are not strata's to unset.
+    let prefix = format!("{PROMPT_VAR}_");
+    for name in current.keys().filter_map(|k| k.to_str()) {
+        if let Some(suffix) = name.strip_prefix(&prefix)
+            && name != styled
+            && colour_suffix(suffix)
+        {
+            vars.insert(name.to_string(), None);
+        }
+    }
+    vars.insert(styled, value);
+    vars
+}
+
+/// `PLAIN`, or a colour as [`prompt_value`] spells it in a variable name: `RED`,
+/// `BRIGHT_BLUE`, `208`.
+fn colour_suffix(suffix: &str) -> bool {
+    suffix == "PLAIN"
+        || suffix.parse::<u8>().is_ok_and(|n| n.to_string() == suffix)
+        || (suffix.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            && crate::display::ansi_color(&suffix.to_ascii_lowercase()).is_some())
 }
 
 /// The prompt facts of an evaluation.
@@ -500,6 +548,7 @@ pub fn prompt_info(eval: &layers::Evaluation) -> PromptInfo {
                 layers::FileState::Untrusted | layers::FileState::Denied
             )
         }),
+        protected: eval.context.as_ref().is_some_and(|c| c.protected),
         format: match eval.settings.prompt_format.as_str() {
             crate::settings::DEFAULT_PROMPT_FORMAT => String::new(),
             f => f.to_string(),

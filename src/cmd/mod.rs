@@ -12,6 +12,7 @@ pub mod export;
 pub mod hook;
 pub mod import;
 mod layer_edit;
+pub mod log;
 pub mod man;
 pub mod prompt;
 pub mod prune;
@@ -244,6 +245,7 @@ impl Run for Command {
             Command::Prune(a) => a.run(ctx),
             Command::Prompt(a) => a.run(ctx),
             Command::Secret(a) => a.run(ctx),
+            Command::Log(a) => a.run(ctx),
         }
     }
 }

@@ -176,6 +176,12 @@ fn end(ctx: &Ctx, id: &str) -> Result<()> {
     let settings = ctx.base_settings()?;
     if sessions::end(&ctx.dirs, id, settings.lock)? {
         crate::say!("ended session {id}");
+        super::log::record(
+            ctx,
+            crate::store::history::Kind::SessionEnd,
+            &format!("session {id}"),
+            |_| {},
+        );
     } else {
         crate::say!("session {id} has no state");
     }

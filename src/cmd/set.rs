@@ -24,6 +24,7 @@ use crate::layers::file::Kind;
 use crate::secrets::Store;
 use crate::settings::parse_duration;
 use crate::store::edit::edit_env;
+use crate::store::history::Kind as HistoryKind;
 use crate::store::sessions;
 
 enum Scope {
@@ -207,7 +208,14 @@ fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
     let mut args = a.assignments.clone();
     let scope = scope(ctx, a.in_dir, a.global, &mut args, a.secret)?;
     if a.secret {
-        return set_secret(ctx, a, scope, &args);
+        let names: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let scope_text = scope_text(&scope);
+        set_secret(ctx, a, scope, &args)?;
+        record(ctx, HistoryKind::Set, &scope_text, names);
+        return Ok(());
     }
     if args.is_empty() {
         bail!("give the variables to set: strata set [SCOPE] NAME=VALUE…");
@@ -252,6 +260,8 @@ fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
             })
             .collect()
     };
+    let scope_text = scope_text(&scope);
+    let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
     match scope {
         Scope::Session(id) => {
             let adds = match list_edit {
@@ -290,7 +300,22 @@ fn set(ctx: &Ctx, a: &SetArgs) -> Result<()> {
             forget(ctx, &scope_name, &gone);
         }
     }
+    record(ctx, HistoryKind::Set, &scope_text, names);
     Ok(())
+}
+
+/// A scope as the history names it.
+fn scope_text(scope: &Scope) -> String {
+    match scope {
+        Scope::Session(id) => format!("session {id}"),
+        Scope::Context(name) => format!("context {name}"),
+        Scope::File(path, _) => tilde(path),
+    }
+}
+
+/// Add a `set` or `unset` of `names` to the history (names only, never values).
+fn record(ctx: &Ctx, kind: HistoryKind, scope: &str, names: Vec<String>) {
+    super::log::record(ctx, kind, scope, |e| e.names = names);
 }
 
 /// Record secret `name` in a TOML layer file; returns the secret it replaces when that one
@@ -381,6 +406,7 @@ fn unset(ctx: &Ctx, a: &UnsetArgs) -> Result<()> {
     }
     let settings = ctx.base_settings()?;
     let scope_name = secret_scope(&scope)?;
+    let scope_text = scope_text(&scope);
     let (removed, gone): (Vec<String>, Gone) = match scope {
         Scope::Session(id) => sessions::modify(&ctx.dirs, &id, settings.lock, |s| {
             let mut removed = Vec::new();
@@ -411,6 +437,9 @@ fn unset(ctx: &Ctx, a: &UnsetArgs) -> Result<()> {
     forget(ctx, &scope_name, &gone);
     for n in names.iter().filter(|n| !removed.contains(n)) {
         crate::say!("{n} was not set there");
+    }
+    if !removed.is_empty() {
+        record(ctx, HistoryKind::Unset, &scope_text, removed);
     }
     Ok(())
 }

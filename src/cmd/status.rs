@@ -61,7 +61,12 @@ impl Run for StatusArgs {
                 "error": eval.as_ref().err().map(|e| e.to_string()),
                 "session": session.as_ref().map(|s| s.to_string_lossy()),
                 "context": eval.as_ref().ok().and_then(|e| e.context.as_ref()).map(|c| {
-                    serde_json::json!({"name": c.name, "chosen_by": c.source.to_string()})
+                    serde_json::json!({
+                        "name": c.name,
+                        "chosen_by": c.source.to_string(),
+                        "protected": c.protected,
+                        "until": c.until,
+                    })
                 }),
                 "migrate": eval.as_ref().ok().and_then(|e| e.legacy.as_ref()).map(|l| {
                     serde_json::json!({"file": l.path.to_string_lossy(), "what": l.what, "import": l.import})
@@ -102,7 +107,12 @@ impl Run for StatusArgs {
             );
         }
         match eval.as_ref().ok().and_then(|e| e.context.as_ref()) {
-            Some(c) => println!("context    {} (chosen by {})", c.name, c.source),
+            Some(c) => println!(
+                "context    {} (chosen by {}){}",
+                c.name,
+                c.source,
+                context_notes(c)
+            ),
             None => println!("context    none"),
         }
         match &session {
@@ -127,4 +137,16 @@ fn state_name(s: FileState) -> &'static str {
         FileState::AboveRoot => "ignored (above root)",
         FileState::Unreadable => "skipped (unreadable)",
     }
+}
+
+/// What status adds after a context's name: protected, and until when a `--ttl` choice lasts.
+fn context_notes(c: &crate::layers::ActiveContext) -> String {
+    let mut notes = String::new();
+    if c.protected {
+        notes.push_str(", protected");
+    }
+    if let Some(t) = c.until {
+        notes.push_str(&format!(", until {}", super::log::utc(t)));
+    }
+    notes
 }

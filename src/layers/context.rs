@@ -48,6 +48,24 @@ pub struct ActiveContext {
     pub source: ContextSource,
     /// Its prompt colour.
     pub color: Option<String>,
+    /// Its file says `protected = true`.
+    pub protected: bool,
+    /// When the choice ends (`strata use --ttl`), unix seconds: from then on another context
+    /// is active.
+    pub until: Option<i64>,
+}
+
+impl ActiveContext {
+    /// `name`, chosen by `source` until `until`; colour and protection are its file's to say.
+    fn chosen(name: String, source: ContextSource, until: Option<i64>) -> ActiveContext {
+        ActiveContext {
+            name,
+            source,
+            color: None,
+            protected: false,
+            until,
+        }
+    }
 }
 
 /// The context chosen for an evaluation, with its file.
@@ -75,13 +93,10 @@ pub(super) fn choose(
     }
     choosing.apply_flags(req.flags)?;
     let context = match choose_context(req, session, &choosing) {
-        Some((name, source)) => {
-            let f = read_context(req, &name, &source, watch)?;
-            let active = ActiveContext {
-                name,
-                source,
-                color: f.color.clone(),
-            };
+        Some(mut active) => {
+            let f = read_context(req, &active.name, &active.source, watch)?;
+            active.color = f.color.clone();
+            active.protected = f.protected;
             Some((active, f))
         }
         None => None,
@@ -91,28 +106,46 @@ pub(super) fn choose(
 
 /// The active context and what chose it, highest first: `--context`, `STRATA_CONTEXT`, the
 /// session's choice, a `context` setting (of a directory file, usually), the global selection.
+/// A session's or the global choice made with `--ttl` is in force until it ends, then the one
+/// it went back to. Colour and protection are left for the context's file to fill in.
 pub fn choose_context(
     req: &Request<'_>,
     session: Option<&Session>,
     choosing: &Settings,
-) -> Option<(String, ContextSource)> {
+) -> Option<ActiveContext> {
+    let now = crate::clock::now();
     if let Some(c) = req.context_flag {
-        return Some((c.to_string(), ContextSource::Flag));
+        return Some(ActiveContext::chosen(c.into(), ContextSource::Flag, None));
     }
     if let Some(c) = req.context_env {
-        return Some((c.to_string(), ContextSource::Env));
+        return Some(ActiveContext::chosen(c.into(), ContextSource::Env, None));
     }
-    if let Some(c) = session.and_then(|s| s.context.clone()) {
-        return Some((c, ContextSource::Session));
+    if let Some(choice) = session.and_then(|s| s.selection().at(now).cloned())
+        && let Some(name) = choice.name
+    {
+        return Some(ActiveContext::chosen(
+            name,
+            ContextSource::Session,
+            choice.until,
+        ));
     }
     if let Some(c) = choosing.context.clone() {
         let origin = choosing
             .origin("context")
             .cloned()
             .unwrap_or(Origin::Flag("-c context".into()));
-        return Some((c, ContextSource::Setting(origin)));
+        return Some(ActiveContext::chosen(
+            c,
+            ContextSource::Setting(origin),
+            None,
+        ));
     }
-    contexts::current(req.dirs).map(|c| (c, ContextSource::Global))
+    let choice = contexts::current_choice(req.dirs)?;
+    Some(ActiveContext::chosen(
+        choice.name?,
+        ContextSource::Global,
+        choice.until,
+    ))
 }
 
 /// Read the file of the chosen context.

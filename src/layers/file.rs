@@ -160,6 +160,8 @@ pub struct LayerFile {
     pub settings: Vec<SettingEntry>,
     /// A context's `color` (prompt colour), context files only.
     pub color: Option<String>,
+    /// A context's `protected = true`: switching to it asks first (context files only).
+    pub protected: bool,
     /// `[secrets]`.
     pub secrets: Secrets,
     /// The directory relative paths resolve from (`STRATA_DIR`): the file's own directory,
@@ -458,6 +460,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         here: Vec::new(),
         settings: Vec::new(),
         color: None,
+        protected: false,
         secrets: Secrets::default(),
         dir: path.parent().unwrap_or(Path::new("/")).to_path_buf(),
     };
@@ -493,6 +496,11 @@ impl Parser<'_> {
                     }
                     file.color = Some(text.to_string());
                 }
+            }
+            "protected" if kind == Kind::Context => {
+                file.protected = item.as_bool().ok_or_else(|| {
+                    self.err(self.key_pos(key, item), "protected must be true or false")
+                })?;
             }
             "env" => file.env = self.env_table(self.table(item, key, "[env]")?)?,
             "path" => {
@@ -531,7 +539,7 @@ impl Parser<'_> {
                     known.insert(0, "root");
                 }
                 if kind == Kind::Context {
-                    known.extend(["color", "description"]);
+                    known.extend(["color", "description", "protected"]);
                 }
                 return Err(self.unknown(key, item, "the top level", &known));
             }
@@ -769,6 +777,18 @@ lock.timeout = "1s"
         assert!(e.contains("not a text file"), "{e}");
         let e = parse_dir("[env]\nPWD = \"/\"\n").unwrap_err().to_string();
         assert!(e.contains("PWD is managed"), "{e}");
+    }
+
+    #[test]
+    fn protected_only_in_context_files_and_only_a_boolean() {
+        let ctx = |src: &str| parse(Path::new("/c/prod.toml"), Kind::Context, src.as_bytes());
+        assert!(ctx("protected = true\n").unwrap().protected);
+        assert!(!ctx("protected = false\n").unwrap().protected);
+        assert!(!ctx("[env]\n").unwrap().protected);
+        let e = ctx("protected = \"yes\"\n").unwrap_err().to_string();
+        assert!(e.contains(":1:1: protected must be true or false"), "{e}");
+        let e = parse_dir("protected = true\n").unwrap_err().to_string();
+        assert!(e.contains("unknown key `protected`"), "{e}");
     }
 
     #[test]

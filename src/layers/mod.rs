@@ -332,14 +332,16 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     }
     // Parsed files are done with: what follows reuses their memory instead of fresh pages.
     drop(layers);
-    let mut deadline = None;
+    // A context chosen with `--ttl` ends then: the state is stale from that moment, as it is
+    // when a session value expires.
+    let mut deadline = context.as_ref().and_then(|c| c.until);
     if let Some((path, s)) = &session {
         reports.push(FileReport {
             path: path.clone(),
             kind: Kind::Session,
             state: FileState::Applied,
         });
-        deadline = merge.session(path, s);
+        deadline = earliest(deadline, merge.session(path, s));
     }
     let finished = merge.finish();
     reports.append(&mut merge.files);
@@ -359,6 +361,14 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         stale_secrets: merge.stale_secrets,
         legacy: legacy(req.cwd, watch),
     })
+}
+
+/// The earlier of two optional moments.
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The settings in force: the user's files and the context (already in `settings`), then the

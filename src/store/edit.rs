@@ -106,14 +106,14 @@ pub fn edit_list(
     Ok(doc.to_string())
 }
 
-/// Set (`Some`) or remove (`None`) the top-level string `key` of `text` (a context's `color` or
-/// `description`), in place; returns the new text and whether anything changed. A new key goes
+/// Set (`Some`) or remove (`None`) the top-level `key` of `text` (a context's `color`,
+/// `description` or `protected`), in place; returns the new text and whether anything changed. A new key goes
 /// before the first table, where TOML requires it.
 pub fn edit_top(
     path: &std::path::Path,
     text: &str,
     key: &str,
-    new: Option<&str>,
+    new: Option<toml_edit::Value>,
 ) -> Result<(String, bool)> {
     let mut doc: DocumentMut = text
         .parse()
@@ -123,7 +123,7 @@ pub fn edit_top(
             match doc.get_mut(key) {
                 Some(Item::Value(old)) => {
                     let decor = old.decor().clone();
-                    *old = v.into();
+                    *old = v;
                     *old.decor_mut() = decor;
                 }
                 _ => {
@@ -142,7 +142,7 @@ pub fn edit_top(
                     if let Some(h) = header {
                         doc.decor_mut().set_prefix(h);
                     }
-                    doc.insert(key, value(v));
+                    doc.insert(key, Item::Value(v));
                 }
             }
             true

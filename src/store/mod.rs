@@ -10,6 +10,7 @@
 
 pub mod contexts;
 pub mod edit;
+pub mod history;
 pub mod noticed;
 pub mod sessions;
 pub mod trust;

@@ -3,7 +3,10 @@
 //! A session file is plain TOML the user may read:
 //!
 //! ```toml
-//! context = "prod"            # chosen with `strata context use --session`
+//! context = "prod"            # chosen for this session: `strata use --session prod`
+//! context_until = 1764072000  # `strata use --ttl 30m`: in force until then (unix seconds)…
+//! context_then = ["dev"]      # …then the first of these still in force (none: the global one)
+//! previous_context = "dev"    # what `strata use -` goes back to ("": the global selection)
 //! [env]
 //! FOO = "bar"
 //! [bytes]                     # values that are not UTF-8, percent-encoded
@@ -31,6 +34,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::contexts::{Choice, Selection};
 use super::{Dirs, LockPolicy, ensure_private_dir, update};
 use crate::display::tilde;
 use crate::names::validate_name;
@@ -43,6 +47,17 @@ pub struct Session {
     /// The context this session chose with `context use --session`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// When that choice ends (`strata use --ttl`), unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_until: Option<i64>,
+    /// The choices it goes back to then, newest first, as lines of a selection
+    /// ([`crate::store::contexts::Choice`]); none left: the session follows the global one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_then: Vec<String>,
+    /// The context this session used before its last switch (`""`: it followed the global
+    /// selection), for `strata use -`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_context: Option<String>,
     /// Values that are valid UTF-8.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
@@ -108,6 +123,26 @@ fn percent_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 impl Session {
+    /// This session's own choice of context and the ones it goes back to, newest first
+    /// (empty: it follows the global selection).
+    pub fn selection(&self) -> Selection {
+        let head = (self.context.is_some() || self.context_until.is_some()).then(|| Choice {
+            name: self.context.clone(),
+            until: self.context_until,
+        });
+        let rest = Selection::parse(self.context_then.iter().map(String::as_str)).0;
+        Selection(head.into_iter().chain(rest).collect())
+    }
+
+    /// Make `sel` this session's choice of context.
+    pub fn set_selection(&mut self, sel: Selection) {
+        let mut choices = sel.0.into_iter();
+        let head = choices.next();
+        self.context = head.as_ref().and_then(|c| c.name.clone());
+        self.context_until = head.and_then(|c| c.until);
+        self.context_then = choices.map(|c| c.render()).collect();
+    }
+
     /// The value of `name`, if set and not expired at `at`.
     pub fn get(&self, name: &str, at: i64) -> Option<OsString> {
         if self.expires.get(name).is_some_and(|&t| t <= at) {
@@ -356,6 +391,21 @@ impl Session {
         if let Some(c) = &session.context {
             validate_name("context", c).map_err(|e| corrupt(e.to_string()))?;
         }
+        for line in &session.context_then {
+            if Choice::parse(line).is_none() {
+                return Err(corrupt(format!(
+                    "context_then: {:?} is not NAME, NAME until UNIX-SECONDS or -",
+                    crate::display::escape(line)
+                )));
+            }
+        }
+        if let Some(p) = session
+            .previous_context
+            .as_deref()
+            .filter(|p| !p.is_empty())
+        {
+            validate_name("context", p).map_err(|e| corrupt(e.to_string()))?;
+        }
         Ok(session)
     }
 
@@ -575,6 +625,31 @@ mod tests {
         assert_eq!(s.next_expiry(t), Some(s.expires["T"]));
         assert!(end(&d, "s1", LockPolicy::default()).unwrap());
         assert!(load(&d, "s1").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_session_choice_with_an_end_round_trips() {
+        let mut s = Session::default();
+        assert!(s.selection().0.is_empty());
+        let mut sel = Selection::default();
+        sel.push(Choice::plain(Some("dev")), 0);
+        sel.push(
+            Choice {
+                name: Some("prod".into()),
+                until: Some(100),
+            },
+            0,
+        );
+        s.set_selection(sel.clone());
+        assert_eq!(s.context.as_deref(), Some("prod"));
+        assert_eq!(s.context_until, Some(100));
+        assert_eq!(s.context_then, ["dev"]);
+        let text = String::from_utf8(s.render("x").unwrap()).unwrap();
+        let back = Session::parse(std::path::Path::new("/s/x.toml"), text.as_bytes()).unwrap();
+        assert_eq!(back.selection(), sel);
+        let bad = "context = \"prod\"\ncontext_then = [\"dev until soon\"]\n";
+        let e = Session::parse(std::path::Path::new("/s/x.toml"), bad.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("context_then"), "{e}");
     }
 
     #[test]

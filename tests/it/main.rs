@@ -10,6 +10,7 @@ mod support;
 mod bad_input;
 mod commands;
 mod config;
+mod context_guard;
 mod contexts_sessions;
 mod crash;
 mod crash_state;

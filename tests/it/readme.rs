@@ -259,7 +259,7 @@ fn zsh_prompt_recipes_render() {
     let w = prompt_world();
     let recipes = recipes("zsh");
     let assignments: Vec<&String> = recipes.iter().filter(|r| r.contains("RPROMPT=")).collect();
-    assert_eq!(assignments.len(), 2, "{recipes:?}");
+    assert_eq!(assignments.len(), 3, "{recipes:?}");
     for recipe in assignments {
         let r = w.run_shell(
             Zsh,
@@ -277,9 +277,13 @@ fn zsh_prompt_recipes_render() {
         // What the terminal gets: escapes expanded, %{ %} gone, the % in the name literal.
         let text = String::from_utf8_lossy(out)
             .replace("\x1b[31m", "")
+            .replace("\x1b[39m", "")
             .replace("\x1b[0m", "");
         assert_eq!(text, "prod · 100%app", "{recipe}: {}", show(out));
         assert!(!contains(out, b"%{"), "{recipe}: {}", show(out));
+        if recipe.contains("STRATA_PROMPT_COLOR") {
+            assert!(contains(out, b"\x1b[31mprod"), "{recipe}: {}", show(out));
+        }
         if recipe.contains("strata prompt") {
             assert!(
                 contains(out, b"\x1b[31mprod\x1b[0m"),
@@ -312,8 +316,12 @@ fn fish_prompt_recipes_render() {
         let out = r.stdout_at("render");
         let text = String::from_utf8_lossy(out)
             .replace("\x1b[31m", "")
+            .replace("\x1b[39m", "")
             .replace("\x1b[0m", "");
         assert_eq!(text, "prod · 100%app", "{recipe}: {}", show(out));
+        if recipe.contains("STRATA_PROMPT_COLOR") {
+            assert!(contains(out, b"\x1b[31mprod"), "{recipe}: {}", show(out));
+        }
         if recipe.contains("strata prompt") {
             assert!(
                 contains(out, b"\x1b[31mprod\x1b[0m"),
