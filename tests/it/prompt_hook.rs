@@ -94,7 +94,7 @@ per_shell! {
         };
         let proj = sh.arg(&w.path_str("proj"));
         let work = sh.arg(&w.path_str(""));
-        let foo = sh.sh_c(&format!("echo \"foo:$FOO\" >> '{}'", log.display()));
+        let show_foo = sh.sh_c(&format!("echo \"foo:$FOO\" >> '{}'", log.display()));
         let status = |lines: &mut Vec<String>| {
             if sh.status_var().is_some() {
                 lines.push(sh.log_status("st:", &log));
@@ -104,10 +104,10 @@ per_shell! {
         status(&mut lines);
         lines.push(format!("cd {proj}; {}", sh.cmd(&["false"])));
         status(&mut lines);
-        lines.push(foo.clone());
+        lines.push(show_foo.clone());
         lines.push(format!("cd {work}; {}", sh.fail_with(7)));
         status(&mut lines);
-        lines.push(foo);
+        lines.push(show_foo);
         let run = w.interactive(sh, &setup, &lines);
         let text = String::from_utf8_lossy(&read_or_empty(&log)).into_owned();
         let pick = |prefix: &str| -> Vec<String> {
