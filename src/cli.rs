@@ -79,6 +79,15 @@ pub enum EnvFormat {
     Json,
     /// `NAME="value"` lines (variables strata unsets are listed as comments).
     Dotenv,
+    /// GitHub Actions: appends to $GITHUB_ENV and $GITHUB_PATH for the job's later steps
+    /// (secret values masked with ::add-mask:: on stdout).
+    Gha,
+    /// A GitLab CI dotenv report (artifacts:reports:dotenv), on stdout.
+    Gitlab,
+    /// A systemd EnvironmentFile=, on stdout.
+    Systemd,
+    /// A file for docker run --env-file, on stdout.
+    Docker,
 }
 
 /// Subcommands.

@@ -8,6 +8,7 @@
 mod support;
 
 mod bad_input;
+mod ci_export;
 mod commands;
 mod config;
 mod contexts_sessions;
