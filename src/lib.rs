@@ -7,6 +7,7 @@
 //! for CI systems and service managers) → stdout. Nothing below `cmd` prints; nothing in
 //! `shells` or `ci` knows about files.
 
+pub mod agent;
 pub mod ci;
 pub mod cli;
 pub mod clock;

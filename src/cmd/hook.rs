@@ -2,7 +2,10 @@
 //!
 //! The scripts live in `shell/` as real shell files; placeholders are filled here: the absolute
 //! path of this binary, the directory for the per-shell stamp files, a fresh session id for
-//! a shell that has none, and the hook as it is until the first export (`shell/fresh.*`). `--env-file` also writes `shell/env.bash` for `BASH_ENV`.
+//! a shell that has none, and the hook as it is until the first export (`shell/fresh.*`).
+//! `--env-file PATH` also writes, at PATH, the shell's start-up file for non-interactive shells
+//! (`shell/env.bash` for `BASH_ENV`, `shell/env.zsh` as a `.zshenv`, `shell/env.fish` for
+//! fish's `conf.d`), which applies the agent cache ([`crate::agent`]).
 
 use anyhow::{Context as _, Result};
 use std::io::Write;
@@ -18,7 +21,9 @@ use crate::store::sessions::new_id;
 const BASH: &str = include_str!("../../shell/hook.bash");
 const ZSH: &str = include_str!("../../shell/hook.zsh");
 const FISH: &str = include_str!("../../shell/hook.fish");
-const ENV_FILE: &str = include_str!("../../shell/env.bash");
+const ENV_BASH: &str = include_str!("../../shell/env.bash");
+const ENV_ZSH: &str = include_str!("../../shell/env.zsh");
+const ENV_FISH: &str = include_str!("../../shell/env.fish");
 
 /// The hook for `shell`, with its placeholders filled in.
 pub fn render(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> String {
@@ -58,7 +63,7 @@ impl Run for HookArgs {
         let bin = own_path()?;
         let bin = bin.as_os_str().as_bytes();
         if let Some(path) = env_file {
-            write_env_file(ctx, path, bin)?;
+            write_env_file(ctx, shell, path, bin)?;
         }
         let text = render(
             shell,
@@ -73,8 +78,60 @@ impl Run for HookArgs {
     }
 }
 
-fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
-    let text = ENV_FILE.replace("@STRATA_BIN@", &Shell::Bash.quote(bin));
+/// The env file for `shell`: its template with the binary and the agent index filled in, and
+/// no comment lines but the first (a shell reads every byte it sources, at every start).
+pub fn render_env_file(shell: Shell, bin: &[u8], index: &[u8]) -> String {
+    let template = match shell {
+        Shell::Bash => ENV_BASH,
+        Shell::Zsh => ENV_ZSH,
+        Shell::Fish => ENV_FISH,
+    };
+    let mut out = String::with_capacity(template.len());
+    for (i, line) in template.lines().enumerate() {
+        if i > 0 && line.starts_with('#') {
+            continue;
+        }
+        out.push_str(
+            &line
+                .replace("@STRATA_BIN@", &shell.quote(bin))
+                .replace("@INDEX@", &shell.quote(index)),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+/// What the user does with the env file written at `path`, for `shell`.
+fn env_file_hint(shell: Shell, path: &Path) -> String {
+    let shown = crate::display::tilde(path);
+    let dir = path.parent().map(crate::display::tilde).unwrap_or_default();
+    match shell {
+        Shell::Bash => format!(
+            "wrote {shown}: export BASH_ENV={shown} where non-interactive bash should apply strata"
+        ),
+        Shell::Zsh if path.file_name().is_some_and(|n| n == ".zshenv") => format!(
+            "wrote {shown}: export ZDOTDIR={dir} where non-interactive zsh should apply strata (zsh then reads this .zshenv instead of ~/.zshenv)"
+        ),
+        Shell::Zsh => format!(
+            "wrote {shown}: name it .zshenv and export ZDOTDIR=its directory, or source it from ~/.zshenv"
+        ),
+        Shell::Fish
+            if path
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == "conf.d") =>
+        {
+            format!("wrote {shown}: every non-interactive fish reads it")
+        }
+        Shell::Fish => format!(
+            "wrote {shown}: source it from config.fish, or write it into ~/.config/fish/conf.d/"
+        ),
+    }
+}
+
+fn write_env_file(ctx: &Ctx, shell: Shell, path: &Path, bin: &[u8]) -> Result<()> {
+    let index = ctx.dirs.agent_index(shell);
+    let text = render_env_file(shell, bin, index.as_os_str().as_bytes());
     // Like every file strata writes: temp file (0600) + rename, so a running `bash -c` never
     // sources half of it, and never through a symlink.
     let settings = ctx.base_settings()?;
@@ -86,7 +143,9 @@ fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
             .create(dir)
             .with_context(|| format!("cannot create {}", crate::display::tilde(dir)))?;
     }
-    crate::store::write_outside(&ctx.dirs, path, text.as_bytes(), settings.lock)
+    crate::store::write_outside(&ctx.dirs, path, text.as_bytes(), settings.lock)?;
+    crate::say!("{}", env_file_hint(shell, path));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ pub(super) struct Merge {
     dotenv_limit: u64,
     /// The dotenv files read (or skipped), for the evaluation's report.
     pub files: Vec<FileReport>,
+    /// Every name interpolation looked up in the environment (`${HOME}`, a dotenv file's
+    /// `$USER`), so that a cached result can be checked against the values it used.
+    pub reads: Vec<String>,
 }
 
 impl Merge {
@@ -47,6 +50,7 @@ impl Merge {
             validating: req.candidate.map(|c| c.key.to_path_buf()),
             dotenv_limit: settings.dotenv_limit,
             files: Vec::new(),
+            reads: Vec::new(),
         }
     }
 
@@ -144,6 +148,7 @@ impl Merge {
             path: &f.path,
             entries,
             env: &self.env,
+            reads: &mut self.reads,
             dir,
             index: entries
                 .iter()
@@ -259,7 +264,12 @@ impl Merge {
     /// not taken from it (the content hash does not cover it), with a warning per line.
     fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8]) -> Result<()> {
         let env = &self.env;
-        let assigned = dotenv::parse(&path, bytes, &|n| env.get(OsStr::new(n)).cloned())?;
+        let reads = std::cell::RefCell::new(Vec::new());
+        let assigned = dotenv::parse(&path, bytes, &|n| {
+            reads.borrow_mut().push(n.to_string());
+            env.get(OsStr::new(n)).cloned()
+        })?;
+        self.reads.append(&mut reads.into_inner());
         let path: Rc<Path> = Rc::from(path);
         for a in assigned {
             crate::names::check_settable(&a.name)
@@ -296,10 +306,12 @@ impl Merge {
             for e in entries {
                 let at = format!("{}:{}:{}", tilde(&f.path), e.pos.line, e.pos.col);
                 let env = &self.env;
+                let reads = &mut self.reads;
                 let text = interpolate(&e.text, &mut |n| {
                     Ok(if n == "STRATA_DIR" {
                         Some(dir.as_os_str().to_owned())
                     } else {
+                        reads.push(n.to_string());
                         env.get(OsStr::new(n)).cloned()
                     })
                 })
@@ -348,6 +360,7 @@ struct Resolver<'a> {
     path: &'a Path,
     entries: &'a [EnvEntry],
     env: &'a Env,
+    reads: &'a mut Vec<String>,
     dir: &'a Path,
     index: HashMap<&'a str, usize>,
     done: Vec<Option<Option<OsString>>>,
@@ -397,6 +410,7 @@ impl Resolver<'_> {
                     }
                 };
             }
+            self.reads.push(name.to_string());
             Ok(self.env.get(OsStr::new(name)).cloned())
         });
         self.stack.pop();

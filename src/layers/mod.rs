@@ -144,6 +144,8 @@ pub struct Evaluation {
     pub context: Option<ActiveContext>,
     /// The earliest time (unix seconds) a session value expires, when one will.
     pub deadline: Option<i64>,
+    /// The environment variables interpolation looked up, sorted, each once.
+    pub env_reads: Vec<String>,
 }
 
 /// Settings from the system and global files, the environment and flags only: what commands
@@ -268,6 +270,9 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         deadline = merge.session(path, s);
     }
     let target = merge.target();
+    let mut env_reads = std::mem::take(&mut merge.reads);
+    env_reads.sort_unstable();
+    env_reads.dedup();
     reports.append(&mut merge.files);
     warnings.append(&mut merge.warnings);
     watch.dedup();
@@ -280,6 +285,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         nearest: found.nearest,
         context,
         deadline,
+        env_reads,
     })
 }
 
