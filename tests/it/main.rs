@@ -7,6 +7,7 @@
 #[macro_use]
 mod support;
 
+mod agent;
 mod bad_input;
 mod ci_export;
 mod commands;
