@@ -53,6 +53,10 @@ pub struct Cli {
     /// No colours (also NO_COLOR).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Show secret values where strata otherwise masks them (why, status, session show,
+    /// context show, messages).
+    #[arg(long, global = true)]
+    pub reveal: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -141,6 +145,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// Print the prompt segment, e.g. `prod · app`.
     Prompt(PromptArgs),
+    /// Files encrypted with age: edit one in place, never leaving its plaintext behind.
+    Secret(SecretArgs),
 }
 
 /// `strata hook`: Print the shell hook; put `eval "$(strata hook bash)"` in your rc file.
@@ -231,6 +237,25 @@ pub struct DenyArgs {
 pub struct TrustArgs {
     #[command(subcommand)]
     pub command: TrustCommand,
+}
+
+/// `strata secret`: Files encrypted with age.
+#[derive(Debug, clap::Args)]
+pub struct SecretArgs {
+    #[command(subcommand)]
+    pub command: SecretCommand,
+}
+
+/// `strata secret` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Decrypt FILE (e.g. .env.age) to a private temporary file, open it in $VISUAL/$EDITOR,
+    /// then encrypt what you saved to the recipients in `[secrets] recipients` of the
+    /// `.strata.toml` beside it. A FILE that does not exist yet is created.
+    Edit {
+        /// The encrypted dotenv file.
+        file: PathBuf,
+    },
 }
 
 /// `strata edit`: Open the nearest `.strata.toml` in $VISUAL/$EDITOR, validate it, and allow it.
@@ -346,7 +371,14 @@ pub struct SetArgs {
     /// Replace a list variable (PATH, *PATH) outright, dropping all its entries.
     #[arg(long)]
     pub force: bool,
-    /// NAME=VALUE pairs.
+    /// Keep NAME's value in the OS keyring, never in a file: give NAME alone, the value comes
+    /// from standard input (not echoed on a terminal), never from the command line.
+    #[arg(long, conflicts_with_all = ["prepend", "append"])]
+    pub secret: bool,
+    /// With --secret: the value reaches `strata exec` only, never the shell's environment.
+    #[arg(long, requires = "secret")]
+    pub exec_only: bool,
+    /// NAME=VALUE pairs (NAME alone with --secret).
     #[arg(value_name = "NAME=VALUE")]
     pub assignments: Vec<OsString>,
 }
@@ -592,6 +624,14 @@ pub enum ImportSource {
     /// A direnv .envrc: exports, PATH_add, dotenv, source_up; anything else is listed.
     Direnv {
         /// The .envrc (default: ./.envrc).
+        file: Option<PathBuf>,
+        /// Replace an existing .strata.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The [env] of a mise.toml: values, _.path, _.file; templates and _.source are listed.
+    Mise {
+        /// The mise.toml (default: ./mise.toml, else ./.mise.toml).
         file: Option<PathBuf>,
         /// Replace an existing .strata.toml.
         #[arg(long)]

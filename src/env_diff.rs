@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use crate::state::{Added, ListRecord, State, VarRecord, fnv1a};
+use crate::state::{Added, ListRecord, Removed, State, VarRecord, fnv1a};
 
 /// A map that keeps insertion order (the order layers assigned things) with fast lookups.
 pub type Ordered<V> = indexmap::IndexMap<String, V, rustc_hash::FxBuildHasher>;
@@ -67,11 +67,31 @@ pub fn base_env(current: &Env, state: Option<&State>) -> Env {
                 entries.remove(pos);
             }
         }
+        // Moved entries go back where they were.
         let mut moved: Vec<&Added> = l.added.iter().filter(|a| a.old_index.is_some()).collect();
         moved.sort_by_key(|a| a.old_index);
         for a in moved {
             let at = a.old_index.unwrap_or(0).min(entries.len());
             entries.insert(at, a.entry.clone());
+        }
+        // Removed ones go back in front of the entry that followed them, wherever the user has
+        // moved it since (last first, so that a run of removed entries keeps its order), unless
+        // the user has put them back themselves.
+        let mut missing: Vec<&Removed> = l
+            .removed
+            .iter()
+            .filter(|r| !entries.contains(&r.entry))
+            .collect();
+        missing.sort_by_key(|r| std::cmp::Reverse(r.old_index));
+        for r in missing {
+            let at = match &r.next {
+                None => entries.len(),
+                Some(next) => match entries.iter().position(|e| e == next) {
+                    Some(i) => i,
+                    None => r.old_index.min(entries.len()),
+                },
+            };
+            entries.insert(at, r.entry.clone());
         }
         if entries.is_empty() && l.was_unset {
             base.remove(&key);
@@ -89,6 +109,8 @@ pub struct ListEdit {
     pub prepend: Vec<OsString>,
     /// In final order: outermost file first.
     pub append: Vec<OsString>,
+    /// Entries to take out of the list (every occurrence).
+    pub remove: Vec<OsString>,
 }
 
 /// What the layers ask for, relative to the base environment.
@@ -166,6 +188,24 @@ pub fn apply(base: &Env, target: Target, previously: Option<&State>, current: &E
             true
         };
         let original = rest.clone();
+        // Removed first, as a user's list has them; one added by a layer stays.
+        let mut removed = Vec::new();
+        for r in &edit.remove {
+            if edit.prepend.contains(r) || edit.append.contains(r) {
+                continue; // a layer puts it back: it is moved, not removed
+            }
+            // Every occurrence, each with where it was, so that all of them come back.
+            for (i, e) in original.iter().enumerate() {
+                if e == r && !removed.iter().any(|m: &Removed| m.old_index == i) {
+                    removed.push(Removed {
+                        entry: r.clone(),
+                        old_index: i,
+                        next: original.get(i + 1).cloned(),
+                    });
+                }
+            }
+            rest.retain(|e| e != r);
+        }
         let front: Vec<OsString> = edit
             .prepend
             .iter()
@@ -189,7 +229,16 @@ pub fn apply(base: &Env, target: Target, previously: Option<&State>, current: &E
                 .iter()
                 .map(|a| &a.entry)
                 .eq(added.iter().map(|a| &a.entry))
+            && old
+                .removed
+                .iter()
+                .map(|a| &a.entry)
+                .eq(removed.iter().map(|a| &a.entry))
             && old.added.iter().all(|a| split_list(cur).contains(&a.entry))
+            && !old
+                .removed
+                .iter()
+                .any(|a| split_list(cur).contains(&a.entry))
         {
             out.values.insert(name.clone(), Some(cur.clone()));
             out.lists.push(old.clone());
@@ -200,6 +249,7 @@ pub fn apply(base: &Env, target: Target, previously: Option<&State>, current: &E
             name: name.clone(),
             was_unset: before.is_none(),
             added,
+            removed,
         });
     }
     if let Some(old) = previously {
@@ -346,6 +396,7 @@ mod tests {
             ListEdit {
                 prepend: vec![os(b"/p/bin"), os(b"/opt/x")],
                 append: vec![os(b"/z")],
+                remove: vec![],
             },
         );
         let applied = apply(&base, target.clone(), None, &base);
@@ -379,6 +430,7 @@ mod tests {
             ListEdit {
                 prepend: vec![os(b"/p")],
                 append: vec![],
+                remove: vec![],
             },
         );
         let applied = apply(&base, target.clone(), None, &base);
@@ -402,6 +454,7 @@ mod tests {
             ListEdit {
                 prepend: vec![os(b"/a")],
                 append: vec![],
+                remove: vec![],
             },
         );
         let applied = apply(&base, target.clone(), None, &base);
@@ -412,6 +465,39 @@ mod tests {
         };
         let current = env(&[("PYTHONPATH", b"/a")]);
         assert!(base_env(&current, Some(&st)).is_empty());
+    }
+
+    #[test]
+    fn removed_entries_come_back_where_they_were() {
+        let base = env(&[("PATH", b"/a:/old:/b:/old")]);
+        let mut target = Target::default();
+        target.lists.insert(
+            "PATH".into(),
+            ListEdit {
+                prepend: vec![os(b"/p")],
+                append: vec![],
+                remove: vec![os(b"/old"), os(b"/never-there")],
+            },
+        );
+        let applied = apply(&base, target, None, &base);
+        assert_eq!(applied.values["PATH"], Some(os(b"/p:/a:/b")));
+        let st = State {
+            lists: applied.lists,
+            ..State::default()
+        };
+        // The user added entries since; they stay, and each /old comes back in front of the
+        // entry that followed it (the last one last).
+        let current = env(&[("PATH", b"/mine:/p:/a:/b:/mine2")]);
+        assert_eq!(
+            base_env(&current, Some(&st))[OsStr::new("PATH")],
+            os(b"/mine:/a:/old:/b:/mine2:/old")
+        );
+        // An entry the user put back themselves is not added twice.
+        let current = env(&[("PATH", b"/p:/old:/a:/b")]);
+        assert_eq!(
+            base_env(&current, Some(&st))[OsStr::new("PATH")],
+            os(b"/old:/a:/b")
+        );
     }
 
     #[test]

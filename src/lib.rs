@@ -20,6 +20,7 @@ pub mod import;
 pub mod layers;
 pub mod names;
 pub mod prompt;
+pub mod secrets;
 pub mod settings;
 pub mod shells;
 pub mod state;

@@ -85,6 +85,11 @@ pub struct Settings {
     pub layer_limit: u64,
     /// `limits.dotenv_file`: the largest dotenv file strata reads.
     pub dotenv_limit: u64,
+    /// `secrets.store`: the keyring `strata set --secret` uses (`None`: the first that answers).
+    pub secrets_store: Option<crate::secrets::Store>,
+    /// `secrets.identities`: the age identity files (empty: `identities.txt` in strata's config
+    /// directory).
+    pub identities: Vec<PathBuf>,
     /// Where each key's value came from.
     pub origins: Vec<(&'static str, Origin)>,
 }
@@ -129,6 +134,7 @@ pub struct Entry {
 }
 
 const LOG_WORDS: &[&str] = &["quiet", "info", "verbose"];
+const STORE_WORDS: &[&str] = &["auto", "secret-service", "keyutils", "keychain"];
 const COLOR_WORDS: &[&str] = &["auto", "always", "never"];
 
 /// Every setting, in the order listings show them.
@@ -230,7 +236,7 @@ pub const SETTINGS: &[Entry] = &[
         kind: Type::Paths,
         env: false,
         set: |s, v| {
-            s.trust_paths = paths(v)?;
+            s.trust_paths = paths("trust.paths", v)?;
             Ok(())
         },
         get: |s| {
@@ -325,6 +331,37 @@ pub const SETTINGS: &[Entry] = &[
         },
         get: |s| size_text_of(s.dotenv_limit),
     },
+    Entry {
+        key: "secrets.store",
+        about: "the keyring strata set --secret uses; auto: the Secret Service if it answers, else the kernel keyring",
+        default: "auto",
+        kind: Type::Choice(STORE_WORDS),
+        env: true,
+        set: |s, v| {
+            s.secrets_store =
+                crate::secrets::Store::parse(choice("secrets.store", v, STORE_WORDS)?);
+            Ok(())
+        },
+        get: |s| s.secrets_store.map_or("auto", |st| st.name()).into(),
+    },
+    Entry {
+        key: "secrets.identities",
+        about: "age identity files for .age dotenv files (empty: identities.txt in strata's config directory)",
+        default: "",
+        kind: Type::Paths,
+        env: true,
+        set: |s, v| {
+            s.identities = paths("secrets.identities", v)?;
+            Ok(())
+        },
+        get: |s| {
+            s.identities
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(":")
+        },
+    },
 ];
 
 /// Every key, in the order listings show them.
@@ -385,18 +422,18 @@ fn text_bool(key: &str, s: &str) -> Result<bool> {
     }
 }
 
-fn paths(v: &Value) -> Result<Vec<PathBuf>> {
+fn paths(key: &str, v: &Value) -> Result<Vec<PathBuf>> {
     let arr = v
         .as_array()
-        .ok_or_else(|| anyhow!("trust.paths must be an array of directory paths"))?;
+        .ok_or_else(|| anyhow!("{key} must be an array of paths"))?;
     let mut out = Vec::new();
     for item in arr {
         let s = item
             .as_str()
-            .ok_or_else(|| anyhow!("trust.paths must contain only strings"))?;
+            .ok_or_else(|| anyhow!("{key} must contain only strings"))?;
         let p = expand_home(s);
         if !p.is_absolute() {
-            bail!("trust.paths entries must be absolute (or start with ~/), not {s:?}");
+            bail!("{key} entries must be absolute (or start with ~/), not {s:?}");
         }
         out.push(std::fs::canonicalize(&p).unwrap_or(p));
     }
@@ -405,7 +442,7 @@ fn paths(v: &Value) -> Result<Vec<PathBuf>> {
 
 /// A duration in the largest unit that writes it exactly, as people write durations: 7d,
 /// 30s, 250ms.
-fn duration_text(d: Duration) -> String {
+pub fn duration_text(d: Duration) -> String {
     let ms = d.as_millis();
     for (unit, size) in [
         ("d", 86_400_000),
@@ -494,6 +531,8 @@ impl Default for Settings {
             color: ColorMode::Auto,
             layer_limit: 0,
             dotenv_limit: 0,
+            secrets_store: None,
+            identities: Vec::new(),
             origins: Vec::new(),
         };
         for e in SETTINGS {

@@ -2,14 +2,15 @@
 //! variable, and the one reader and writer of its wire format.
 //!
 //! One printable ASCII line, versioned and authenticated:
-//! `2;c=CWD;x=CONTEXT;s=SESSION;d=DEADLINE;w=PATH,STAMP;…;p=PROMPT…;v=NAME,HASH,PREV;…;l=NAME,WAS_UNSET;a=ENTRY,OLDIDX;…;e=ERR;f=0;k=MAC`.
+//! `2;c=CWD;x=CONTEXT;s=SESSION;d=DEADLINE;w=PATH,STAMP;…;p=PROMPT…;v=NAME,HASH,PREV;…;l=NAME,WAS_UNSET;a=ENTRY,OLDIDX;…;m=ENTRY,OLDIDX;…;e=ERR;f=0;k=MAC`.
 //! Fields are percent-encoded, so any bytes survive. It records:
 //! - what the last evaluation looked at (`c`, `x`, `s`, and each watched file's identity `w`), so
 //!   that a no-op prompt is decided by a few `stat` calls without parsing any config;
 //! - for each variable strata set or unset, its value from before (`PREV`) and a hash of what
 //!   strata set, so a value the user changed since is recognised and left alone;
-//! - for each PATH-like list, the entries strata added (and where a moved entry used to be), so
-//!   they are removed entry by entry and entries the user added in between survive.
+//! - for each PATH-like list, the entries strata added (and where a moved entry used to be) and
+//!   the entries it removed (and where they were), so they are undone entry by entry and entries
+//!   the user added in between survive.
 //!
 //! The variable is inherited by every child and may be forged by whoever starts the shell, so
 //! it is hostile input: every name is validated, every spill id checked before a file is opened,
@@ -126,6 +127,20 @@ pub struct ListRecord {
     pub was_unset: bool,
     /// The entries strata added or moved.
     pub added: Vec<Added>,
+    /// The entries strata removed (`[path] remove`), with where each was.
+    pub removed: Vec<Removed>,
+}
+
+/// One entry strata took out of a PATH-like list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    /// The entry.
+    pub entry: OsString,
+    /// Where it was in the user's list.
+    pub old_index: usize,
+    /// The entry that followed it there (`None`: it was last); it goes back in front of that
+    /// one, wherever the user has moved it since.
+    pub next: Option<OsString>,
 }
 
 /// Everything `STRATA_STATE` carries.
@@ -451,6 +466,20 @@ impl State {
                     None => out.push(b'-'),
                 }
             }
+            for m in &l.removed {
+                rec(&mut out, b"m");
+                enc(&mut out, m.entry.as_bytes());
+                out.push(b',');
+                out.extend_from_slice(m.old_index.to_string().as_bytes());
+                out.push(b',');
+                match &m.next {
+                    Some(n) => {
+                        out.push(b'=');
+                        enc(&mut out, n.as_bytes());
+                    }
+                    None => out.push(b'!'),
+                }
+            }
         }
         if let Some(e) = self.notice {
             rec(&mut out, b"e");
@@ -514,6 +543,7 @@ impl State {
                     name: name(r.field()?)?,
                     was_unset: flag(r.field()?)?,
                     added: Vec::new(),
+                    removed: Vec::new(),
                 }),
                 b"a" => {
                     let entry = OsString::from_vec(no_nul(dec(r.field()?)?)?);
@@ -521,11 +551,23 @@ impl State {
                         b"-" => None,
                         i => Some(num(i)?),
                     };
-                    st.lists
-                        .last_mut()
-                        .ok_or(Corrupt)?
-                        .added
-                        .push(Added { entry, old_index });
+                    let list = st.lists.last_mut().ok_or(Corrupt)?;
+                    list.added.push(Added { entry, old_index });
+                }
+                b"m" => {
+                    let entry = OsString::from_vec(no_nul(dec(r.field()?)?)?);
+                    let old_index = num(r.field()?)?;
+                    let next = match r.field()? {
+                        b"!" => None,
+                        [b'=', rest @ ..] => Some(OsString::from_vec(no_nul(dec(rest)?)?)),
+                        _ => return Err(Corrupt),
+                    };
+                    let list = st.lists.last_mut().ok_or(Corrupt)?;
+                    list.removed.push(Removed {
+                        entry,
+                        old_index,
+                        next,
+                    });
                 }
                 b"f" => match r.field()? {
                     b"0" => st.slow_hook = true,
@@ -701,6 +743,18 @@ mod tests {
                     entry: os(b"/p q"),
                     old_index: Some(3),
                 }],
+                removed: vec![
+                    Removed {
+                        entry: os(b"/old,bin"),
+                        old_index: 0,
+                        next: Some(os(b"/=x!")),
+                    },
+                    Removed {
+                        entry: os(b"/last"),
+                        old_index: 4,
+                        next: None,
+                    },
+                ],
             }],
             notice: Some(0xabc),
             slow_hook: true,

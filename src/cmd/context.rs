@@ -229,7 +229,28 @@ fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
     let path = require(ctx, &name)?;
     let bytes = crate::files::read_mine(&path, crate::files::LAYER_CAP)?
         .with_context(|| format!("{} disappeared", tilde(&path)))?;
-    std::io::stdout().write_all(&bytes)?;
+    let masked = crate::layers::file::parse(&path, Kind::Context, &bytes)?
+        .secrets
+        .mask;
+    if masked.is_empty() || ctx.reveal {
+        std::io::stdout().write_all(&bytes)?;
+        return Ok(());
+    }
+    // Values `[secrets] mask` names are shown masked, as everywhere else.
+    let mut doc: toml_edit::DocumentMut = String::from_utf8_lossy(&bytes).parse()?;
+    if let Some(env) = doc
+        .get_mut("env")
+        .and_then(toml_edit::Item::as_table_like_mut)
+    {
+        for name in &masked {
+            if let Some(item) = env.get_mut(name)
+                && item.is_str()
+            {
+                *item = toml_edit::value(crate::secrets::MASK);
+            }
+        }
+    }
+    print!("{doc}");
     Ok(())
 }
 

@@ -121,7 +121,7 @@ pub fn edit_private(
 }
 
 /// Ask a yes/no question on the terminal; yes unless the answer starts with `n`.
-fn ask(question: &str) -> Result<bool> {
+pub fn ask(question: &str) -> Result<bool> {
     let mut err = std::io::stderr();
     write!(err, "strata: {question}")?;
     err.flush()?;
@@ -133,6 +133,16 @@ fn ask(question: &str) -> Result<bool> {
 /// Open `file` in `$VISUAL`, else `$EDITOR`, else `vi`, and wait; an editor that fails is an
 /// error.
 pub fn open_editor(file: &Path) -> Result<()> {
+    let (mut cmd, prog) = editor_command(file)?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start the editor {prog:?} (set VISUAL or EDITOR)"))?;
+    editor_status(status)
+}
+
+/// The command that opens `file` in `$VISUAL`, else `$EDITOR`, else `vi`, and the program's
+/// name for messages.
+pub fn editor_command(file: &Path) -> Result<(std::process::Command, String)> {
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|s| !s.trim().is_empty())
@@ -147,11 +157,13 @@ pub fn open_editor(file: &Path) -> Result<()> {
     let Some((prog, args)) = words.split_first() else {
         bail!("the editor command is empty")
     };
-    let status = std::process::Command::new(prog)
-        .args(args)
-        .arg(file)
-        .status()
-        .with_context(|| format!("cannot start the editor {prog:?} (set VISUAL or EDITOR)"))?;
+    let mut cmd = std::process::Command::new(prog);
+    cmd.args(args).arg(file);
+    Ok((cmd, prog.clone()))
+}
+
+/// An editor that failed is an error: nothing is saved.
+pub fn editor_status(status: std::process::ExitStatus) -> Result<()> {
     if !status.success() {
         bail!("the editor exited with {status}; nothing was saved");
     }

@@ -2,7 +2,8 @@
 //!
 //! The command runs in DIR (or the current directory) with the environment strata would give
 //! a shell there, computed from the environment without strata's own changes. Untrusted files
-//! are skipped with a warning, or refused with `--strict`.
+//! are skipped with a warning, or refused with `--strict`. Exec-only secrets (`[secrets]
+//! exec_only`, `strata set --secret --exec-only`) are given to this command only.
 
 use anyhow::{Result, bail};
 
@@ -38,6 +39,10 @@ impl Run for ExecArgs {
                 Some(v) => cmd.env(name, v),
                 None => cmd.env_remove(name),
             };
+        }
+        // Exec-only secrets reach this command and nothing else.
+        for (name, value) in &eval.exec_only {
+            cmd.env(name, value);
         }
         cmd.env("PWD", &cwd);
         let err = cmd.exec();

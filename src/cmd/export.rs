@@ -352,6 +352,12 @@ pub fn run(
             Ok(e) => e,
             Err(e) => return ex.fail(state, e.to_string(), watch, cwd.into_os_string()),
         };
+        if eval.stale_secrets
+            && let Some(id) = request.session
+        {
+            // A secret's time is up: out of the session file and out of its keyring.
+            let _ = crate::store::sessions::modify(&ctx.dirs, id, eval.settings.lock, |_| Ok(()));
+        }
         let applied = apply(
             &base,
             std::mem::take(&mut eval.target),
@@ -378,6 +384,17 @@ pub fn run(
             let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
             let repeat = state.as_ref().and_then(|s| s.notice) == new_state.notice;
             ex.messages.extend(report(&eval, &diff, first, repeat));
+            if let Some(l) = &eval.legacy
+                && crate::store::noticed::first_time(&ctx.dirs, &l.path)
+            {
+                let words: Vec<&str> = l.import.iter().map(String::as_str).collect();
+                ex.messages.push(format!(
+                    "{} has {} and no .strata.toml; translate it with: {}",
+                    tilde(l.path.parent().unwrap_or(Path::new("/"))),
+                    l.what,
+                    crate::display::command(&words)
+                ));
+            }
         }
         let prompt = prompt_value(&eval, &new_state, &ex.session);
         let mut all = diff;

@@ -1,4 +1,5 @@
-//! `strata import dotenv FILE` and `strata import direnv [.envrc]`: write the equivalent
+//! `strata import dotenv FILE`, `strata import direnv [.envrc]` and `strata import mise
+//! [mise.toml]`: write the equivalent
 //! `.strata.toml` beside the file, listing every line that could not be translated.
 
 use anyhow::{Context as _, Result, bail};
@@ -7,7 +8,7 @@ use std::path::Path;
 use super::{Ctx, Run};
 use crate::cli::{ImportArgs, ImportSource};
 use crate::display::tilde;
-use crate::import::{Translation, from_dotenv, from_envrc};
+use crate::import::{Translation, from_dotenv, from_envrc, from_mise};
 use crate::layers::DIR_FILES;
 
 impl Run for ImportArgs {
@@ -33,6 +34,22 @@ fn translate(ctx: &Ctx, source: &ImportSource) -> Result<()> {
                 .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&file)))?;
             let dir = file.parent().unwrap_or(&cwd).to_path_buf();
             (from_envrc(&text), dir, *force)
+        }
+        ImportSource::Mise { file, force } => {
+            let file = match file {
+                Some(f) => cwd.join(f),
+                None if !cwd.join("mise.toml").exists() && cwd.join(".mise.toml").exists() => {
+                    cwd.join(".mise.toml")
+                }
+                None => cwd.join("mise.toml"),
+            };
+            let bytes = crate::files::read_any(&file, crate::files::LAYER_CAP)?
+                .with_context(|| format!("{} does not exist", tilde(&file)))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", tilde(&file)))?;
+            let dir = file.parent().unwrap_or(&cwd).to_path_buf();
+            let t = from_mise(&text).map_err(|e| anyhow::anyhow!("{}: {e}", tilde(&file)))?;
+            (t, dir, *force)
         }
     };
     write(ctx, &dir, &translation, force)

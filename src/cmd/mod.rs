@@ -16,6 +16,7 @@ pub mod man;
 pub mod prompt;
 pub mod prune;
 pub mod reload;
+pub mod secret;
 pub mod session;
 pub mod set;
 pub mod status;
@@ -70,6 +71,8 @@ pub struct Ctx {
     pub session_scope: bool,
     /// `--no-color` or `NO_COLOR`.
     pub no_color: bool,
+    /// `--reveal`: show secret values in human-facing output.
+    pub reveal: bool,
 }
 
 impl Ctx {
@@ -98,6 +101,7 @@ impl Ctx {
                 .or_else(|| non_empty("STRATA_SESSION")),
             session_scope: cli.session.as_deref() == Some(""),
             no_color: cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            reveal: cli.reveal,
         })
     }
 
@@ -115,6 +119,7 @@ impl Ctx {
             session: non_empty("STRATA_SESSION"),
             session_scope: false,
             no_color: false,
+            reveal: false,
         })
     }
 
@@ -238,6 +243,7 @@ impl Run for Command {
             Command::Man(a) => a.run(ctx),
             Command::Prune(a) => a.run(ctx),
             Command::Prompt(a) => a.run(ctx),
+            Command::Secret(a) => a.run(ctx),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `strata prune`: drop trust records of files that no longer exist, idle sessions, expired
-//! values and stale hook stamps.
+//! values (their keyring entries too), stale hook stamps, and what a killed `strata secret
+//! edit` left.
 
 use anyhow::Result;
 
@@ -36,6 +37,8 @@ impl Run for PruneArgs {
                 pruned += 1;
             }
         }
+        // Plaintext a killed `strata secret edit` left behind.
+        super::secret::prune_leftovers(ctx);
         crate::say!(
             "pruned {gone} trust record(s), {} idle session(s), expired values in {pruned} session(s)",
             removed.len()

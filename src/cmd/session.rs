@@ -68,10 +68,25 @@ fn show(ctx: &Ctx, id: &str, json: bool) -> Result<()> {
             .into_iter()
             .map(|(k, v)| (k, v.to_string_lossy().into_owned().into()))
             .collect();
+        let secrets: serde_json::Map<String, serde_json::Value> = s
+            .secrets(t)
+            .into_iter()
+            .map(|r| {
+                let mut v = serde_json::json!({
+                    "store": r.store.name(),
+                    "exec_only": r.exec_only,
+                });
+                if ctx.reveal {
+                    v["value"] = revealed(ctx, id, &r).into();
+                }
+                (r.name, v)
+            })
+            .collect();
         let v = serde_json::json!({
             "id": id,
             "context": s.context,
             "env": vals,
+            "secrets": secrets,
             "prepend": s.prepend,
             "append": s.append,
             "expires": s.expires,
@@ -93,6 +108,24 @@ fn show(ctx: &Ctx, id: &str, json: bool) -> Result<()> {
         let shown = crate::shells::Shell::Bash.quote(v.as_bytes());
         println!("{k}={shown}{}", expiry(&k));
     }
+    for r in s.secrets(t) {
+        let shown = if ctx.reveal {
+            revealed(ctx, id, &r)
+        } else {
+            crate::secrets::MASK.to_string()
+        };
+        let only = if r.exec_only {
+            ", for strata exec only"
+        } else {
+            ""
+        };
+        println!(
+            "{}={shown}  (secret in {}{only}){}",
+            r.name,
+            r.store.describe(),
+            expiry(&r.name)
+        );
+    }
     for (var, front, back) in s.lists(t) {
         let entries = |list: &[std::ffi::OsString]| -> Vec<String> {
             list.iter()
@@ -108,16 +141,33 @@ fn show(ctx: &Ctx, id: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// A secret's value for `--reveal`, quoted for bash; what went wrong when it cannot be read.
+fn revealed(ctx: &Ctx, id: &str, r: &sessions::SecretRef) -> String {
+    let account = sessions::secret_account(&ctx.dirs, id, &r.name);
+    match crate::secrets::get(r.store, &account, crate::secrets::WRITE_LIMIT) {
+        Ok(Some(v)) => crate::shells::Shell::Bash.quote(&v),
+        Ok(None) => format!("(not in {})", r.store.describe()),
+        Err(e) => format!("(cannot read it: {e})"),
+    }
+}
+
 fn clear(ctx: &Ctx, id: &str) -> Result<()> {
     let settings = ctx.base_settings()?;
-    sessions::modify(&ctx.dirs, id, settings.lock, |s| {
+    let secrets = sessions::modify(&ctx.dirs, id, settings.lock, |s| {
+        let secrets: Vec<_> = s
+            .all_secrets()
+            .into_iter()
+            .map(|r| (r.name, r.store))
+            .collect();
         s.env.clear();
         s.bytes.clear();
         s.prepend.clear();
         s.append.clear();
         s.expires.clear();
-        Ok(())
+        s.secrets = Default::default();
+        Ok(secrets)
     })?;
+    sessions::forget_secrets(&ctx.dirs, id, &secrets);
     crate::say!("cleared session {id}");
     Ok(())
 }

@@ -63,6 +63,9 @@ impl Run for StatusArgs {
                 "context": eval.as_ref().ok().and_then(|e| e.context.as_ref()).map(|c| {
                     serde_json::json!({"name": c.name, "chosen_by": c.source.to_string()})
                 }),
+                "migrate": eval.as_ref().ok().and_then(|e| e.legacy.as_ref()).map(|l| {
+                    serde_json::json!({"file": l.path.to_string_lossy(), "what": l.what, "import": l.import})
+                }),
                 "hook": state_text,
                 "managed": managed,
                 "config_dir": ctx.dirs.config.to_string_lossy(),
@@ -89,6 +92,14 @@ impl Run for StatusArgs {
                 }
             }
             Err(e) => println!("error      {}", escape(&e.to_string())),
+        }
+        if let Some(l) = eval.as_ref().ok().and_then(|e| e.legacy.as_ref()) {
+            println!(
+                "migrate    {} has {} and no .strata.toml; translate it with: {}",
+                tilde(l.path.parent().unwrap_or(&cwd)),
+                l.what,
+                crate::display::command(&l.import.iter().map(String::as_str).collect::<Vec<_>>())
+            );
         }
         match eval.as_ref().ok().and_then(|e| e.context.as_ref()) {
             Some(c) => println!("context    {} (chosen by {})", c.name, c.source),

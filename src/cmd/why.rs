@@ -32,13 +32,28 @@ impl Run for WhyArgs {
         let applied = apply(&base, eval.target.clone(), None, &base);
         // What the shell ends up with: strata's value (`None` when a file unsets it), else the
         // shell's own.
-        let result = match applied.values.get(var) {
-            Some(v) => v.clone(),
-            None => base.get(OsStr::new(var)).cloned(),
+        let from_exec = eval.exec_only.iter().find(|(n, _)| n == var);
+        let result = match (from_exec, applied.values.get(var)) {
+            (Some((_, v)), _) => Some(v.clone()),
+            (None, Some(v)) => v.clone(),
+            (None, None) => base.get(OsStr::new(var)).cloned(),
         };
-        let winner = steps
-            .iter()
-            .rposition(|a| !matches!(a.action, Action::Prepend(_) | Action::Append(_)));
+        let winner = steps.iter().rposition(|a| {
+            !matches!(
+                a.action,
+                Action::Prepend(_) | Action::Append(_) | Action::Remove(_)
+            )
+        });
+        // A secret's values are masked, every step of it, unless --reveal.
+        let masked = eval.is_secret(var) && !ctx.reveal;
+        let show = |v: &std::ffi::OsString| -> String {
+            if masked {
+                crate::secrets::MASK.to_string()
+            } else {
+                escape_bytes(v.as_bytes())
+            }
+        };
+        let exec_only = from_exec.is_some();
         let skipped: Vec<_> = eval
             .files
             .iter()
@@ -49,7 +64,7 @@ impl Run for WhyArgs {
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let (what, value) = describe(&a.action);
+                    let (what, value) = describe(&a.action, &show);
                     serde_json::json!({
                         "file": a.path.to_string_lossy(),
                         "line": a.pos.line,
@@ -62,8 +77,10 @@ impl Run for WhyArgs {
             let v = serde_json::json!({
                 "var": var,
                 "steps": rows,
-                "value": result.as_ref().map(|v| v.to_string_lossy()),
-                "from_shell": base.get(OsStr::new(var)).map(|v| v.to_string_lossy()),
+                "value": result.as_ref().map(|v| if masked { crate::secrets::MASK.into() } else { v.to_string_lossy() }),
+                "from_shell": base.get(OsStr::new(var)).map(|v| if masked { crate::secrets::MASK.into() } else { v.to_string_lossy() }),
+                "secret": eval.is_secret(var),
+                "exec_only": exec_only,
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
             return Ok(());
@@ -72,16 +89,16 @@ impl Run for WhyArgs {
             match base.get(OsStr::new(var)) {
                 Some(v) => println!(
                     "{var} is not set by strata here; the shell has {var}={}",
-                    escape_bytes(v.as_bytes())
+                    show(v)
                 ),
                 None => println!("{var} is not set by strata here, nor by the shell"),
             }
         } else {
             if let Some(v) = base.get(OsStr::new(var)) {
-                println!("  shell      {var}={}", escape_bytes(v.as_bytes()));
+                println!("  shell      {var}={}", show(v));
             }
             for (i, a) in steps.iter().enumerate() {
-                let (what, value) = describe(&a.action);
+                let (what, value) = describe(&a.action, &show);
                 let mark = if Some(i) == winner { "wins" } else { "    " };
                 let at = match a.pos.line {
                     0 => tilde(&a.path),
@@ -90,7 +107,14 @@ impl Run for WhyArgs {
                 println!("{mark} {at}  {what} {}", value.unwrap_or_default());
             }
             match &result {
-                Some(v) => println!("=> {var}={}", escape_bytes(v.as_bytes())),
+                Some(v) if exec_only => println!(
+                    "=> {var}={} for strata exec only (a secret kept out of the shell)",
+                    show(v)
+                ),
+                Some(v) if masked => {
+                    println!("=> {var}={} (a secret; --reveal shows it)", show(v))
+                }
+                Some(v) => println!("=> {var}={}", show(v)),
                 None => println!("=> {var} is unset"),
             }
         }
@@ -110,8 +134,11 @@ impl Run for WhyArgs {
     }
 }
 
-fn describe(a: &Action) -> (&'static str, Option<String>) {
-    let shown = |v: &std::ffi::OsString| Some(escape_bytes(v.as_bytes()));
+fn describe(
+    a: &Action,
+    show: &dyn Fn(&std::ffi::OsString) -> String,
+) -> (&'static str, Option<String>) {
+    let shown = |v: &std::ffi::OsString| Some(show(v));
     match a {
         Action::Set(v) => ("sets", shown(v)),
         Action::Dotenv(v) => ("sets (dotenv)", shown(v)),
@@ -119,5 +146,6 @@ fn describe(a: &Action) -> (&'static str, Option<String>) {
         Action::Session(v) => ("sets (session)", shown(v)),
         Action::Prepend(v) => ("prepends", shown(v)),
         Action::Append(v) => ("appends", shown(v)),
+        Action::Remove(v) => ("removes", shown(v)),
     }
 }

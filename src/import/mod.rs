@@ -1,4 +1,5 @@
-//! Migration: translate a direnv `.envrc` or a dotenv file into the equivalent `.strata.toml`.
+//! Migration: translate a direnv `.envrc`, the `[env]` of a `mise.toml` ([`from_mise`]) or a
+//! dotenv file into the equivalent `.strata.toml`.
 //!
 //! An `.envrc` is a bash script; strata files are data. [`from_envrc`] reads the script the way
 //! bash would (quoting, escapes, `$VAR` expansion, tilde expansion in assignments, line
@@ -10,6 +11,7 @@
 //! | `$PWD`, `$(pwd)`, `` `pwd` `` | `${STRATA_DIR}` (direnv runs the file in its own directory) |
 //! | `unset X` | `X = false` |
 //! | `PATH_add dir…`, `path_add VAR dir…`, `MANPATH_add dir` | `[path] prepend`, `[paths.VAR] prepend` |
+//! | `PATH_rm /abs/dir…`, `path_rm VAR /abs/dir…` (no globs) | `[path] remove`, `[paths.VAR] remove` |
 //! | `export PATH="dir:$PATH:other"` (any list variable) | `prepend` / `append` entries |
 //! | `dotenv [file]` | `[dotenv] files` |
 //! | `dotenv_if_exists [file]` | `[dotenv] files = [{ path = …, optional = true }]` |
@@ -27,8 +29,11 @@
 //! nothing, as in bash), except `HOME` and `PATH`, which are always set.
 
 mod lex;
+mod mise;
 mod render;
 mod translate;
+
+pub use mise::from_mise;
 
 use anyhow::{Context, Result, bail};
 use std::ffi::OsString;

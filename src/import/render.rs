@@ -226,7 +226,11 @@ fn list_tables(
     paths.set_implicit(true);
     for (var, edits) in &t.lists {
         let mut table = toml_edit::Table::new();
-        for (key, entries) in [("prepend", &edits.prepend), ("append", &edits.append)] {
+        for (key, entries) in [
+            ("prepend", &edits.prepend),
+            ("append", &edits.append),
+            ("remove", &edits.remove),
+        ] {
             let mut arr = toml_edit::Array::new();
             for (e, line) in entries {
                 match render_entry(r, e) {

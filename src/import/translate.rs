@@ -34,6 +34,8 @@ pub(super) struct VarState {
 pub(super) struct ListEdits {
     pub(super) prepend: Vec<(Vec<Piece>, usize)>,
     pub(super) append: Vec<(Vec<Piece>, usize)>,
+    /// Entries `PATH_rm`/`path_rm` take out.
+    pub(super) remove: Vec<(Vec<Piece>, usize)>,
 }
 
 /// Variables a login shell always exports: a plain `X=…` changes the environment.
@@ -391,6 +393,7 @@ impl Translator {
             "export" | "declare" | "typeset" => self.export(cmd, args, line)?,
             "unset" => self.unset(&lit_args(cmd, args)?, line)?,
             "PATH_add" | "path_add" | "MANPATH_add" => self.path_add(cmd, args, line)?,
+            "PATH_rm" | "path_rm" => self.path_rm(cmd, args, line)?,
             "dotenv" | "dotenv_if_exists" => self.dotenv_file(cmd, &lit_args(cmd, args)?, line)?,
             "source_up" | "source_up_if_exists" => self.source_up(cmd, &lit_args(cmd, args)?, line)?,
             "watch_file" | "watch_dir" => self.notes.push(note(
@@ -507,6 +510,42 @@ impl Translator {
             ));
         }
         self.add_list(&var, pre, Vec::new(), line);
+        Ok(())
+    }
+
+    /// `PATH_rm PATTERN…`, `path_rm VAR PATTERN…`: a pattern that is a plain absolute path is
+    /// `[path] remove`; a glob is not (strata removes exact entries).
+    fn path_rm(&mut self, cmd: &str, args: &[Word], line: usize) -> Res<()> {
+        let (var, patterns) = match cmd {
+            "PATH_rm" => ("PATH".to_string(), args),
+            _ => {
+                let var = args
+                    .first()
+                    .and_then(Word::literal)
+                    .ok_or("path_rm needs a variable name")?;
+                (var, &args[1..])
+            }
+        };
+        check_settable(&var)?;
+        if patterns.is_empty() {
+            return Err(format!("{cmd} without a pattern"));
+        }
+        let mut entries = Vec::new();
+        for p in patterns {
+            let text = p
+                .literal()
+                .ok_or_else(|| format!("{cmd} with a computed pattern"))?;
+            if text.contains(['*', '?', '[']) {
+                return Err(format!(
+                    "{cmd} {text}: a glob pattern; strata removes exact entries (list each in [path] remove)"
+                ));
+            }
+            if !text.starts_with('/') {
+                return Err(format!("{cmd} {text}: only absolute paths translate"));
+            }
+            entries.push((vec![Piece::Lit(text)], line));
+        }
+        self.list(&var).remove.extend(entries);
         Ok(())
     }
 

@@ -99,6 +99,8 @@ pub struct ListEdits {
     pub prepend: Vec<Entry>,
     /// Entries to put at the back, in written order.
     pub append: Vec<Entry>,
+    /// Entries to take out of the list.
+    pub remove: Vec<Entry>,
 }
 
 /// One setting from `[settings]`, as a dotted key.
@@ -110,6 +112,28 @@ pub struct SettingEntry {
     pub value: Value,
     /// Where it is.
     pub pos: Pos,
+}
+
+/// `[secrets]`: which variables are secrets and where their values are.
+///
+/// ```toml
+/// [secrets]
+/// mask = ["DB_PASSWORD"]            # a value from a plain source, shown masked
+/// exec_only = ["DEPLOY_KEY"]        # reaches `strata exec` only, never the shell
+/// recipients = ["age1…"]            # who `strata secret edit` encrypts this directory's .age files to
+/// [secrets.keyring]                 # values `strata set --secret` keeps in a keyring
+/// GITHUB_TOKEN = "secret-service"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// Variable → keyring, with where the key is.
+    pub keyring: Vec<(String, crate::secrets::Store, Pos)>,
+    /// Variables shown masked wherever their value comes from.
+    pub mask: Vec<String>,
+    /// Variables that reach `strata exec` only.
+    pub exec_only: Vec<String>,
+    /// age recipients for this directory's encrypted files (directory files only).
+    pub recipients: Vec<Entry>,
 }
 
 /// A parsed layer file.
@@ -129,10 +153,15 @@ pub struct LayerFile {
     pub dotenv: Vec<DotenvFile>,
     /// `[contexts.NAME.env]`, kept for when that context is active.
     pub contexts: Vec<(String, Vec<EnvEntry>)>,
+    /// `[os.OS.env]` for this system, then `[host.NAME.env]` for this host: applied after
+    /// `[env]`, in that order. (Their `path`/`paths` edits are in `lists`.)
+    pub here: Vec<Vec<EnvEntry>>,
     /// `[settings]`, flattened to dotted keys.
     pub settings: Vec<SettingEntry>,
     /// A context's `color` (prompt colour), context files only.
     pub color: Option<String>,
+    /// `[secrets]`.
+    pub secrets: Secrets,
     /// The directory relative paths resolve from (`STRATA_DIR`): the file's own directory,
     /// canonical for a directory file (see [`LayerFile::set_dir`]).
     pub dir: PathBuf,
@@ -349,12 +378,21 @@ impl Parser<'_> {
             var,
             prepend: Vec::new(),
             append: Vec::new(),
+            remove: Vec::new(),
         };
         for (key, item) in self.keys(t) {
             match key.get() {
                 "prepend" => edits.prepend = self.strings(key, item)?,
                 "append" => edits.append = self.strings(key, item)?,
-                _ => return Err(self.unknown(key, item, "a path table", &["prepend", "append"])),
+                "remove" => edits.remove = self.strings(key, item)?,
+                _ => {
+                    return Err(self.unknown(
+                        key,
+                        item,
+                        "a path table",
+                        &["prepend", "append", "remove"],
+                    ));
+                }
             }
         }
         Ok(edits)
@@ -417,8 +455,10 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         lists: Vec::new(),
         dotenv: Vec::new(),
         contexts: Vec::new(),
+        here: Vec::new(),
         settings: Vec::new(),
         color: None,
+        secrets: Secrets::default(),
         dir: path.parent().unwrap_or(Path::new("/")).to_path_buf(),
     };
     for (key, item) in p.keys(doc.as_table()) {
@@ -475,11 +515,18 @@ impl Parser<'_> {
                 }
             }
             "contexts" => file.contexts = self.contexts(self.table(item, key, "[contexts]")?)?,
+            "os" | "host" => self.platform(file, key, item)?,
+            "secrets" => {
+                file.secrets = self.secrets(kind, self.table(item, key, "[secrets]")?)?;
+            }
             "settings" => {
                 self.settings("", self.table(item, key, "[settings]")?, &mut file.settings)?
             }
             _ => {
-                let mut known = vec!["env", "path", "paths", "dotenv", "contexts", "settings"];
+                let mut known = vec![
+                    "env", "path", "paths", "dotenv", "contexts", "os", "host", "secrets",
+                    "settings",
+                ];
                 if kind.is_dir() {
                     known.insert(0, "root");
                 }
@@ -490,6 +537,105 @@ impl Parser<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `[os.OS]` or `[host.NAME]` sections: each is checked, and the one for this system (or
+    /// this host) is kept, for after `[env]` and the file's own list edits.
+    fn platform(&self, file: &mut LayerFile, key: &Key, item: &Item) -> Result<()> {
+        let by_os = key.get() == "os";
+        let what = if by_os { "[os]" } else { "[host]" };
+        for (name, section) in self.keys(self.table(item, key, what)?) {
+            let label = format!("[{}.{}]", key.get(), name.get());
+            if by_os && !OS_NAMES.contains(&name.get()) {
+                let hint = match did_you_mean(name.get(), OS_NAMES) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => format!(" (one of: {})", OS_NAMES.join(", ")),
+                };
+                return Err(self.err(
+                    self.key_pos(name, section),
+                    format!("unknown system `{}` in [os]{hint}", name.get()),
+                ));
+            }
+            let here = if by_os {
+                name.get() == std::env::consts::OS
+            } else {
+                this_host()
+                    .is_some_and(|h| h == name.get() || h.split('.').next() == Some(name.get()))
+            };
+            let t = self.table(section, name, &label)?;
+            let mut env = Vec::new();
+            let mut lists = Vec::new();
+            for (k, i) in self.keys(t) {
+                match k.get() {
+                    "env" => env = self.env_table(self.table(i, k, &format!("{label}.env"))?)?,
+                    "path" => lists.insert(
+                        0,
+                        self.list_edits("PATH".into(), self.table(i, k, "path")?)?,
+                    ),
+                    "paths" => {
+                        for (pk, pi) in self.keys(self.table(i, k, "paths")?) {
+                            let var = self.var_name(pk, pi)?;
+                            let pt = self.table(pi, pk, &format!("paths.{var}"))?;
+                            lists.push(self.list_edits(var, pt)?);
+                        }
+                    }
+                    _ => return Err(self.unknown(k, i, &label, &["env", "path", "paths"])),
+                }
+            }
+            if here {
+                file.here.push(env);
+                file.lists.extend(lists);
+            }
+        }
+        Ok(())
+    }
+
+    /// `[secrets]`.
+    fn secrets(&self, kind: Kind, t: &dyn TableLike) -> Result<Secrets> {
+        let mut out = Secrets::default();
+        let names = |key: &Key, item: &Item| -> Result<Vec<String>> {
+            self.strings(key, item)?
+                .into_iter()
+                .map(|e| {
+                    check_settable(&e.text).map_err(|msg| self.err(e.pos, msg))?;
+                    Ok(e.text)
+                })
+                .collect()
+        };
+        for (key, item) in self.keys(t) {
+            match key.get() {
+                "mask" => out.mask = names(key, item)?,
+                "exec_only" => out.exec_only = names(key, item)?,
+                "recipients" if kind.is_dir() => out.recipients = self.strings(key, item)?,
+                "keyring" => {
+                    for (k, i) in self.keys(self.table(item, key, "[secrets.keyring]")?) {
+                        let name = self.var_name(k, i)?;
+                        let pos = self.key_pos(k, i);
+                        let store = i
+                            .as_str()
+                            .and_then(crate::secrets::Store::parse)
+                            .ok_or_else(|| {
+                                self.err(
+                                    pos,
+                                    format!(
+                                        "{name} must name a keyring: one of {} (strata set --secret writes it)",
+                                        crate::secrets::Store::NAMES.join(", ")
+                                    ),
+                                )
+                            })?;
+                        out.keyring.push((name, store, pos));
+                    }
+                }
+                _ => {
+                    let mut known = vec!["keyring", "mask", "exec_only"];
+                    if kind.is_dir() {
+                        known.push("recipients");
+                    }
+                    return Err(self.unknown(key, item, "[secrets]", &known));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// `[contexts.NAME.env]` sections.
@@ -508,6 +654,35 @@ impl Parser<'_> {
         }
         Ok(out)
     }
+}
+
+/// The systems `[os.NAME]` may name (Rust's names for them: `std::env::consts::OS`).
+const OS_NAMES: &[&str] = &[
+    "linux",
+    "macos",
+    "freebsd",
+    "netbsd",
+    "openbsd",
+    "dragonfly",
+    "illumos",
+    "solaris",
+    "android",
+    "ios",
+    "windows",
+];
+
+/// This machine's host name, as `uname -n` gives it.
+fn this_host() -> Option<String> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let name = rustix::system::uname()
+            .nodename()
+            .to_str()
+            .ok()?
+            .to_string();
+        (!name.is_empty()).then_some(name)
+    })
+    .clone()
 }
 
 #[cfg(test)]

@@ -2,9 +2,15 @@
 //! dotenv files, then `[env]` (with references between its keys resolved, cycles caught),
 //! then the active context's section, then list edits — remembering what each file did, and
 //! the target environment that results.
+//!
+//! It also keeps which values are secret: read from a keyring (`[secrets.keyring]`, the
+//! session's secrets), decrypted from an age file, listed in `[secrets] mask`, or built from
+//! one of those by interpolation. Human-facing output masks them; `[secrets] exec_only` ones
+//! leave the target for `strata exec` alone.
 
 use anyhow::{Result, anyhow, bail};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,7 @@ use super::{Action, Assignment, FileReport, FileState, Request, Watch, dotenv};
 use crate::display::tilde;
 use crate::env_diff::{Env, ListEdit, Target};
 use crate::files::Own;
+use crate::secrets::{self, Store, age::Identities};
 use crate::settings::Settings;
 use crate::settings::expand_home;
 use crate::store::sessions::Session;
@@ -24,8 +31,8 @@ use crate::store::sessions::Session;
 pub(super) struct Merge {
     env: Env,
     pub assignments: Vec<Assignment>,
-    /// Per file, per list variable: (var, prepend, append), in application order.
-    lists: Vec<(String, Vec<OsString>, Vec<OsString>)>,
+    /// Per file, per list variable: its edits, in application order.
+    lists: Vec<(String, ListEdit)>,
     pub warnings: Vec<String>,
     /// `strata allow` is validating this file (its key): a dotenv file of it that cannot be
     /// read is an error, not a warning.
@@ -37,6 +44,28 @@ pub(super) struct Merge {
     /// Every name interpolation looked up in the environment (`${HOME}`, a dotenv file's
     /// `$USER`), so that a cached result can be checked against the values it used.
     pub reads: Vec<String>,
+    /// Variables whose value so far is secret.
+    secret: HashSet<String>,
+    /// `[secrets] mask` of every file.
+    mask: BTreeSet<String>,
+    /// `[secrets] exec_only` of every file, and exec-only secrets of the session.
+    exec_only: BTreeSet<String>,
+    /// The age identities, read at the first encrypted file.
+    identities: Option<Identities>,
+    identity_files: Vec<PathBuf>,
+    /// Names keyring entries apart (see [`secrets::install_id`]).
+    install: String,
+    /// The session has a secret whose time is up (its keyring entry is to be removed).
+    pub stale_secrets: bool,
+}
+
+/// What the merge gives besides the target.
+pub(super) struct Finished {
+    pub target: Target,
+    /// Variables of the target whose value is secret.
+    pub secrets: BTreeSet<String>,
+    /// Exec-only variables, out of the target, with their values.
+    pub exec_only: Vec<(String, OsString)>,
 }
 
 impl Merge {
@@ -51,6 +80,13 @@ impl Merge {
             dotenv_limit: settings.dotenv_limit,
             files: Vec::new(),
             reads: Vec::new(),
+            secret: HashSet::default(),
+            mask: BTreeSet::new(),
+            exec_only: BTreeSet::new(),
+            identities: None,
+            identity_files: secrets::age::identity_files(req.dirs, settings),
+            install: secrets::install_id(&req.dirs.state),
+            stale_secrets: false,
         }
     }
 
@@ -58,10 +94,23 @@ impl Merge {
     /// (and behind) every file's. Returns the earliest expiry of one of its values.
     pub fn session(&mut self, path: &Path, s: &Session) -> Option<i64> {
         let now = crate::clock::now();
-        let path: Rc<Path> = Rc::from(path);
+        let shared: Rc<Path> = Rc::from(path);
         for (name, value) in s.values(now) {
-            self.assign(name, &path, Pos::default(), Action::Session(value));
+            self.assign(name, &shared, Pos::default(), Action::Session(value), false);
         }
+        self.stale_secrets = s.has_expired_secret(now);
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        for r in s.secrets(now) {
+            let scope = format!("session/{}", id.as_deref().unwrap_or_default());
+            let at = format!("{} ({})", tilde(path), r.name);
+            if let Some(v) = self.fetch(&at, &r.name, r.store, &scope) {
+                if r.exec_only {
+                    self.exec_only.insert(r.name.clone());
+                }
+                self.assign(r.name, &shared, Pos::default(), Action::Session(v), true);
+            }
+        }
+        let path = shared;
         for (var, prepend, append) in s.lists(now) {
             for (entries, front) in [(&prepend, true), (&append, false)] {
                 for e in entries {
@@ -77,19 +126,51 @@ impl Merge {
                     });
                 }
             }
-            self.lists.push((var, prepend, append));
+            self.lists.push((
+                var,
+                ListEdit {
+                    prepend,
+                    append,
+                    remove: Vec::new(),
+                },
+            ));
         }
         s.next_expiry(now)
     }
 
     /// The target from everything merged: each variable's final value (or unset), and the
     /// list edits in order (prepends innermost layer first, appends outermost first).
-    pub fn target(&mut self) -> Target {
+    pub fn finish(&mut self) -> Finished {
+        let mut target = self.target();
+        let mut exec_only = Vec::new();
+        for name in &self.exec_only {
+            if let Some(Some(v)) = target.vars.shift_remove(name.as_str()) {
+                exec_only.push((name.clone(), v));
+            }
+        }
+        let secrets = target
+            .vars
+            .iter()
+            .filter(|(n, v)| v.is_some() && (self.secret.contains(*n) || self.mask.contains(*n)))
+            .map(|(n, _)| n.clone())
+            .chain(exec_only.iter().map(|(n, _)| n.clone()))
+            .collect();
+        Finished {
+            target,
+            secrets,
+            exec_only,
+        }
+    }
+
+    /// The target from everything merged.
+    fn target(&mut self) -> Target {
         let mut target = Target::default();
         target.vars.reserve(self.assignments.len());
         for a in &self.assignments {
-            if !matches!(a.action, Action::Prepend(_) | Action::Append(_))
-                && !target.vars.contains_key(&a.var)
+            if !matches!(
+                a.action,
+                Action::Prepend(_) | Action::Append(_) | Action::Remove(_)
+            ) && !target.vars.contains_key(&a.var)
             {
                 // Moved out: the merged environment is not needed after this.
                 target
@@ -98,26 +179,54 @@ impl Merge {
             }
         }
         let mut lists: crate::env_diff::Ordered<ListEdit> = Default::default();
-        for (var, prepend, _) in self.lists.iter().rev() {
+        for (var, edit) in self.lists.iter().rev() {
             lists
                 .entry(var.clone())
                 .or_default()
                 .prepend
-                .extend(prepend.iter().cloned());
+                .extend(edit.prepend.iter().cloned());
         }
-        for (var, _, append) in &self.lists {
-            lists
-                .entry(var.clone())
-                .or_default()
-                .append
-                .extend(append.iter().cloned());
+        for (var, edit) in &self.lists {
+            let list = lists.entry(var.clone()).or_default();
+            list.append.extend(edit.append.iter().cloned());
+            list.remove.extend(edit.remove.iter().cloned());
         }
         target.lists = lists;
         target
     }
 
-    /// Record one assignment by the file `path` (shared by all of that file's assignments).
-    fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action) {
+    /// The value of secret `name` from `store` (entry `scope/name`), or a warning that says
+    /// why there is none.
+    fn fetch(&mut self, at: &str, name: &str, store: Store, scope: &str) -> Option<OsString> {
+        use std::os::unix::ffi::OsStringExt;
+        let account = secrets::account(&self.install, scope, name);
+        match secrets::get(store, &account, secrets::READ_LIMIT) {
+            Ok(Some(v)) => Some(OsString::from_vec(v)),
+            Ok(None) => {
+                self.warnings.push(format!(
+                    "{at}: the secret {name} is not in {} (any more); set it again: strata set --secret {name}",
+                    store.describe()
+                ));
+                None
+            }
+            Err(e) => {
+                self.warnings.push(format!("{at}: {name} not set: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Record one assignment by the file `path` (shared by all of that file's assignments);
+    /// `secret` says the value came from a secret source.
+    fn assign(&mut self, var: String, path: &Rc<Path>, pos: Pos, action: Action, secret: bool) {
+        if secret {
+            self.secret.insert(var.clone());
+        } else if !matches!(
+            action,
+            Action::Prepend(_) | Action::Append(_) | Action::Remove(_)
+        ) {
+            self.secret.remove(&var);
+        }
         match &action {
             Action::Set(v) | Action::Dotenv(v) | Action::Session(v) => {
                 self.env.insert(var.as_str().into(), v.clone());
@@ -125,7 +234,7 @@ impl Merge {
             Action::Unset => {
                 self.env.remove(OsStr::new(&var));
             }
-            Action::Prepend(_) | Action::Append(_) => {}
+            Action::Prepend(_) | Action::Append(_) | Action::Remove(_) => {}
         }
         self.assignments.push(Assignment {
             var,
@@ -149,6 +258,9 @@ impl Merge {
             entries,
             env: &self.env,
             reads: &mut self.reads,
+            secret: &self.secret,
+            mask: &self.mask,
+            tainted: vec![false; entries.len()],
             dir,
             index: entries
                 .iter()
@@ -161,17 +273,18 @@ impl Merge {
         for i in 0..entries.len() {
             resolver.resolve(i)?;
         }
+        let tainted = resolver.tainted;
         let values: Vec<Option<OsString>> = resolver
             .done
             .into_iter()
             .map(|v| v.expect("every key resolved"))
             .collect();
-        for (e, v) in entries.iter().zip(values) {
+        for ((e, v), secret) in entries.iter().zip(values).zip(tainted) {
             let action = match v {
                 Some(v) => Action::Set(v),
                 None => Action::Unset,
             };
-            self.assign(e.name.clone(), path, e.pos, action);
+            self.assign(e.name.clone(), path, e.pos, action, secret);
         }
         Ok(())
     }
@@ -186,18 +299,43 @@ impl Merge {
         watch: &mut Watch,
     ) -> Result<()> {
         let shared: Rc<Path> = Rc::from(f.path.as_path());
+        self.mask.extend(f.secrets.mask.iter().cloned());
         // dotenv files first; [env] of the same file wins over them.
         self.dotenv_files(f, dotenv_default, watch)?;
         self.env_entries(f, &shared, &f.env, f.dir())?;
+        for entries in &f.here {
+            self.env_entries(f, &shared, entries, f.dir())?;
+        }
         if let Some(name) = active_context
             && let Some((_, entries)) = f.contexts.iter().find(|(n, _)| n == name)
         {
             self.env_entries(f, &shared, entries, f.dir())?;
         }
+        self.keyring(f, &shared, active_context);
+        self.exec_only.extend(f.secrets.exec_only.iter().cloned());
         for edits in &f.lists {
             self.list_edits(f, &shared, edits)?;
         }
         Ok(())
+    }
+
+    /// `[secrets.keyring]` of `f`: each value read from its keyring.
+    fn keyring(&mut self, f: &LayerFile, shared: &Rc<Path>, active_context: Option<&str>) {
+        if f.secrets.keyring.is_empty() {
+            return;
+        }
+        let scope = match f.kind {
+            Kind::Global => "global".to_string(),
+            Kind::System => "system".to_string(),
+            Kind::Context => format!("context/{}", active_context.unwrap_or_default()),
+            _ => format!("dir/{}", key_of(f).display()),
+        };
+        for (name, store, pos) in &f.secrets.keyring {
+            let at = format!("{}:{}", tilde(&f.path), pos.line);
+            if let Some(v) = self.fetch(&at, name, *store, &scope) {
+                self.assign(name.clone(), shared, *pos, Action::Set(v), true);
+            }
+        }
     }
 
     /// The dotenv files `f` lists (and `.env` with `dotenv.default`), in order.
@@ -250,19 +388,56 @@ impl Merge {
                     continue;
                 }
             };
+            let (bytes, secret) = if secrets::age::is_age_file(&path) {
+                match self.decrypt(&bytes, watch) {
+                    Ok(plain) => (plain, true),
+                    // Even for `allow`: a teammate may not have added this user yet.
+                    Err(e) => {
+                        self.warnings.push(format!(
+                            "{at}: cannot decrypt {}: {e}; skipped",
+                            tilde(&path)
+                        ));
+                        self.files.push(FileReport {
+                            path,
+                            kind: Kind::Dotenv,
+                            state: FileState::Unreadable,
+                        });
+                        continue;
+                    }
+                }
+            } else {
+                (bytes, false)
+            };
             self.files.push(FileReport {
                 path: path.clone(),
                 kind: Kind::Dotenv,
                 state: FileState::Applied,
             });
-            self.dotenv(f, path, &bytes)?;
+            self.dotenv(f, path, &bytes, secret)?;
         }
         Ok(())
     }
 
     /// One dotenv file's assignments. Variables that make the shell or the loader run code are
     /// not taken from it (the content hash does not cover it), with a warning per line.
-    fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8]) -> Result<()> {
+    /// Decrypt an age file with the user's identities (read, and watched, at the first one).
+    fn decrypt(&mut self, ciphertext: &[u8], watch: &mut Watch) -> Result<Vec<u8>> {
+        if self.identities.is_none() {
+            let cap = secrets::age::identity_cap();
+            let ids =
+                Identities::load(&self.identity_files, &mut |p| watch.read(p, cap, Own::Mine));
+            self.identities = Some(ids);
+        }
+        let ids = self.identities.as_ref().expect("just read");
+        secrets::age::decrypt(ciphertext, ids, self.dotenv_limit).map_err(|e| {
+            match ids.notes.first() {
+                Some(note) if ids.is_empty() => anyhow!("{e} ({note})"),
+                _ => e,
+            }
+        })
+    }
+
+    fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8], secret: bool) -> Result<()> {
         let env = &self.env;
         let reads = std::cell::RefCell::new(Vec::new());
         let assigned = dotenv::parse(&path, bytes, &|n| {
@@ -288,7 +463,7 @@ impl Merge {
                 line: a.line,
                 col: 1,
             };
-            self.assign(a.name, &path, pos, Action::Dotenv(a.value));
+            self.assign(a.name, &path, pos, Action::Dotenv(a.value), secret);
         }
         Ok(())
     }
@@ -297,11 +472,11 @@ impl Merge {
     /// directory, and recorded in order.
     fn list_edits(&mut self, f: &LayerFile, shared: &Rc<Path>, edits: &ListEdits) -> Result<()> {
         let dir = f.dir();
-        let mut prepend = Vec::new();
-        let mut append = Vec::new();
-        for (entries, out, front) in [
-            (&edits.prepend, &mut prepend, true),
-            (&edits.append, &mut append, false),
+        let mut edit = ListEdit::default();
+        for (entries, out, what) in [
+            (&edits.prepend, &mut edit.prepend, 0),
+            (&edits.append, &mut edit.append, 1),
+            (&edits.remove, &mut edit.remove, 2),
         ] {
             for e in entries {
                 let at = format!("{}:{}:{}", tilde(&f.path), e.pos.line, e.pos.col);
@@ -328,16 +503,25 @@ impl Merge {
                     var: edits.var.clone(),
                     path: shared.clone(),
                     pos: e.pos,
-                    action: if front {
-                        Action::Prepend(entry)
-                    } else {
-                        Action::Append(entry)
+                    action: match what {
+                        0 => Action::Prepend(entry),
+                        1 => Action::Append(entry),
+                        _ => Action::Remove(entry),
                     },
                 });
             }
         }
-        self.lists.push((edits.var.clone(), prepend, append));
+        self.lists.push((edits.var.clone(), edit));
         Ok(())
+    }
+}
+
+/// Where a directory file applies: its directory (canonical) and its name, the name of its
+/// secrets' keyring entries.
+pub fn key_of(f: &LayerFile) -> PathBuf {
+    match f.path.file_name() {
+        Some(n) => f.dir().join(n),
+        None => f.path.clone(),
     }
 }
 
@@ -361,6 +545,11 @@ struct Resolver<'a> {
     entries: &'a [EnvEntry],
     env: &'a Env,
     reads: &'a mut Vec<String>,
+    /// Variables whose value is secret: a value that interpolates one is secret too.
+    secret: &'a HashSet<String>,
+    /// `[secrets] mask` so far: a value built from one is secret too.
+    mask: &'a BTreeSet<String>,
+    tainted: Vec<bool>,
     dir: &'a Path,
     index: HashMap<&'a str, usize>,
     done: Vec<Option<Option<OsString>>>,
@@ -394,6 +583,7 @@ impl Resolver<'_> {
         };
         self.stack.push(i);
         let mut failure: Option<anyhow::Error> = None;
+        let mut tainted = false;
         let result = interpolate(&text, &mut |name| {
             if name == "STRATA_DIR" {
                 return Ok(Some(self.dir.as_os_str().to_owned()));
@@ -402,7 +592,10 @@ impl Resolver<'_> {
                 && let Some(&j) = self.index.get(name)
             {
                 return match self.resolve(j) {
-                    Ok(v) => Ok(v),
+                    Ok(v) => {
+                        tainted |= self.tainted[j] || self.mask.contains(name);
+                        Ok(v)
+                    }
                     Err(e) => {
                         let msg = e.to_string();
                         failure = Some(e);
@@ -411,9 +604,11 @@ impl Resolver<'_> {
                 };
             }
             self.reads.push(name.to_string());
+            tainted |= self.secret.contains(name) || self.mask.contains(name);
             Ok(self.env.get(OsStr::new(name)).cloned())
         });
         self.stack.pop();
+        self.tainted[i] = tainted;
         let value = match (result, failure) {
             (_, Some(e)) => return Err(e),
             (Ok(v), None) => v,

@@ -21,6 +21,7 @@ pub use discover::{physical_cwd, untrusted_message};
 pub use watch::{Watch, relative};
 
 use anyhow::{Result, anyhow};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -110,6 +111,8 @@ pub enum Action {
     Prepend(OsString),
     /// Entry put at the back of the list.
     Append(OsString),
+    /// Entry taken out of the list (`[path] remove`).
+    Remove(OsString),
 }
 
 /// One step of provenance, for `strata why`.
@@ -146,6 +149,77 @@ pub struct Evaluation {
     pub deadline: Option<i64>,
     /// The environment variables interpolation looked up, sorted, each once.
     pub env_reads: Vec<String>,
+    /// Variables of the target whose value is secret: human-facing output masks them.
+    pub secrets: BTreeSet<String>,
+    /// Exec-only secrets, kept out of the target: `strata exec` adds them.
+    pub exec_only: Vec<(String, OsString)>,
+    /// The session holds a secret whose time is up, still in its keyring.
+    pub stale_secrets: bool,
+    /// Another tool's file in the cwd, which has no directory file of strata's.
+    pub legacy: Option<Legacy>,
+}
+
+/// A file of another tool that `strata import` translates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Legacy {
+    /// The file.
+    pub path: PathBuf,
+    /// What it is, for messages: "a direnv .envrc".
+    pub what: &'static str,
+    /// The command that translates it.
+    pub import: Vec<String>,
+}
+
+/// The file of another tool in `cwd` that strata could import, when `cwd` has no directory file
+/// of its own: a direnv `.envrc`, a `mise.toml` with `[env]`, else a bare `.env`. Every read is
+/// bounded; the paths are watched, so the answer follows the files.
+fn legacy(cwd: &Path, watch: &mut Watch) -> Option<Legacy> {
+    if DIR_FILES
+        .iter()
+        .any(|n| std::fs::symlink_metadata(cwd.join(n)).is_ok())
+    {
+        return None;
+    }
+    let exists = |watch: &mut Watch, name: &str| {
+        let p = cwd.join(name);
+        watch.push(p.clone());
+        std::fs::symlink_metadata(&p)
+            .is_ok_and(|m| m.is_file())
+            .then_some(p)
+    };
+    let found = |path: PathBuf, what, import: &[&str]| Legacy {
+        path,
+        what,
+        import: import.iter().map(|s| s.to_string()).collect(),
+    };
+    if let Some(p) = exists(watch, ".envrc") {
+        return Some(found(p, "a direnv .envrc", &["strata", "import", "direnv"]));
+    }
+    for name in ["mise.toml", ".mise.toml"] {
+        if let Some(p) = exists(watch, name) {
+            let has_env = files::read(&p, files::LAYER_CAP, Own::Any)
+                .ok()
+                .flatten()
+                .and_then(|c| String::from_utf8(c.bytes).ok())
+                .and_then(|t| toml_edit::Document::parse(t).ok())
+                .is_some_and(|d| d.get("env").is_some_and(|e| e.is_table_like()));
+            if has_env {
+                let mut cmd = vec!["strata", "import", "mise"];
+                if name != "mise.toml" {
+                    cmd.push(name);
+                }
+                return Some(found(p, "a mise.toml with [env]", &cmd));
+            }
+        }
+    }
+    exists(watch, ".env").map(|p| found(p, "a .env", &["strata", "import", "dotenv", ".env"]))
+}
+
+impl Evaluation {
+    /// `name`'s value is secret here.
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.secrets.contains(name)
+    }
 }
 
 /// Settings from the system and global files, the environment and flags only: what commands
@@ -269,15 +343,15 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         });
         deadline = merge.session(path, s);
     }
-    let target = merge.target();
     let mut env_reads = std::mem::take(&mut merge.reads);
     env_reads.sort_unstable();
     env_reads.dedup();
+    let finished = merge.finish();
     reports.append(&mut merge.files);
     warnings.append(&mut merge.warnings);
     watch.dedup();
     Ok(Evaluation {
-        target,
+        target: finished.target,
         files: reports,
         assignments: merge.assignments,
         warnings,
@@ -286,6 +360,10 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         context,
         deadline,
         env_reads,
+        secrets: finished.secrets,
+        exec_only: finished.exec_only,
+        stale_secrets: merge.stale_secrets,
+        legacy: legacy(req.cwd, watch),
     })
 }
 

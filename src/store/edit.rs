@@ -205,6 +205,85 @@ pub fn edit_setting(
     Ok((doc.to_string(), changed))
 }
 
+/// Make `name` a secret kept in `store` in `text` (`[secrets.keyring] NAME = "store"`, and in
+/// `[secrets] exec_only` when `exec_only`), and drop it from `[env]`: its value is not in the
+/// file.
+pub fn edit_secret(
+    path: &std::path::Path,
+    text: &str,
+    name: &str,
+    store: crate::secrets::Store,
+    exec_only: bool,
+) -> Result<String> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow!("{}: cannot edit, it is not valid TOML: {e}", tilde(path)))?;
+    if let Some(env) = doc.get_mut("env").and_then(Item::as_table_like_mut) {
+        env.remove(name);
+    }
+    let secrets = doc
+        .entry("secrets")
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_like_mut()
+        .ok_or_else(|| anyhow!("{}: `secrets` is not a table", tilde(path)))?;
+    let listed = |secrets: &mut dyn toml_edit::TableLike, key: &str, add: bool| -> Result<()> {
+        let entry = secrets.entry(key);
+        let item = entry.or_insert(value(toml_edit::Array::new()));
+        let arr = item
+            .as_array_mut()
+            .ok_or_else(|| anyhow!("{}: `secrets.{key}` is not an array", tilde(path)))?;
+        arr.retain(|v| v.as_str() != Some(name));
+        if add {
+            arr.push(name);
+        }
+        Ok(())
+    };
+    if exec_only || secrets.contains_key("exec_only") {
+        listed(secrets, "exec_only", exec_only)?;
+    }
+    let keyring = secrets
+        .entry("keyring")
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(false);
+            Item::Table(t)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| anyhow!("{}: `secrets.keyring` is not a table", tilde(path)))?;
+    keyring.insert(name, value(store.name()));
+    Ok(doc.to_string())
+}
+
+/// Remove `names` from `[secrets]` (keyring, exec_only, mask) of `text`; returns the new text
+/// and the keyring entries removed, with their keyring.
+pub fn remove_secrets(
+    path: &std::path::Path,
+    text: &str,
+    names: &[String],
+) -> Result<(String, Vec<(String, crate::secrets::Store)>)> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow!("{}: cannot edit, it is not valid TOML: {e}", tilde(path)))?;
+    let mut removed = Vec::new();
+    if let Some(secrets) = doc.get_mut("secrets").and_then(Item::as_table_like_mut) {
+        for key in ["exec_only", "mask"] {
+            if let Some(arr) = secrets.get_mut(key).and_then(Item::as_array_mut) {
+                arr.retain(|v| !v.as_str().is_some_and(|s| names.iter().any(|n| n == s)));
+            }
+        }
+        if let Some(keyring) = secrets.get_mut("keyring").and_then(Item::as_table_like_mut) {
+            for n in names {
+                if let Some(item) = keyring.remove(n)
+                    && let Some(store) = item.as_str().and_then(crate::secrets::Store::parse)
+                {
+                    removed.push((n.clone(), store));
+                }
+            }
+        }
+    }
+    Ok((doc.to_string(), removed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

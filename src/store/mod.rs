@@ -12,6 +12,7 @@
 
 pub mod contexts;
 pub mod edit;
+pub mod noticed;
 pub mod sessions;
 pub mod trust;
 pub mod values;

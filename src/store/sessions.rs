@@ -12,6 +12,11 @@
 //! PATH = ["/opt/tool/bin"]
 //! [expires]                   # unix seconds, from `strata set --ttl`
 //! FOO = 1764072000
+//! [secrets]                   # `strata set --secret`: the value is in a keyring, not here
+//! exec_only = ["DEPLOY_KEY"]  # reaches `strata exec` only, never the shell
+//! [secrets.keyring]
+//! GITHUB_TOKEN = "secret-service"
+//! DEPLOY_KEY = "keyutils"
 //! ```
 //!
 //! Values are literal: what `strata set` received is what the shell gets, no interpolation.
@@ -20,7 +25,7 @@
 
 use anyhow::{Context as _, Result, anyhow};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -29,6 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::{Dirs, LockPolicy, ensure_private_dir, update};
 use crate::display::tilde;
 use crate::names::validate_name;
+use crate::secrets::Store;
 
 /// One session's stored state.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +58,40 @@ pub struct Session {
     /// Expiry (unix seconds) of values set with a TTL.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub expires: BTreeMap<String, i64>,
+    /// Values kept in a keyring.
+    #[serde(default, skip_serializing_if = "SecretRefs::is_empty")]
+    pub secrets: SecretRefs,
+}
+
+/// Which variables are secrets and where their values live: the `[secrets]` table of a
+/// session file (a directory, context or global file has the same, see
+/// [`crate::layers::file::Secrets`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRefs {
+    /// Variables that reach `strata exec` only.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub exec_only: BTreeSet<String>,
+    /// Variable → the keyring that holds its value (`secret-service`, `keyutils`, `keychain`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keyring: BTreeMap<String, String>,
+}
+
+impl SecretRefs {
+    fn is_empty(&self) -> bool {
+        self.exec_only.is_empty() && self.keyring.is_empty()
+    }
+}
+
+/// A secret of a session: its name, its keyring, and whether it is exec-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    /// The variable.
+    pub name: String,
+    /// Where its value is.
+    pub store: Store,
+    /// It reaches `strata exec` only.
+    pub exec_only: bool,
 }
 
 use crate::clock::now;
@@ -130,8 +170,61 @@ impl Session {
         self.expires.values().copied().filter(|&t| t > at).min()
     }
 
-    /// Set `name`, with an optional expiry.
-    pub fn set(&mut self, name: &str, value: &OsString, expires: Option<i64>) {
+    /// The live secrets at `at`.
+    pub fn secrets(&self, at: i64) -> Vec<SecretRef> {
+        self.secrets
+            .keyring
+            .iter()
+            .filter(|(n, _)| self.expires.get(*n).is_none_or(|&t| t > at))
+            .filter_map(|(n, store)| {
+                Some(SecretRef {
+                    name: n.clone(),
+                    store: Store::parse(store)?,
+                    exec_only: self.secrets.exec_only.contains(n),
+                })
+            })
+            .collect()
+    }
+
+    /// Every secret, live or expired.
+    pub fn all_secrets(&self) -> Vec<SecretRef> {
+        self.secrets(i64::MIN)
+    }
+
+    /// Some secret expired at `at` (its keyring entry is to be removed).
+    pub fn has_expired_secret(&self, at: i64) -> bool {
+        self.secrets
+            .keyring
+            .keys()
+            .any(|n| self.expires.get(n).is_some_and(|&t| t <= at))
+    }
+
+    /// Record that `name` is a secret kept in `store`; its value is not in this file. Returns
+    /// the keyring of the secret it replaces, when that is another one.
+    pub fn set_secret(
+        &mut self,
+        name: &str,
+        store: Store,
+        exec_only: bool,
+        expires: Option<i64>,
+    ) -> Option<Store> {
+        let old = self.unset(name).filter(|s| *s != store);
+        self.secrets
+            .keyring
+            .insert(name.to_string(), store.name().to_string());
+        if exec_only {
+            self.secrets.exec_only.insert(name.to_string());
+        }
+        if let Some(t) = expires {
+            self.expires.insert(name.to_string(), t);
+        }
+        old
+    }
+
+    /// Set `name`, with an optional expiry. Returns the keyring of a secret it replaces (whose
+    /// entry is to be removed).
+    pub fn set(&mut self, name: &str, value: &OsString, expires: Option<i64>) -> Option<Store> {
+        let old = self.unset(name);
         self.expires.remove(name);
         self.env.remove(name);
         self.bytes.remove(name);
@@ -147,28 +240,43 @@ impl Session {
         if let Some(t) = expires {
             self.expires.insert(name.to_string(), t);
         }
+        old
     }
 
-    /// Remove `name` (its value and its list entries); true if it was set.
-    pub fn unset(&mut self, name: &str) -> bool {
+    /// Remove `name` (its value, its list entries, or its secret); `None` if it was not set,
+    /// else `Some` of the keyring that held it when it was a secret (whose entry is to be
+    /// removed).
+    pub fn remove(&mut self, name: &str) -> Option<Option<Store>> {
         self.expires.remove(name);
-        self.env.remove(name).is_some()
+        self.secrets.exec_only.remove(name);
+        let secret = self.secrets.keyring.remove(name);
+        let was = self.env.remove(name).is_some()
             | self.bytes.remove(name).is_some()
             | self.prepend.remove(name).is_some()
-            | self.append.remove(name).is_some()
+            | self.append.remove(name).is_some();
+        match secret {
+            Some(store) => Some(Store::parse(&store)),
+            None => was.then_some(None),
+        }
     }
 
-    /// Drop values that expired at `at`.
-    pub fn prune(&mut self, at: i64) {
+    /// Remove `name`; the keyring of the secret it was, if it was one.
+    fn unset(&mut self, name: &str) -> Option<Store> {
+        self.remove(name).flatten()
+    }
+
+    /// Drop values that expired at `at`; returns the secrets among them (whose keyring
+    /// entries are to be removed).
+    pub fn prune(&mut self, at: i64) -> Vec<(String, Store)> {
         let dead: Vec<String> = self
             .expires
             .iter()
             .filter(|&(_, &t)| t <= at)
             .map(|(n, _)| n.clone())
             .collect();
-        for n in dead {
-            self.unset(&n);
-        }
+        dead.into_iter()
+            .filter_map(|n| self.unset(&n).map(|s| (n, s)))
+            .collect()
     }
 
     /// Parse a session file's bytes; errors name the file and line.
@@ -197,6 +305,29 @@ impl Session {
             if !crate::names::valid_name(name) {
                 return Err(corrupt(format!(
                     "invalid variable name {:?}",
+                    crate::display::escape(name)
+                )));
+            }
+        }
+        for (name, store) in &session.secrets.keyring {
+            if !crate::names::valid_name(name) {
+                return Err(corrupt(format!(
+                    "invalid variable name {:?}",
+                    crate::display::escape(name)
+                )));
+            }
+            if Store::parse(store).is_none() {
+                return Err(corrupt(format!(
+                    "{name}: unknown keyring {:?} (one of: {})",
+                    crate::display::escape(store),
+                    Store::NAMES.join(", ")
+                )));
+            }
+        }
+        for name in &session.secrets.exec_only {
+            if !session.secrets.keyring.contains_key(name) {
+                return Err(corrupt(format!(
+                    "{:?} is listed in exec_only but is not a secret",
                     crate::display::escape(name)
                 )));
             }
@@ -254,11 +385,19 @@ pub fn line_of(path: &std::path::Path, name: &str) -> Option<usize> {
     let bytes = crate::files::read_mine(path, crate::files::LAYER_CAP).ok()??;
     let text = std::str::from_utf8(&bytes).ok()?;
     let doc = toml_edit::Document::parse(text).ok()?;
-    let span = ["env", "bytes"].iter().find_map(|t| {
-        let table = doc.get(t)?.as_table_like()?;
-        let (key, _) = table.get_key_value(name)?;
-        key.span()
-    })?;
+    let keyring = doc
+        .get("secrets")
+        .and_then(|s| s.as_table_like())
+        .and_then(|s| s.get("keyring"));
+    let span = ["env", "bytes"]
+        .iter()
+        .filter_map(|t| doc.get(t))
+        .chain(keyring)
+        .find_map(|item| {
+            let table = item.as_table_like()?;
+            let (key, _) = table.get_key_value(name)?;
+            key.span()
+        })?;
     Some(text[..span.start].matches('\n').count() + 1)
 }
 
@@ -285,17 +424,37 @@ pub fn modify<T>(
     ensure_private_dir(&dirs.sessions_dir())?;
     let path = dirs.session_file(id);
     super::announce(dirs)?;
-    let out = update(&path, policy, |current| {
+    let (out, expired) = update(&path, policy, |current| {
         let mut session = match current {
             Some(bytes) => Session::parse(&path, &bytes)?,
             None => Session::default(),
         };
-        session.prune(now());
+        let expired = session.prune(now());
         let out = f(&mut session)?;
-        Ok((Some(session.render(id)?), out))
+        Ok((Some(session.render(id)?), (out, expired)))
     })?;
     super::announce(dirs)?;
+    forget_secrets(dirs, id, &expired);
     Ok(out)
+}
+
+/// The keyring entry of secret `name` of session `id`.
+pub fn secret_account(dirs: &Dirs, id: &str, name: &str) -> String {
+    crate::secrets::account(
+        &crate::secrets::install_id(&dirs.state),
+        &format!("session/{id}"),
+        name,
+    )
+}
+
+/// Remove secrets of session `id` from their keyrings. A keyring that cannot be reached is
+/// said once per secret: the entry stays there until the next attempt (`strata session gc`).
+pub fn forget_secrets(dirs: &Dirs, id: &str, secrets: &[(String, Store)]) {
+    for (name, store) in secrets {
+        if let Err(e) = crate::secrets::delete(*store, &secret_account(dirs, id, name)) {
+            crate::say!("{name}: could not remove it from {}: {e}", store.describe());
+        }
+    }
 }
 
 /// Delete session `id`'s file; true if it existed.
@@ -306,7 +465,20 @@ pub fn end(dirs: &Dirs, id: &str, policy: LockPolicy) -> Result<bool> {
         return Ok(false);
     }
     super::announce(dirs)?;
-    update(&path, policy, |_| Ok((None, ())))?;
+    let secrets = update(&path, policy, |current| {
+        // A corrupt file still goes; its secrets cannot be named then.
+        let secrets = current
+            .and_then(|b| Session::parse(&path, &b).ok())
+            .map(|s| {
+                s.all_secrets()
+                    .into_iter()
+                    .map(|r| (r.name, r.store))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        Ok((None, secrets))
+    })?;
+    forget_secrets(dirs, id, &secrets);
     let _ = std::fs::remove_file(super::lock_path(&path));
     super::announce(dirs)?;
     Ok(true)

@@ -27,7 +27,7 @@ use strata_env::layers::file::{Kind, parse};
 use strata_env::names::valid_name;
 use strata_env::shells::{Script, Shell};
 use strata_env::state::{
-    Added, Key, ListRecord, NoSpill, State, VarRecord, Watched, seal, unchanged,
+    Added, Key, ListRecord, NoSpill, Removed, State, VarRecord, Watched, seal, unchanged,
 };
 
 /// The key every fuzz state is sealed with.
@@ -181,11 +181,19 @@ pub fn arbitrary_state(u: &mut Unstructured<'_>) -> libfuzzer_sys::arbitrary::Re
             name: String::arbitrary(u)?,
             was_unset: u.arbitrary()?,
             added: Vec::new(),
+            removed: Vec::new(),
         };
         for _ in 0..u.int_in_range(0..=3u8)? {
             l.added.push(Added {
                 entry: os(u)?,
                 old_index: u.arbitrary()?,
+            });
+        }
+        for _ in 0..u.int_in_range(0..=2u8)? {
+            l.removed.push(Removed {
+                entry: os(u)?,
+                old_index: u.arbitrary()?,
+                next: if u.arbitrary()? { Some(os(u)?) } else { None },
             });
         }
         st.lists.push(l);
