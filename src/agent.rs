@@ -18,6 +18,9 @@
 //!   and the ones strata finds its directories through. Another agent with another `PATH` in the
 //!   same directory and session misses instead of getting this one's `PATH`.
 //!
+//! An evaluation with a secret value (SPEC section 11) is never cached: a secret never goes
+//! into a file, so where one applies every such shell asks strata.
+//!
 //! The stamp is a file of its own (`stamps/agent-ID`) dated just before the export read anything,
 //! like a hook's, so `store::announce` (every `strata set`, `allow`, `context use`…) expires it
 //! and the next shell asks strata again.

@@ -20,11 +20,10 @@ use crate::layers::Evaluation;
 use crate::settings::Log;
 use crate::shells::Shell;
 
-/// Whether `name`'s value is a secret, for the formats that mask secret values (`gha`).
-/// strata keeps no secrets yet (SPEC section 11), so none is: the secret flag of a variable
-/// connects here, and nowhere else.
-fn is_secret(_eval: &Evaluation, _name: &str) -> bool {
-    false
+/// Whether `name`'s value is a secret, for the formats that mask secret values (`gha`): a
+/// keyring or age value, one a file's `[secrets] mask` names, or one built from either.
+fn is_secret(eval: &Evaluation, name: &str) -> bool {
+    eval.secrets.contains(name)
 }
 
 /// Print the environment strata resolves at the working directory.

@@ -399,7 +399,14 @@ pub fn run(
         let prompt = prompt_value(&eval, &new_state, &ex.session);
         let mut all = diff;
         all.extend(changes(&ex.current, &prompt));
-        let agent = ex.agent.take().map(|id| {
+        let agent = ex.agent.take();
+        if let Some(id) = &agent
+            && !eval.secrets.is_empty()
+        {
+            // A secret's value never goes into a file: with one, these shells ask strata.
+            let _ = std::fs::remove_file(crate::agent::stamp_file(ex.dirs, id));
+        }
+        let agent = agent.filter(|_| eval.secrets.is_empty()).map(|id| {
             let inputs = agent_inputs(&ex.current, state.as_ref(), &applied.values, &eval);
             let shell = match format {
                 ExportFormat::Zsh => Shell::Zsh,
