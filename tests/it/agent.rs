@@ -161,6 +161,29 @@ per_shell! {
     }
 }
 
+per_shell! {
+    fn replayed_values_are_byte_exact(sh) {
+        // Quotes, `$`, a backslash, a newline, a tab, a glob and non-ASCII, on the miss that
+        // asks strata and on the hit that replays the entry.
+        let value = "it's \"$HOME\" \\ $(x) *\n\tline2 \u{e9}\u{1f600}";
+        let w = quiet(|w| {
+            let w = w
+                .dir_config("p", &format!("[env]\nQ = {}\nEMPTY = \"\"\n", toml_string(value)))
+                .allow("p")
+                .env("STRATA_SESSION", "agent-1");
+            install(w, sh)
+        });
+        for _ in 0..3 {
+            let script = sh.pick(
+                r#"printf '%s|%s' "$Q" "${EMPTY-unset}""#,
+                r#"set -q EMPTY; or set EMPTY unset; printf '%s|%s' "$Q" "$EMPTY""#,
+            );
+            let out = agent(&w, sh, "p", script);
+            assert_eq!(out, format!("{value}|"));
+        }
+    }
+}
+
 /// The process-creating syscalls of one traced agent shell, but its own start (its first
 /// `execve`) and its threads (`clone` with `CLONE_THREAD`: fish starts some whatever its config).
 fn spawns(w: &World, sh: Shell, rel: &str, script: &str) -> (Vec<String>, String) {
