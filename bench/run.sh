@@ -121,12 +121,13 @@ r_hook() {
   printf 'OK %s %s %s\n' "$((t1 - t0))" "$n" "$t3"
 }
 
-# __run agent SHELL BIN DIR N
+# __run agent SHELL BIN DIR N CHECK
+#   (CHECK: NAME=VALUE, what the env file must set in DIR)
 #   write SHELL's env file (`strata hook SHELL --env-file`), check that a fresh `SHELL -c` sees the
 #   tree through it, then time N pairs, interleaved: `SHELL -c true` without the env file and with
 #   it, as an agent starts one shell per command. Prints the total with it, and without it as extra.
 r_agent() {
-  local sh=$1 bin=$2 dir=$3 n=$4 shbin envf out i t0 t1 with=0 bare=0
+  local sh=$1 bin=$2 dir=$3 n=$4 check=$5 shbin envf out i t0 t1 with=0 bare=0
   shbin=$(command -v "$sh") || r_fail "$sh not installed"
   cd "$dir" || r_fail "cd $dir"
   export STRATA_SESSION=bench-agent
@@ -153,13 +154,11 @@ r_agent() {
       *) "$shbin" -c "$@" ;;
     esac
   }
-  # shellcheck disable=SC2016 # the shells under test expand it
   for i in 1 2 3; do   # the first asks strata and caches; the others replay the entry
-    out=$(a_with 'printf %s "$L0_V1"' 2>/dev/null)
-    [[ $out == "level 0 value 1" ]] || r_fail "$sh -c does not see the tree through the env file (got '$out')"
+    out=$(a_with "printf %s \"\$${check%%=*}\"" 2>/dev/null)
+    [[ $out == "${check#*=}" ]] || r_fail "$sh -c does not see ${check%%=*} through the env file (got '$out')"
   done
-  # shellcheck disable=SC2016 # the shell under test expands it
-  out=$(a_bare 'printf %s "$L0_V1"' 2>/dev/null)
+  out=$(a_bare "printf %s \"\$${check%%=*}\"" 2>/dev/null)
   [[ -z $out ]] || r_fail "the bare $sh reads the env file too"
   for ((i = 0; i < n; i++)); do
     t0=${EPOCHREALTIME//[.,]/}
@@ -641,15 +640,17 @@ measure() { # measure ROUND CASE TOOL
         NOOP_BYTES[$t]=${RUN_LINE##* }
       fi
       ;;
-    agent:*)
-      # The agent path: a fresh `SHELL -c true` with strata's env file, against one without it.
-      local sh=${c#agent:}
+    agent:* | agent1:*)
+      # The agent path: a fresh `SHELL -c true` with strata's env file, against one without it;
+      # agent: in the depth-3 leaf (122 variables), agent1: the scale base (one file, one variable).
+      local sh=${c#*:} kind=${c%%:*} check="L0_V1=level 0 value 1"
       max=$PROC_MAX; n=3; [[ $r != calib ]] && n=$(n_for "$c" "$t")
       d=$(leaf "$t" 3)
-      invoke "$t" "$d" agent "$sh" "${BIN[$t]}" "$d" "$n"
+      [[ $kind == agent1 ]] && d=${SC_DIR[base]} check="SCALE_BASE=1"
+      invoke "$t" "$d" agent "$sh" "${BIN[$t]}" "$d" "$n" "$check"
       if record "$c" "$t" "$r" && [[ $r != calib ]]; then
         local -a fa; read -ra fa <<<"$RUN_LINE"
-        RUN_LINE="OK ${fa[3]} ${fa[2]} -"; record "agent-bare:$sh" "$t" "$r" || true
+        RUN_LINE="OK ${fa[3]} ${fa[2]} -"; record "$kind-bare:$sh" "$t" "$r" || true
       fi
       ;;
     scale:*)
@@ -687,7 +688,10 @@ one_round() { # one_round ROUND
   if [[ -n ${BIN[strata]-} ]]; then
     [[ -n $FLOOR ]] && measure "$r" floor strata
     for s in "${SCALE[@]}"; do measure "$r" "scale:$s" strata; done
-    for s in "${AGENT_SHELLS[@]}"; do measure "$r" "agent:$s" strata; done
+    for s in "${AGENT_SHELLS[@]}"; do
+      measure "$r" "agent:$s" strata
+      [[ -n ${SC_DIR[base]-} ]] && measure "$r" "agent1:$s" strata
+    done
   fi
   measure "$r" spawn true
 }
@@ -933,18 +937,21 @@ rounds_note="medians of $ROUNDS interleaved rounds"
   if [[ -z ${BIN[strata]-} ]]; then
     echo "  n/a (${NA[strata]-no strata})"
   else
-    printf '  %-8s %14s %14s %8s  %s\n' shell "without (ms)" "with (ms)" ratio verdict
+    printf '  %-34s %14s %14s %8s  %s\n' "shell, project" "without (ms)" "with (ms)" ratio verdict
     for s in bash zsh fish; do
-      wm=$(med "agent:$s" strata); bm=$(med "agent-bare:$s" strata)
-      if [[ -z $wm || -z $bm ]]; then
-        why=n/a; [[ -n ${FAIL[agent:$s/strata]-} ]] && why="failed: ${FAIL[agent:$s/strata]}"
-        command -v "$s" >/dev/null || why="n/a ($s not installed)"
-        printf '  %-8s %s\n' "$s" "$why"
-        continue
-      fi
-      r=$(awk -v a="$wm" -v b="$bm" 'BEGIN { print a / b }')
-      v="NOT met"; awk -v r="$r" 'BEGIN { exit !(r <= 1.2) }' && v=met
-      printf '  %-8s %14s %14s %8s  %s\n' "$s" "$(fmt_ms "$bm")" "$(fmt_ms "$wm")" "$(fmt_x "$wm" "$bm")" "$v"
+      for kind in agent agent1; do
+        label="$s, depth 3 (122 variables)"; [[ $kind == agent1 ]] && label="$s, one file, one variable"
+        wm=$(med "$kind:$s" strata); bm=$(med "$kind-bare:$s" strata)
+        if [[ -z $wm || -z $bm ]]; then
+          why=n/a; [[ -n ${FAIL[$kind:$s/strata]-} ]] && why="failed: ${FAIL[$kind:$s/strata]}"
+          command -v "$s" >/dev/null || why="n/a ($s not installed)"
+          printf '  %-34s %s\n' "$label" "$why"
+          continue
+        fi
+        r=$(awk -v a="$wm" -v b="$bm" 'BEGIN { print a / b }')
+        v="NOT met"; awk -v r="$r" 'BEGIN { exit !(r <= 1.2) }' && v=met
+        printf '  %-34s %14s %14s %8s  %s\n' "$label" "$(fmt_ms "$bm")" "$(fmt_ms "$wm")" "$(fmt_x "$wm" "$bm")" "$v"
+      done
     done
   fi
   echo
