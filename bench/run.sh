@@ -121,12 +121,64 @@ r_hook() {
   printf 'OK %s %s %s\n' "$((t1 - t0))" "$n" "$t3"
 }
 
+# __run agent SHELL BIN DIR N CHECK
+#   (CHECK: NAME=VALUE, what the env file must set in DIR)
+#   write SHELL's env file (`strata hook SHELL --env-file`), check that a fresh `SHELL -c` sees the
+#   tree through it, then time N pairs, interleaved: `SHELL -c true` without the env file and with
+#   it, as an agent starts one shell per command. Prints the total with it, and without it as extra.
+r_agent() {
+  local sh=$1 bin=$2 dir=$3 n=$4 check=$5 shbin envf out i t0 t1 with=0 bare=0
+  shbin=$(command -v "$sh") || r_fail "$sh not installed"
+  cd "$dir" || r_fail "cd $dir"
+  export STRATA_SESSION=bench-agent
+  case $sh in
+    bash) envf=$HOME/agent/env.bash ;;
+    zsh) envf=$HOME/agent/zdotdir/.zshenv ;;
+    fish) envf=$XDG_CONFIG_HOME/fish/conf.d/strata.fish ;;
+    *) r_fail "no env file for $sh" ;;
+  esac
+  mkdir -p "${envf%/*}" "$HOME/agent/bare-config" || r_fail "mkdir"
+  "$bin" hook "$sh" --env-file "$envf" >/dev/null 2>&1 || r_fail "strata hook $sh --env-file failed"
+  # with: the env file read the way the README's recipe says; bare: the same shell without it
+  # (fish reads conf.d from XDG_CONFIG_HOME: an empty one instead).
+  a_with() {
+    case $sh in
+      bash) BASH_ENV=$envf "$shbin" -c "$@" ;;
+      zsh) ZDOTDIR=${envf%/*} "$shbin" -c "$@" ;;
+      fish) "$shbin" -c "$@" ;;
+    esac
+  }
+  a_bare() {
+    case $sh in
+      fish) XDG_CONFIG_HOME=$HOME/agent/bare-config "$shbin" -c "$@" ;;
+      *) "$shbin" -c "$@" ;;
+    esac
+  }
+  for i in 1 2 3; do   # the first asks strata and caches; the others replay the entry
+    out=$(a_with "printf %s \"\$${check%%=*}\"" 2>/dev/null)
+    [[ $out == "${check#*=}" ]] || r_fail "$sh -c does not see ${check%%=*} through the env file (got '$out')"
+  done
+  out=$(a_bare "printf %s \"\$${check%%=*}\"" 2>/dev/null)
+  [[ -z $out ]] || r_fail "the bare $sh reads the env file too"
+  for ((i = 0; i < n; i++)); do
+    t0=${EPOCHREALTIME//[.,]/}
+    a_bare true >/dev/null 2>&1
+    t1=${EPOCHREALTIME//[.,]/}
+    bare=$((bare + t1 - t0))
+    a_with true >/dev/null 2>&1
+    t0=${EPOCHREALTIME//[.,]/}
+    with=$((with + t0 - t1))
+  done
+  printf 'OK %s %s %s\n' "$with" "$n" "$bare"
+}
+
 if [[ ${1-} == __run ]]; then
   shift
   m=$1; shift
   case $m in
     proc) r_proc "$@" ;;
     hook) r_hook "$@" ;;
+    agent) r_agent "$@" ;;
     *) r_fail "unknown runner mode $m" ;;
   esac
   exit 0
@@ -588,6 +640,19 @@ measure() { # measure ROUND CASE TOOL
         NOOP_BYTES[$t]=${RUN_LINE##* }
       fi
       ;;
+    agent:* | agent1:*)
+      # The agent path: a fresh `SHELL -c true` with strata's env file, against one without it;
+      # agent: in the depth-3 leaf (122 variables), agent1: the scale base (one file, one variable).
+      local sh=${c#*:} kind=${c%%:*} check="L0_V1=level 0 value 1"
+      max=$PROC_MAX; n=3; [[ $r != calib ]] && n=$(n_for "$c" "$t")
+      d=$(leaf "$t" 3)
+      [[ $kind == agent1 ]] && d=${SC_DIR[base]} check="SCALE_BASE=1"
+      invoke "$t" "$d" agent "$sh" "${BIN[$t]}" "$d" "$n" "$check"
+      if record "$c" "$t" "$r" && [[ $r != calib ]]; then
+        local -a fa; read -ra fa <<<"$RUN_LINE"
+        RUN_LINE="OK ${fa[3]} ${fa[2]} -"; record "$kind-bare:$sh" "$t" "$r" || true
+      fi
+      ;;
     scale:*)
       local s=${c#scale:} tool=strata mode=load
       max=$PROC_MAX; n=2; [[ $r != calib ]] && n=$(n_for "$c" "$t")
@@ -608,6 +673,8 @@ measure() { # measure ROUND CASE TOOL
 }
 
 CASES=(prompt noop load1 load3 load20)
+AGENT_SHELLS=()   # the shells the agent path is measured in: those installed
+for s in bash zsh fish; do command -v "$s" >/dev/null && AGENT_SHELLS+=("$s"); done
 one_round() { # one_round ROUND
   local r=$1 k c t
   local -a order=()
@@ -621,6 +688,10 @@ one_round() { # one_round ROUND
   if [[ -n ${BIN[strata]-} ]]; then
     [[ -n $FLOOR ]] && measure "$r" floor strata
     for s in "${SCALE[@]}"; do measure "$r" "scale:$s" strata; done
+    for s in "${AGENT_SHELLS[@]}"; do
+      measure "$r" "agent:$s" strata
+      [[ -n ${SC_DIR[base]-} ]] && measure "$r" "agent1:$s" strata
+    done
   fi
   measure "$r" spawn true
 }
@@ -861,6 +932,28 @@ rounds_note="medians of $ROUNDS interleaved rounds"
     [[ -n $a && -n $b ]] && r=$(awk -v a="$a" -v b="$b" -v w="$want" 'BEGIN { print w * a / b }')
     target "load depth 3 >= ${want}x faster than $t" "$r" 1 "${r:+$t/strata = $(fmt_x "$b" "$a")}"
   done
+  echo
+  echo "agent path (strata hook SHELL --env-file; issue 17 target: SHELL -c true with it <= 1.2x without):"
+  if [[ -z ${BIN[strata]-} ]]; then
+    echo "  n/a (${NA[strata]-no strata})"
+  else
+    printf '  %-34s %14s %14s %8s  %s\n' "shell, project" "without (ms)" "with (ms)" ratio verdict
+    for s in bash zsh fish; do
+      for kind in agent agent1; do
+        label="$s, depth 3 (122 variables)"; [[ $kind == agent1 ]] && label="$s, one file, one variable"
+        wm=$(med "$kind:$s" strata); bm=$(med "$kind-bare:$s" strata)
+        if [[ -z $wm || -z $bm ]]; then
+          why=n/a; [[ -n ${FAIL[$kind:$s/strata]-} ]] && why="failed: ${FAIL[$kind:$s/strata]}"
+          command -v "$s" >/dev/null || why="n/a ($s not installed)"
+          printf '  %-34s %s\n' "$label" "$why"
+          continue
+        fi
+        r=$(awk -v a="$wm" -v b="$bm" 'BEGIN { print a / b }')
+        v="NOT met"; awk -v r="$r" 'BEGIN { exit !(r <= 1.2) }' && v=met
+        printf '  %-34s %14s %14s %8s  %s\n' "$label" "$(fmt_ms "$bm")" "$(fmt_ms "$wm")" "$(fmt_x "$wm" "$bm")" "$v"
+      done
+    done
+  fi
   echo
   echo "strata scale cases (load = strata export bash from a fresh env; per item = (t - t(base)) / n):"
   if [[ -z ${BIN[strata]-} ]]; then

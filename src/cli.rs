@@ -144,6 +144,15 @@ pub enum EnvFormat {
     Json,
     /// `NAME="value"` lines (variables strata unsets are listed as comments).
     Dotenv,
+    /// GitHub Actions: appends to $GITHUB_ENV and $GITHUB_PATH for the job's later steps
+    /// (secret values masked with ::add-mask:: on stdout).
+    Gha,
+    /// A GitLab CI dotenv report (artifacts:reports:dotenv), on stdout.
+    Gitlab,
+    /// A systemd EnvironmentFile=, on stdout.
+    Systemd,
+    /// A file for docker run --env-file, on stdout.
+    Docker,
 }
 
 /// Subcommands.
@@ -211,9 +220,10 @@ pub enum Command {
 pub struct HookArgs {
     /// bash, zsh, fish, nu, elvish, xonsh or tcsh.
     pub shell: Shell,
-    /// Also write, at PATH (mode 0600), a small bash file for BASH_ENV: every
-    /// non-interactive `bash -c` started with BASH_ENV=PATH then sees the session's state
-    /// and the directory layers of its cwd, with no rc file.
+    /// Also write, at PATH (mode 0600), the start-up file of non-interactive shells: for bash
+    /// a file for BASH_ENV, for zsh a .zshenv (export ZDOTDIR=its directory), for fish a file
+    /// for its conf.d. Every `bash -c`, `zsh -c` or `fish -c` that reads it sees the session's
+    /// state and the directory layers of its cwd, starting no process when nothing changed.
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
 }
@@ -229,6 +239,10 @@ pub struct ExportArgs {
     /// The hook's stamp file, dated to when this evaluation started.
     #[arg(long, hide = true, value_name = "FILE")]
     pub stamp: Option<PathBuf>,
+    /// Called from an env file (`strata hook SHELL --env-file`): also cache the result for the
+    /// next shell started fresh.
+    #[arg(long, hide = true, conflicts_with = "hook")]
+    pub agent: bool,
 }
 
 /// `strata status`: Show which files are loaded (and trusted or not) and what strata sets.

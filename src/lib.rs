@@ -3,9 +3,12 @@
 //! The binary (`src/main.rs`) is a thin wrapper over [`cmd`]. The modules are public so that
 //! tests, fuzz targets and benchmarks can reach the parsers and the state codec directly.
 //!
-//! Data flows one way: `cli` → `cmd` → (`layers` + `store`) → `env_diff` → `shells` → stdout.
-//! Nothing below `cmd` prints; nothing in `shells` knows about files.
+//! Data flows one way: `cli` → `cmd` → (`layers` + `store`) → `env_diff` → `shells` (or `ci`,
+//! for CI systems and service managers) → stdout. Nothing below `cmd` prints; nothing in
+//! `shells` or `ci` knows about files.
 
+pub mod agent;
+pub mod ci;
 pub mod cli;
 pub mod clock;
 pub mod cmd;

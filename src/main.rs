@@ -60,8 +60,9 @@ fn run(fast: Option<cmd::export::Fast>, args: Vec<OsString>) {
             format,
             hook,
             stamp,
+            agent,
         }) => cmd::Ctx::from_env()
-            .and_then(|ctx| cmd::export::run(&ctx, format, hook, stamp.as_deref())),
+            .and_then(|ctx| cmd::export::run(&ctx, format, hook, stamp.as_deref(), agent)),
         None => {
             cmd::completions::answer_if_asked(&args);
             match cli::Cli::try_parse_from(args) {

@@ -665,7 +665,7 @@ impl Settings {
     /// Apply `STRATA_<KEY>` variables (`STRATA_LOCK_TIMEOUT` for `lock.timeout`).
     pub fn apply_env(&mut self) -> Result<()> {
         for e in SETTINGS.iter().filter(|e| e.env) {
-            let var = format!("STRATA_{}", e.key.replace('.', "_").to_ascii_uppercase());
+            let var = env_var(e.key);
             if let Some(v) = std::env::var_os(&var) {
                 let v = v.to_string_lossy();
                 if v.is_empty() {
@@ -689,6 +689,20 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// The variable that sets `key` (`STRATA_LOCK_TIMEOUT` for `lock.timeout`).
+fn env_var(key: &str) -> String {
+    format!("STRATA_{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+/// Every variable a setting is read from.
+pub fn env_vars() -> Vec<String> {
+    SETTINGS
+        .iter()
+        .filter(|e| e.env)
+        .map(|e| env_var(e.key))
+        .collect()
 }
 
 /// `~/x` to `$HOME/x`.

@@ -40,11 +40,13 @@ pub enum Fast {
         hook: bool,
         /// The hook's stamp file.
         stamp: Option<PathBuf>,
+        /// Called from an env file: also write the agent cache ([`crate::agent`]).
+        agent: bool,
     },
 }
 
 /// The hot path, before any argument parsing: handles `strata export SHELL [--hook]
-/// [--stamp FILE]`. When nothing changed it answers and returns [`Fast::Done`]; otherwise it
+/// [--stamp FILE]` (and sends `--agent` on to the full path). When nothing changed it answers and returns [`Fast::Done`]; otherwise it
 /// returns the parsed arguments for the full path. `None`: any other command line, for clap.
 ///
 /// Without the hook it allocates nothing at all (the environment is read in place, the cwd
@@ -64,6 +66,15 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         [] => (false, None),
         [b"--hook"] => (true, None),
         [b"--hook", b"--stamp", p] => (true, Some(Path::new(OsStr::from_bytes(p)))),
+        // The agent cache is written by the full path: it runs only when the cache missed.
+        [b"--agent"] => {
+            return Some(Fast::Full {
+                format,
+                hook: false,
+                stamp: None,
+                agent: true,
+            });
+        }
         _ => return None,
     };
     let full = || {
@@ -71,6 +82,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
             format,
             hook,
             stamp: stamp.map(Path::to_path_buf),
+            agent: false,
         })
     };
     let Some(raw) = env_bytes("STRATA_STATE") else {
@@ -195,12 +207,31 @@ fn touch_stamp(stamp: &Path, started: SystemTime) {
 /// - When `$PWD` is the physical directory, paths near it are written relative to it, which
 ///   costs the shell fewer lookups per test (only when `$PWD` is unchanged does the test apply).
 fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Option<&Path>) {
-    let fast = !state.slow_hook;
     // Without a stamp file (a hand-made `export --hook`) there is nothing to test against.
-    if !fast || stamp.is_none() {
+    if !can_skip(state, script.shell()) || stamp.is_none() {
         script.define_fresh(None);
         return;
     }
+    let (newer, gone) = fresh_paths(state, dirs);
+    script.define_fresh(Some(&Fresh {
+        cwd: state.cwd.as_bytes(),
+        context: state.context.as_bytes(),
+        session: state.session.as_bytes(),
+        newer: newer.iter().map(|p| p.as_os_str().as_bytes()).collect(),
+        absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
+        deadline: state.deadline,
+    }));
+}
+
+/// Whether a shell may skip strata while the freshness test passes: not with `hook.fast_path`
+/// off, and not in fish while a value is due to expire (fish has no clock builtin).
+fn can_skip(state: &State, shell: Shell) -> bool {
+    !state.slow_hook && (shell != Shell::Fish || state.deadline.is_none())
+}
+
+/// The paths of the freshness test of `state` (see [`sync_vars`]): those that must not be newer
+/// than the stamp, and those that must still not exist.
+fn fresh_paths(state: &State, dirs: Option<&Dirs>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let own = |p: &Path| dirs.is_some_and(|d| p.starts_with(&d.state) || p.starts_with(&d.data));
     let mut newer: Vec<PathBuf> = Vec::new();
     let mut tested_dirs: Vec<PathBuf> = Vec::new();
@@ -250,14 +281,7 @@ fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Opt
             }
         }
     }
-    script.define_fresh(Some(&Fresh {
-        cwd: state.cwd.as_bytes(),
-        context: state.context.as_bytes(),
-        session: state.session.as_bytes(),
-        newer: newer.iter().map(|p| p.as_os_str().as_bytes()).collect(),
-        absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
-        deadline: state.deadline,
-    }));
+    (newer, gone)
 }
 
 fn push_new(list: &mut Vec<PathBuf>, path: &Path) {
@@ -272,6 +296,8 @@ struct Export<'a> {
     format: ExportFormat,
     hook: bool,
     stamp: Option<&'a Path>,
+    /// `--agent`: the id of the cache entry this export writes (its stamp exists already).
+    agent: Option<String>,
     started: SystemTime,
     current: Env,
     context: OsString,
@@ -288,13 +314,25 @@ fn notice_hash(warnings: &[String]) -> Option<u64> {
 impl Run for ExportArgs {
     /// The full `strata export`.
     fn run(&self, ctx: &Ctx) -> Result<()> {
-        run(ctx, self.format, self.hook, self.stamp.as_deref())
+        run(
+            ctx,
+            self.format,
+            self.hook,
+            self.stamp.as_deref(),
+            self.agent,
+        )
     }
 }
 
 /// The full `strata export`: what `main` runs when the fast path cannot answer (it has the
 /// arguments already, without clap), and what `strata export` runs.
-pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) -> Result<()> {
+pub fn run(
+    ctx: &Ctx,
+    format: ExportFormat,
+    hook: bool,
+    stamp: Option<&Path>,
+    agent: bool,
+) -> Result<()> {
     {
         let started = SystemTime::now();
         crate::store::ignore_file_size_signal();
@@ -302,11 +340,16 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
         if hook && let Some(stamp) = stamp {
             touch_stamp(stamp, started);
         }
+        let agent = (agent && format != ExportFormat::Json).then(crate::agent::new_id);
+        if let Some(id) = &agent {
+            touch_stamp(&crate::agent::stamp_file(&ctx.dirs, id), started);
+        }
         let mut ex = Export {
             dirs: &ctx.dirs,
             format,
             hook,
             stamp,
+            agent,
             started,
             current: current_env(),
             context: std::env::var_os("STRATA_CONTEXT").unwrap_or_default(),
@@ -328,6 +371,7 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
             Err(e) => return ex.fail(state, e.to_string(), Default::default(), OsString::new()),
         };
         if !hook
+            && ex.agent.is_none()
             && let Some(raw) = ex.current.get(OsStr::new(STATE_VAR))
             && state::unchanged(
                 raw,
@@ -405,9 +449,144 @@ pub fn run(ctx: &Ctx, format: ExportFormat, hook: bool, stamp: Option<&Path>) ->
                 _ => true,
             });
         }
+        let agent = ex.agent.take();
+        if let Some(id) = &agent
+            && !eval.secrets.is_empty()
+        {
+            // A secret's value never goes into a file: with one, these shells ask strata.
+            let _ = std::fs::remove_file(crate::agent::stamp_file(ex.dirs, id));
+        }
+        let agent = agent.filter(|_| eval.secrets.is_empty()).map(|id| {
+            let inputs = agent_inputs(&ex.current, state.as_ref(), &applied.values, &eval);
+            let shell = match format {
+                ExportFormat::Zsh => Shell::Zsh,
+                ExportFormat::Fish => Shell::Fish,
+                _ => Shell::Bash,
+            };
+            let mut strata_names: Vec<String> = ex
+                .current
+                .keys()
+                .filter_map(|k| k.to_str())
+                .filter(|k| k.starts_with("STRATA_"))
+                .map(String::from)
+                .collect();
+            strata_names.sort_unstable();
+            let script = replay(shell, &all, &new_state, &ex);
+            (id, shell, inputs, strata_names, script)
+        });
+        let dirs = ex.dirs;
         ex.emit(&all, &new_state);
+        if let Some((id, shell, inputs, strata_names, script)) = agent {
+            let cached = can_skip(&new_state, shell)
+                && cache_entry(ctx, shell, &new_state, &inputs, &strata_names, &script, &id)
+                    .is_ok();
+            if !cached {
+                let _ = std::fs::remove_file(crate::agent::stamp_file(dirs, &id));
+            }
+        }
         Ok(())
     }
+}
+
+/// What an agent cache entry replays: the changes `emit` prints, and the new state when it
+/// differs from the inherited one.
+fn replay(shell: Shell, diff: &[Change], state: &State, ex: &Export<'_>) -> String {
+    let encoded = state.encode(&values::key(ex.dirs), &values::Stored(ex.dirs));
+    let mut changes: Vec<(&str, Option<&[u8]>)> = diff
+        .iter()
+        .map(|c| match c {
+            Change::Added(n, v) | Change::Changed(n, v) => (*n, Some(v.as_bytes())),
+            Change::Removed(n) => (*n, None),
+        })
+        .collect();
+    if ex.current.get(OsStr::new(STATE_VAR)) != Some(&encoded) {
+        changes.push((STATE_VAR, Some(encoded.as_bytes())));
+    }
+    let current = |n: &str| ex.current.get(OsStr::new(n)).map(|v| v.as_bytes().to_vec());
+    crate::agent::replay_script(shell, &changes, &current)
+}
+
+/// The variables whose values the result of an export depends on, besides the place it
+/// checks anyway (`PWD`, `STRATA_CONTEXT`, `STRATA_SESSION`): the state it inherited, the
+/// directories strata finds its files through, the settings' variables (but `STRATA_LOG`, which
+/// changes only what is said), the variables strata sets, set before, or read.
+fn agent_inputs(
+    current: &Env,
+    state: Option<&State>,
+    values: &env_diff::Ordered<Option<OsString>>,
+    eval: &layers::Evaluation,
+) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut names: Vec<String> = [
+        STATE_VAR,
+        PROMPT_VAR,
+        "HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_STATE_HOME",
+        "XDG_DATA_HOME",
+        "STRATA_CONFIG_DIR",
+        "STRATA_STATE_DIR",
+        "STRATA_DATA_DIR",
+        "STRATA_SYSTEM_CONFIG",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    names.extend(
+        crate::settings::env_vars()
+            .into_iter()
+            .filter(|n| n != "STRATA_LOG"),
+    );
+    names.extend(values.keys().cloned());
+    if let Some(s) = state {
+        names.extend(s.vars.iter().map(|v| v.name.clone()));
+        names.extend(s.lists.iter().map(|l| l.name.clone()));
+    }
+    names.extend(eval.env_reads.iter().cloned());
+    names.retain(|n| {
+        crate::names::valid_name(n)
+            && !matches!(n.as_str(), "PWD" | "STRATA_CONTEXT" | "STRATA_SESSION")
+    });
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| {
+            let v = current.get(OsStr::new(&n)).map(|v| v.as_bytes().to_vec());
+            (n, v)
+        })
+        .collect()
+}
+
+/// Write the agent cache entry `id` for this export: the code it printed, replayed by fresh
+/// shells while its test passes.
+fn cache_entry(
+    ctx: &Ctx,
+    shell: Shell,
+    state: &State,
+    inputs: &[(String, Option<Vec<u8>>)],
+    strata_names: &[String],
+    code: &str,
+    id: &str,
+) -> Result<()> {
+    let (newer, gone) = fresh_paths(state, Some(&ctx.dirs));
+    let fresh = Fresh {
+        cwd: state.cwd.as_bytes(),
+        context: state.context.as_bytes(),
+        session: state.session.as_bytes(),
+        newer: newer.iter().map(|p| p.as_os_str().as_bytes()).collect(),
+        absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
+        deadline: state.deadline,
+    };
+    let key = crate::agent::key(&fresh, inputs);
+    let entry = crate::agent::Entry {
+        shell,
+        fresh: &fresh,
+        env: inputs,
+        strata_names,
+        script: code,
+    };
+    let policy = ctx.base_settings().map(|s| s.lock).unwrap_or_default();
+    crate::agent::store(&ctx.dirs, policy, &entry, state.cwd.as_bytes(), &key, id)
 }
 
 /// What the hook says about an evaluation: its warnings (unless they are the ones it said last
@@ -590,6 +769,12 @@ impl Export<'_> {
             prompt: old.prompt,
         };
         let hook = self.hook;
+        if let Some(id) = &self.agent {
+            // An env file applies nothing after a failure, and nothing is cached: print nothing.
+            let _ = std::fs::remove_file(crate::agent::stamp_file(self.dirs, id));
+            print_messages(&self.messages);
+            return Err(super::Silent(1).into());
+        }
         self.emit(&[], &new_state);
         if !hook {
             // Outside the hook, a failure is still a failure for scripts.

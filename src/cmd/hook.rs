@@ -7,8 +7,10 @@
 //! shell, makes its own), and for bash, zsh and fish the hook as it is until the first export
 //! (`shell/fresh.*`). tcsh evaluates command output as a single line, which cannot hold its
 //! `if`/`foreach` blocks, so for tcsh the hook and its per-prompt part are written as files in
-//! strata's state directory and the line printed sources them. `--env-file` also writes
-//! `shell/env.bash` for `BASH_ENV`.
+//! strata's state directory and the line printed sources them. `--env-file PATH` also writes,
+//! at PATH, the shell's start-up file for non-interactive shells (`shell/env.bash` for
+//! `BASH_ENV`, `shell/env.zsh` as a `.zshenv`, `shell/env.fish` for fish's `conf.d`), which
+//! applies the agent cache ([`crate::agent`]).
 
 use anyhow::{Context as _, Result, bail};
 use std::io::Write;
@@ -29,7 +31,9 @@ const ELVISH: &str = include_str!("../../shell/hook.elv");
 const XONSH: &str = include_str!("../../shell/hook.xsh");
 const TCSH: &str = include_str!("../../shell/hook.tcsh");
 const TCSH_FRESH: &str = include_str!("../../shell/fresh.tcsh");
-const ENV_FILE: &str = include_str!("../../shell/env.bash");
+const ENV_BASH: &str = include_str!("../../shell/env.bash");
+const ENV_ZSH: &str = include_str!("../../shell/env.zsh");
+const ENV_FISH: &str = include_str!("../../shell/env.fish");
 
 /// `template` with each `@NAME@` of `values` replaced (as bytes: tcsh's may not be UTF-8).
 fn fill(template: &str, values: &[(&str, &[u8])]) -> Vec<u8> {
@@ -139,7 +143,13 @@ impl Run for HookArgs {
         let bin = own_path()?;
         let bin = bin.as_os_str().as_bytes();
         if let Some(path) = env_file {
-            write_env_file(ctx, path, bin)?;
+            if !matches!(shell, Shell::Bash | Shell::Zsh | Shell::Fish) {
+                bail!(
+                    "--env-file is for bash, zsh and fish (the shells agents and scripts start); {} has none",
+                    shell.name()
+                );
+            }
+            write_env_file(ctx, shell, path, bin)?;
         }
         let stamp_dir = ctx.dirs.stamp_dir();
         let stamp_dir = stamp_dir.as_os_str().as_bytes();
@@ -200,8 +210,62 @@ fn tcsh_line(ctx: &Ctx, bin: &[u8], stamp_dir: &[u8], raw_bytes: bool) -> Result
     Ok(line)
 }
 
-fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
-    let text = ENV_FILE.replace("@STRATA_BIN@", &Shell::Bash.quote(bin));
+/// The env file for `shell`: its template with the binary and the agent index filled in, and
+/// no comment lines but the first (a shell reads every byte it sources, at every start).
+pub fn render_env_file(shell: Shell, bin: &[u8], index: &[u8]) -> String {
+    let template = match shell {
+        Shell::Bash => ENV_BASH,
+        Shell::Zsh => ENV_ZSH,
+        Shell::Fish => ENV_FISH,
+        other => unreachable!("no env file for {}", other.name()),
+    };
+    let mut out = String::with_capacity(template.len());
+    for (i, line) in template.lines().enumerate() {
+        if i > 0 && line.starts_with('#') {
+            continue;
+        }
+        out.push_str(
+            &line
+                .replace("@STRATA_BIN@", &shell.quote(bin))
+                .replace("@INDEX@", &shell.quote(index)),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+/// What the user does with the env file written at `path`, for `shell`.
+fn env_file_hint(shell: Shell, path: &Path) -> String {
+    let shown = crate::display::tilde(path);
+    let dir = path.parent().map(crate::display::tilde).unwrap_or_default();
+    match shell {
+        Shell::Bash => format!(
+            "wrote {shown}: export BASH_ENV={shown} where non-interactive bash should apply strata"
+        ),
+        Shell::Zsh if path.file_name().is_some_and(|n| n == ".zshenv") => format!(
+            "wrote {shown}: export ZDOTDIR={dir} where non-interactive zsh should apply strata (zsh then reads this .zshenv instead of ~/.zshenv)"
+        ),
+        Shell::Zsh => format!(
+            "wrote {shown}: name it .zshenv and export ZDOTDIR=its directory, or source it from ~/.zshenv"
+        ),
+        Shell::Fish
+            if path
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == "conf.d") =>
+        {
+            format!("wrote {shown}: every non-interactive fish reads it")
+        }
+        Shell::Fish => format!(
+            "wrote {shown}: source it from config.fish, or write it into ~/.config/fish/conf.d/"
+        ),
+        other => unreachable!("no env file for {}", other.name()),
+    }
+}
+
+fn write_env_file(ctx: &Ctx, shell: Shell, path: &Path, bin: &[u8]) -> Result<()> {
+    let index = ctx.dirs.agent_index(shell);
+    let text = render_env_file(shell, bin, index.as_os_str().as_bytes());
     // Like every file strata writes: temp file (0600) + rename, so a running `bash -c` never
     // sources half of it, and never through a symlink.
     let settings = ctx.base_settings()?;
@@ -213,7 +277,9 @@ fn write_env_file(ctx: &Ctx, path: &Path, bin: &[u8]) -> Result<()> {
             .create(dir)
             .with_context(|| format!("cannot create {}", crate::display::tilde(dir)))?;
     }
-    crate::store::write_outside(&ctx.dirs, path, text.as_bytes(), settings.lock)
+    crate::store::write_outside(&ctx.dirs, path, text.as_bytes(), settings.lock)?;
+    crate::say!("{}", env_file_hint(shell, path));
+    Ok(())
 }
 
 #[cfg(test)]

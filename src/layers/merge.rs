@@ -41,6 +41,9 @@ pub(super) struct Merge {
     dotenv_limit: u64,
     /// The dotenv files read (or skipped), for the evaluation's report.
     pub files: Vec<FileReport>,
+    /// Every name interpolation looked up in the environment (`${HOME}`, a dotenv file's
+    /// `$USER`), so that a cached result can be checked against the values it used.
+    pub reads: Vec<String>,
     /// Variables whose value so far is secret.
     secret: HashSet<String>,
     /// `[secrets] mask` of every file.
@@ -76,6 +79,7 @@ impl Merge {
             validating: req.candidate.map(|c| c.key.to_path_buf()),
             dotenv_limit: settings.dotenv_limit,
             files: Vec::new(),
+            reads: Vec::new(),
             secret: HashSet::default(),
             mask: BTreeSet::new(),
             exec_only: BTreeSet::new(),
@@ -253,6 +257,7 @@ impl Merge {
             path: &f.path,
             entries,
             env: &self.env,
+            reads: &mut self.reads,
             secret: &self.secret,
             mask: &self.mask,
             tainted: vec![false; entries.len()],
@@ -434,7 +439,12 @@ impl Merge {
 
     fn dotenv(&mut self, f: &LayerFile, path: PathBuf, bytes: &[u8], secret: bool) -> Result<()> {
         let env = &self.env;
-        let assigned = dotenv::parse(&path, bytes, &|n| env.get(OsStr::new(n)).cloned())?;
+        let reads = std::cell::RefCell::new(Vec::new());
+        let assigned = dotenv::parse(&path, bytes, &|n| {
+            reads.borrow_mut().push(n.to_string());
+            env.get(OsStr::new(n)).cloned()
+        })?;
+        self.reads.append(&mut reads.into_inner());
         let path: Rc<Path> = Rc::from(path);
         for a in assigned {
             crate::names::check_settable(&a.name)
@@ -471,10 +481,12 @@ impl Merge {
             for e in entries {
                 let at = format!("{}:{}:{}", tilde(&f.path), e.pos.line, e.pos.col);
                 let env = &self.env;
+                let reads = &mut self.reads;
                 let text = interpolate(&e.text, &mut |n| {
                     Ok(if n == "STRATA_DIR" {
                         Some(dir.as_os_str().to_owned())
                     } else {
+                        reads.push(n.to_string());
                         env.get(OsStr::new(n)).cloned()
                     })
                 })
@@ -532,6 +544,7 @@ struct Resolver<'a> {
     path: &'a Path,
     entries: &'a [EnvEntry],
     env: &'a Env,
+    reads: &'a mut Vec<String>,
     /// Variables whose value is secret: a value that interpolates one is secret too.
     secret: &'a HashSet<String>,
     /// `[secrets] mask` so far: a value built from one is secret too.
@@ -590,6 +603,7 @@ impl Resolver<'_> {
                     }
                 };
             }
+            self.reads.push(name.to_string());
             tainted |= self.secret.contains(name) || self.mask.contains(name);
             Ok(self.env.get(OsStr::new(name)).cloned())
         });

@@ -147,6 +147,8 @@ pub struct Evaluation {
     pub context: Option<ActiveContext>,
     /// The earliest time (unix seconds) a session value expires, when one will.
     pub deadline: Option<i64>,
+    /// The environment variables interpolation looked up, sorted, each once.
+    pub env_reads: Vec<String>,
     /// Variables of the target whose value is secret: human-facing output masks them.
     pub secrets: BTreeSet<String>,
     /// Exec-only secrets, kept out of the target: `strata exec` adds them.
@@ -343,6 +345,9 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         });
         deadline = earliest(deadline, merge.session(path, s));
     }
+    let mut env_reads = std::mem::take(&mut merge.reads);
+    env_reads.sort_unstable();
+    env_reads.dedup();
     let finished = merge.finish();
     reports.append(&mut merge.files);
     warnings.append(&mut merge.warnings);
@@ -356,6 +361,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         nearest: found.nearest,
         context,
         deadline,
+        env_reads,
         secrets: finished.secrets,
         exec_only: finished.exec_only,
         stale_secrets: merge.stale_secrets,

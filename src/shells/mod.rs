@@ -183,8 +183,8 @@ pub struct Fresh<'a> {
 }
 
 impl Fresh<'_> {
-    /// The test as one compound command for bash, zsh or fish.
-    fn test(&self, shell: Shell) -> String {
+    /// The test as one compound command for `shell`.
+    pub(crate) fn test(&self, shell: Shell) -> String {
         // The right side of `==` in [[ ]] is a pattern unless quoted: always quote it. (fish's
         // `test =` compares strings.)
         let lit = |v: &[u8]| {

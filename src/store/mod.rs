@@ -4,7 +4,9 @@
 //! exclusive `fs4` lock on a sidecar `FILE.lock`, a temp file in the same directory created
 //! with `O_EXCL` and mode 0600, fsync, rename over the target, fsync of the directory. A reader
 //! therefore never sees a torn file and needs no lock. Directories strata creates are 0700, and a
-//! directory that is group/world-writable or owned by someone else is refused, not used.
+//! directory that is group/world-writable or owned by someone else is refused, not used. The one
+//! exception is a file that other programs append to as well and read by name afterwards (CI's
+//! `$GITHUB_ENV`): [`append`] adds to it in one `O_APPEND` write, never through a symlink.
 //!
 //! Nothing here prints except the lock-wait warning, which the spec puts on stderr.
 
@@ -348,6 +350,52 @@ pub fn write_outside(
 ) -> Result<()> {
     let _lock = lock_file(&outside_lock(dirs, target)?, policy)?;
     replace_locked(target, contents)
+}
+
+/// Append `contents` to `target` in one `write`: the writer for files other programs append to
+/// at the same time and read later by name (GitHub Actions' `$GITHUB_ENV`, `$GITHUB_PATH`),
+/// where a replace would drop what another writer appended in between and a lock would exclude
+/// nobody but strata. `O_APPEND` puts each write whole at the end. The file is created (0600)
+/// when missing; a symlink at `target` is refused (`O_NOFOLLOW`), and so is anything but a
+/// regular file. When the file does not end with a newline, one goes first, so that a last
+/// line someone left unterminated is not joined to the first of ours. Then fsync.
+pub fn append(target: &Path, contents: &[u8]) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let file = OpenOptions::new()
+        .append(true)
+        .read(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(target)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                anyhow::anyhow!(
+                    "{} is a symlink; strata does not write through symlinks",
+                    tilde(target)
+                )
+            } else {
+                anyhow::anyhow!("cannot open {}: {e}", tilde(target))
+            }
+        })?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", tilde(target)))?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", tilde(target));
+    }
+    let mut buf = Vec::with_capacity(contents.len() + 1);
+    if meta.len() > 0 {
+        let mut last = [0u8; 1];
+        if file.read_exact_at(&mut last, meta.len() - 1).is_ok() && last[0] != b'\n' {
+            buf.push(b'\n');
+        }
+    }
+    buf.extend_from_slice(contents);
+    (&file)
+        .write_all(&buf)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| anyhow::anyhow!("cannot append to {}: {e}", tilde(target)))
 }
 
 /// Read-modify-write of `target` under its lock: `f` gets the current contents (None when the

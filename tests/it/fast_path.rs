@@ -95,7 +95,7 @@ fn spawns_after_marker(w: &World, sh: Shell, setup: &[String], after: &[String])
 
 /// How far back [`quiet`] dates a world, and the `backdate` steps date what a test changed:
 /// far outside strata's 2-second racy window.
-const AGO: u64 = 60;
+pub(crate) const AGO: u64 = 60;
 
 /// How many worlds may be quiet at once (tests beyond that wait for a free slot).
 const SLOTS: usize = 16;
@@ -133,7 +133,7 @@ fn slots() -> &'static Slots {
 }
 
 /// A world no other test changes anything of, dated [`AGO`] seconds back (see the module doc).
-struct Quiet {
+pub(crate) struct Quiet {
     /// Always `Some` until dropped.
     world: Option<World>,
     slot: PathBuf,
@@ -160,7 +160,7 @@ impl Drop for Quiet {
 }
 
 /// Builds a world with `build` in a free slot, then dates it back.
-fn quiet(build: impl FnOnce(World) -> World) -> Quiet {
+pub(crate) fn quiet(build: impl FnOnce(World) -> World) -> Quiet {
     let s = slots();
     let slot = {
         let mut free = s.free.lock().unwrap_or_else(|e| e.into_inner());

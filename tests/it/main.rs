@@ -7,7 +7,9 @@
 #[macro_use]
 mod support;
 
+mod agent;
 mod bad_input;
+mod ci_export;
 mod commands;
 mod config;
 mod context_guard;

@@ -687,3 +687,93 @@ fn secret_edit_refuses_recipients_from_an_unreviewed_file() {
         .stderr_contains("is not allowed, and its recipients decide who can read what you encrypt");
     assert!(!w.path("p/.env.age").exists());
 }
+
+#[test]
+fn gha_masks_a_keyring_secret_and_a_masked_file_value() {
+    let token = unique("ghp");
+    let w = kernel_world()
+        .dir_config(
+            "p",
+            "[env]\nDB_PASSWORD = \"plain-but-private\"\nPUBLIC = \"visible\"\n[secrets]\nmask = [\"DB_PASSWORD\"]\n",
+        )
+        .allow("p");
+    with_stdin(
+        &w,
+        "",
+        &["set", "--secret", "GITHUB_TOKEN"],
+        format!("{token}\n").as_bytes(),
+    )
+    .success();
+    let env_file = w.scratch("github_env");
+    let path_file = w.scratch("github_path");
+    let mut cmd = w.strata_command("p", &["env", "--format", "gha"]);
+    cmd.env("GITHUB_ENV", &env_file)
+        .env("GITHUB_PATH", &path_file);
+    let out = w.finish(cmd, &["env", "--format", "gha"]);
+    out.success();
+    // The runner learns every secret value before anything of the job can print it, and only
+    // those: a mask of a public value would hide it in every later log line.
+    let stdout = out.stdout_str();
+    assert!(
+        stdout.contains(&format!("::add-mask::{token}\n")),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        stdout.contains("::add-mask::plain-but-private\n"),
+        "{}",
+        out.describe()
+    );
+    assert!(!stdout.contains("visible"), "{}", out.describe());
+    assert!(
+        !contains(&out.stderr, token.as_bytes()),
+        "{}",
+        out.describe()
+    );
+    // The job's later steps do get the values (that is what $GITHUB_ENV is for).
+    let written = fs::read(&env_file).unwrap();
+    assert!(contains(&written, token.as_bytes()));
+    w.strata(&["unset", "GITHUB_TOKEN"]).success();
+}
+
+#[test]
+fn an_agent_shell_gets_a_keyring_secret_and_no_file_holds_it() {
+    let token = unique("agent");
+    let w = kernel_world()
+        .dir_config("p", "[env]\nA = \"1\"\n")
+        .allow("p");
+    with_stdin(
+        &w,
+        "",
+        &["set", "--secret", "AGENT_TOKEN"],
+        token.as_bytes(),
+    )
+    .success();
+    let env_file = w.root().join("agent/env.bash");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    w.strata(&["hook", "bash", "--env-file", env_file.to_str().unwrap()])
+        .success();
+    let agent = || {
+        let mut cmd = w.command("bash");
+        cmd.env("BASH_ENV", &env_file)
+            .env("PWD", w.path("p"))
+            .current_dir(w.path("p"))
+            .args(["-c", r#"printf '%s|%s' "${AGENT_TOKEN-}" "$A""#]);
+        let out = run_with_timeout(cmd, "bash -c".into());
+        out.success();
+        out.stdout_str()
+    };
+    for _ in 0..2 {
+        assert_eq!(agent(), format!("{token}|1"));
+    }
+    // The agent cache keeps no entry while a secret applies: nothing on disk holds the value.
+    assert_on_no_disk(&w, &token);
+    w.strata(&["unset", "AGENT_TOKEN"]).success();
+    assert_eq!(agent(), "|1");
+    assert_eq!(agent(), "|1");
+    let index = fs::read_to_string(w.state_dir().join("agent/index.bash")).unwrap();
+    assert!(
+        index.contains(".bash"),
+        "without secrets the cache is used again:\n{index}"
+    );
+}

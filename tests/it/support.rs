@@ -462,6 +462,16 @@ impl Shell {
         }
     }
 
+    /// Picks the bash/zsh or the fish spelling of a line, for a case that only those three
+    /// shells run (`only_shells!`).
+    pub fn pick<'a>(self, posix: &'a str, fish: &'a str) -> &'a str {
+        match self {
+            Bash | Zsh => posix,
+            Fish => fish,
+            other => panic!("{} runs no case spelled for bash, zsh and fish", other.name()),
+        }
+    }
+
     /// Whether this shell is one of bash and zsh (the `$'…'`, `[[ ]]` kind).
     pub fn is_posix(self) -> bool {
         matches!(self, Bash | Zsh)
