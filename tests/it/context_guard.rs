@@ -92,7 +92,7 @@ per_shell! {
             prompt(), snap("before"),
             run_strata(&["use", "--yes", "--ttl", "1s", "prod"]),
             prompt(), snap("during"),
-            raw("sleep 2.1"),
+            raw(sh.cmd(&["sleep", "2.1"])),
             prompt(), snap("after"),
         ]);
         r.assert_set("before", "API", "http://localhost");
@@ -113,7 +113,7 @@ per_shell! {
             prompt(), snap("before"),
             run_strata(&["use", "--session", "--yes", "--ttl", "1s", "prod"]),
             prompt(), snap("during"),
-            raw("sleep 2.1"),
+            raw(sh.cmd(&["sleep", "2.1"])),
             prompt(), snap("after"),
         ]);
         r.assert_set("before", "API", "http://localhost");

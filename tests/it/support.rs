@@ -468,7 +468,10 @@ impl Shell {
         match self {
             Bash | Zsh => posix,
             Fish => fish,
-            other => panic!("{} runs no case spelled for bash, zsh and fish", other.name()),
+            other => panic!(
+                "{} runs no case spelled for bash, zsh and fish",
+                other.name()
+            ),
         }
     }
 
