@@ -437,10 +437,15 @@ pub fn export_state(data: &[u8]) {
         let mut script = Script::new(shell);
         for c in &diff {
             match c {
-                Change::Added(n, v) | Change::Changed(n, v) => script.set(n, v.as_bytes()),
+                Change::Added(n, v) | Change::Changed(n, v) => {
+                    // A value the shell cannot hold is refused (one line), never printed.
+                    let _ = script.set(n, v.as_bytes());
+                }
                 Change::Removed(n) => script.unset(n),
             }
         }
-        check_script(shell, &script.finish());
+        let code = script.finish();
+        let code = std::str::from_utf8(&code).expect("bash, zsh and fish code is ASCII");
+        check_script(shell, code);
     }
 }
