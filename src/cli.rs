@@ -181,6 +181,11 @@ pub enum Command {
     Edit(EditArgs),
     /// Make every shell re-evaluate at its next prompt.
     Reload(ReloadArgs),
+    /// Pause strata in this session: its shells go back to what they had before strata changed
+    /// anything, and stay there until `strata on` (--dir: drop only the directory files).
+    Off(OffArgs),
+    /// Resume after `strata off`.
+    On(OnArgs),
     /// Named contexts: switch every terminal (or just this one) to a set of variables.
     Context(ContextArgs),
     /// Shortcut for `strata context use NAME` (`-` for the previous one; no name: list them,
@@ -335,6 +340,18 @@ pub struct EditArgs {
 /// `strata reload`.
 #[derive(Debug, clap::Args)]
 pub struct ReloadArgs {}
+
+/// `strata off`.
+#[derive(Debug, clap::Args)]
+pub struct OffArgs {
+    /// Drop only the directory files; contexts, the global config and the session still apply.
+    #[arg(long = "dir", id = "in_dir")]
+    pub in_dir: bool,
+}
+
+/// `strata on`.
+#[derive(Debug, clap::Args)]
+pub struct OnArgs {}
 
 /// `strata context`: Named contexts: switch every terminal (or just this one) to a set of variables.
 #[derive(Debug, clap::Args)]

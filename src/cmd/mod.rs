@@ -14,6 +14,7 @@ pub mod import;
 mod layer_edit;
 pub mod log;
 pub mod man;
+pub mod pause;
 pub mod prompt;
 pub mod prune;
 pub mod reload;
@@ -232,6 +233,8 @@ impl Run for Command {
             Command::Trust(a) => a.run(ctx),
             Command::Edit(a) => a.run(ctx),
             Command::Reload(a) => a.run(ctx),
+            Command::Off(a) => a.run(ctx),
+            Command::On(a) => a.run(ctx),
             Command::Context(a) => a.run(ctx),
             Command::Use(a) => a.run(ctx),
             Command::Set(a) => a.run(ctx),

@@ -1,6 +1,7 @@
 //! `strata status [--json]`: which files apply here (and whether they are trusted), the
 //! session, and the variables strata currently manages in this shell.
 
+use crate::store::sessions::Pause;
 use anyhow::Result;
 use std::ffi::OsStr;
 
@@ -71,6 +72,10 @@ impl Run for StatusArgs {
                 "migrate": eval.as_ref().ok().and_then(|e| e.legacy.as_ref()).map(|l| {
                     serde_json::json!({"file": l.path.to_string_lossy(), "what": l.what, "import": l.import})
                 }),
+                "paused": eval.as_ref().ok().and_then(|e| e.paused).map(|p| match p {
+                    Pause::All => "all",
+                    Pause::Dirs => "dirs",
+                }),
                 "hook": state_text,
                 "managed": managed,
                 "config_dir": ctx.dirs.config.to_string_lossy(),
@@ -97,6 +102,13 @@ impl Run for StatusArgs {
                 }
             }
             Err(e) => println!("error      {}", escape(&e.to_string())),
+        }
+        match eval.as_ref().ok().and_then(|e| e.paused) {
+            Some(Pause::All) => println!("paused     everything (strata off); strata on resumes"),
+            Some(Pause::Dirs) => {
+                println!("paused     directory files (strata off --dir); strata on resumes")
+            }
+            None => {}
         }
         if let Some(l) = eval.as_ref().ok().and_then(|e| e.legacy.as_ref()) {
             println!(

@@ -31,7 +31,7 @@ use crate::files::{self, Own};
 use crate::names::validate_name;
 use crate::settings::{Origin, Settings};
 use crate::store::Dirs;
-use crate::store::sessions::Session;
+use crate::store::sessions::{Pause, Session};
 use file::{Kind, LayerFile, Pos};
 
 /// Names of the directory files, in the order they apply within one directory.
@@ -157,6 +157,8 @@ pub struct Evaluation {
     pub stale_secrets: bool,
     /// Another tool's file in the cwd, which has no directory file of strata's.
     pub legacy: Option<Legacy>,
+    /// `strata off` is in force for this session.
+    pub paused: Option<Pause>,
 }
 
 /// A file of another tool that `strata import` translates.
@@ -301,6 +303,14 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     reports.extend(found.skipped);
 
     let session = read_session(req)?;
+    let paused = session.as_ref().and_then(|(_, s)| s.paused);
+    // Paused directory files are read (their trust and watch entries stay as they are) but
+    // neither their settings nor their values apply.
+    let dir_layers = if paused.is_some() {
+        Vec::new()
+    } else {
+        dir_layers
+    };
     let (context, settings) = {
         let chosen = context::choose(
             req,
@@ -329,6 +339,9 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
 
     let mut merge = merge::Merge::new(req, &settings);
     let active = context.as_ref().map(|c| c.name.as_str());
+    if paused == Some(Pause::All) {
+        layers.clear();
+    }
     for f in &layers {
         merge.layer(f, settings.dotenv_default, active, watch)?;
     }
@@ -337,7 +350,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     // A context chosen with `--ttl` ends then: the state is stale from that moment, as it is
     // when a session value expires.
     let mut deadline = context.as_ref().and_then(|c| c.until);
-    if let Some((path, s)) = &session {
+    if let Some((path, s)) = session.as_ref().filter(|_| paused != Some(Pause::All)) {
         reports.push(FileReport {
             path: path.clone(),
             kind: Kind::Session,
@@ -366,6 +379,7 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         exec_only: finished.exec_only,
         stale_secrets: merge.stale_secrets,
         legacy: legacy(req.cwd, watch),
+        paused,
     })
 }
 

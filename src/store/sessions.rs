@@ -76,6 +76,19 @@ pub struct Session {
     /// Values kept in a keyring.
     #[serde(default, skip_serializing_if = "SecretRefs::is_empty")]
     pub secrets: SecretRefs,
+    /// `strata off`: what this session's shells stop applying until `strata on`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Pause>,
+}
+
+/// What `strata off` pauses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pause {
+    /// Every layer: the shell is back to what it had before strata.
+    All,
+    /// The directory files only (`strata off --dir`): contexts and the session still apply.
+    Dirs,
 }
 
 /// Which variables are secrets and where their values live: the `[secrets]` table of a

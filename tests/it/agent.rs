@@ -364,3 +364,26 @@ fn check_parses(w: &World, sh: Shell, file: &Path) {
     let out = run_with_timeout(cmd, format!("{} -n", sh.name()));
     assert!(out.status.success(), "[{}] {}", sh.name(), out.describe());
 }
+
+only_shells! { [bash Bash, zsh Zsh, fish Fish]
+    /// `strata off` reaches the agent path too: the next agent shell gets nothing of strata's,
+    /// and `strata on` gives it all back.
+    fn agent_shells_honour_a_pause(sh) {
+        let w = quiet(|w| {
+            let w = w
+                .dir_config("proj", "[env]\nA = \"1\"\n")
+                .allow("proj")
+                .env("STRATA_SESSION", "agent-1");
+            install(w, sh)
+        });
+        w.strata(&["set", "S=s1"]).success();
+        assert_eq!(agent(&w, sh, "proj", SHOW), "1||s1|||");
+        w.strata(&["off", "--dir"]).success();
+        assert_eq!(agent(&w, sh, "proj", SHOW), "||s1|||");
+        w.strata(&["off"]).success();
+        assert_eq!(agent(&w, sh, "proj", SHOW), "|||||");
+        assert_eq!(agent(&w, sh, "proj", SHOW), "|||||");
+        w.strata(&["on"]).success();
+        assert_eq!(agent(&w, sh, "proj", SHOW), "1||s1|||");
+    }
+}

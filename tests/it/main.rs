@@ -24,6 +24,7 @@ mod faults;
 mod harness;
 mod hostile;
 mod import;
+mod pause;
 mod prompt_hook;
 mod quoting_prop;
 mod readme;
