@@ -14,21 +14,15 @@
 //! (`trimQuotes`, docker/cli#6805 for issue #3630), older ones keep it, so the same file means two
 //! values. A variable strata unsets becomes a comment: the file cannot unset anything.
 
-use super::{Outcome, Refused, Rendered, Var, all_or_refusals, utf8};
+use super::{Outcome, Refused, Rendered, Var, lines_file, utf8};
 
 /// `bufio.MaxScanTokenSize`: the longest line (its newline included) the scanner takes.
 pub const MAX_LINE: usize = 64 * 1024;
 
 /// The file for `vars`, or every variable docker would read back differently.
 pub fn render(vars: &[Var<'_>]) -> Outcome<Rendered> {
-    let lines = all_or_refusals(vars.iter().map(line).collect())?;
-    let mut text = Vec::new();
-    for l in lines {
-        text.extend_from_slice(l.as_bytes());
-        text.push(b'\n');
-    }
     Ok(Rendered {
-        text,
+        text: lines_file(vars.iter().map(line).collect())?,
         notes: Vec::new(),
     })
 }

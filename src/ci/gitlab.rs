@@ -19,7 +19,7 @@
 //! A variable strata unsets is left out with a note (the report cannot unset, and may not hold
 //! a comment).
 
-use super::{Outcome, Refused, Rendered, Var, all_or_refusals, utf8};
+use super::{Outcome, Refused, Rendered, Var, lines_file, utf8};
 
 /// GitLab's default `dotenv_size`: the report must be smaller than this.
 pub const DEFAULT_SIZE_LIMIT: usize = 5 * 1024;
@@ -46,22 +46,18 @@ pub fn render(vars: &[Var<'_>]) -> Outcome<Rendered> {
             )),
         }
     }
-    let lines = all_or_refusals(checked)?;
-    let mut text = Vec::new();
-    for l in &lines {
-        text.extend_from_slice(l.as_bytes());
-        text.push(b'\n');
-    }
+    let count = checked.len();
+    let text = lines_file(checked)?;
     if text.len() >= DEFAULT_SIZE_LIMIT {
         notes.push(format!(
             "the report is {} bytes, and GitLab's default limit is 5 KB (below {DEFAULT_SIZE_LIMIT} bytes); an instance may allow more (dotenv_size)",
             text.len()
         ));
     }
-    if lines.len() > DEFAULT_VARIABLE_LIMIT {
+    if count > DEFAULT_VARIABLE_LIMIT {
         notes.push(format!(
             "the report has {} variables, and GitLab Self-Managed accepts {DEFAULT_VARIABLE_LIMIT} by default (GitLab.com: 50 Free, 100 Premium, 150 Ultimate; dotenv_variables)",
-            lines.len()
+            count
         ));
     }
     Ok(Rendered { text, notes })

@@ -71,6 +71,16 @@ pub(crate) fn utf8<'a>(name: &str, value: &'a [u8], consumer: &str) -> Result<&'
     })
 }
 
+/// A file of one line per checked variable, or every refusal.
+pub(crate) fn lines_file(items: Vec<Result<String, Refused>>) -> Outcome<Vec<u8>> {
+    let mut text = Vec::new();
+    for l in all_or_refusals(items)? {
+        text.extend_from_slice(l.as_bytes());
+        text.push(b'\n');
+    }
+    Ok(text)
+}
+
 /// The result of checking every variable: the values that passed, or every refusal.
 pub(crate) fn all_or_refusals<T>(items: Vec<Result<T, Refused>>) -> Outcome<Vec<T>> {
     let mut ok = Vec::with_capacity(items.len());

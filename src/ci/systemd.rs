@@ -15,18 +15,12 @@
 //! is refused by name. A variable strata unsets becomes a comment: the file cannot unset
 //! (`UnsetEnvironment=` in the unit can).
 
-use super::{Outcome, Refused, Rendered, Var, all_or_refusals, utf8};
+use super::{Outcome, Refused, Rendered, Var, lines_file, utf8};
 
 /// The file for `vars`, or every variable systemd would ignore.
 pub fn render(vars: &[Var<'_>]) -> Outcome<Rendered> {
-    let lines = all_or_refusals(vars.iter().map(line).collect())?;
-    let mut text = Vec::new();
-    for l in lines {
-        text.extend_from_slice(l.as_bytes());
-        text.push(b'\n');
-    }
     Ok(Rendered {
-        text,
+        text: lines_file(vars.iter().map(line).collect())?,
         notes: Vec::new(),
     })
 }
