@@ -21,6 +21,28 @@ __strata_export() {
   \builtin eval "$__strata_out"
 }
 
+# Aliases from [aliases] (strata prints calls to these two only when one changes). The user's
+# alias of that name is kept and given back when strata removes its own, unless the user has
+# redefined it in between: then it stays as the user made it.
+\builtin declare -gA __strata_aliases_set __strata_aliases_was
+__strata_alias() {
+  if [[ -z ${__strata_aliases_set[$1]+x} && -n ${BASH_ALIASES[$1]+x} ]]; then
+    __strata_aliases_was[$1]=${BASH_ALIASES[$1]}
+  fi
+  __strata_aliases_set[$1]=$2
+  BASH_ALIASES[$1]=$2
+}
+__strata_unalias() {
+  if [[ -n ${__strata_aliases_set[$1]+x} && ${BASH_ALIASES[$1]-} == "${__strata_aliases_set[$1]}" ]]; then
+    if [[ -n ${__strata_aliases_was[$1]+x} ]]; then
+      BASH_ALIASES[$1]=${__strata_aliases_was[$1]}
+    else
+      \builtin unalias -- "$1"
+    fi
+  fi
+  \builtin unset -v "__strata_aliases_set[$1]" "__strata_aliases_was[$1]"
+}
+
 # Until the first export, every prompt asks strata: shell/fresh.sh with no test.
 @INITIAL_HOOK@
 

@@ -16,9 +16,35 @@ if (eq $E:STRATA_SESSION '') {
     set-env STRATA_SESSION @SESSION@
 }
 
+# Aliases from [aliases] (strata prints calls to these two only when one changes): a function
+# in the REPL's namespace that runs the words, with the user's arguments after them. The REPL's
+# namespace is out of a hook's reach but for edit:add-var and edit:del-var, so a function of
+# the same name defined in rc.elv is not kept: strata's replaces it until you leave, and then
+# the name is gone. Without the editor (a script) there is nothing to define them in.
+var __strata-add~ = {|_ _| }
+var __strata-del~ = {|_| }
+try {
+    set __strata-add~ __strata-del~ = (eval 'put $edit:add-var~ $edit:del-var~')
+} catch {
+}
+fn __strata_alias {|name words|
+    var head rest = $words[0] $words[1..]
+    if (eq $head $name) {
+        # An alias that runs the command of its own name: that command, not itself again.
+        set head = (external $head)
+    }
+    __strata-add $name'~' {|@a| $head $@rest $@a }
+}
+fn __strata_unalias {|name|
+    __strata-del $name'~'
+}
+
+# What strata's code runs in: the builtins, and these two.
+var __strata-ns = (ns [&__strata_alias~=$__strata_alias~ &__strata_unalias~=$__strata_unalias~])
+
 fn __strata_hook {
     try {
-        eval ($__strata-bin export elvish --hook | slurp)
+        eval &ns=$__strata-ns ($__strata-bin export elvish --hook | slurp)
     } catch e {
         echo 'strata: the elvish hook failed: '(to-string $e[reason]) >&2
     }
@@ -34,8 +60,9 @@ fn __strata_foreign {|f|
 }
 
 set after-chdir = [(each {|f| if (__strata_foreign $f) { put $f } } $after-chdir) {|_| __strata_hook }]
-# The editor exists only in an interactive shell.
+# The editor exists only in an interactive shell. Code given to eval sees the builtins only,
+# so the hook is handed to it in the namespace it runs in.
 try {
-    eval 'set edit:before-readline = [(each {|f| if (__strata_foreign $f) { put $f } } $edit:before-readline) {|| __strata_hook }]'
+    eval &ns=(ns [&__strata_hook~=$__strata_hook~ &__strata_foreign~=$__strata_foreign~]) 'set edit:before-readline = [(each {|f| if (__strata_foreign $f) { put $f } } $edit:before-readline) {|| __strata_hook }]'
 } catch {
 }

@@ -13,6 +13,44 @@ test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
 # test spelled out; until the first one, every prompt asks strata: fresh.fish with no test.
 @INITIAL_HOOK@
 
+# Aliases from [aliases] (strata prints calls to these two only when one changes): a function
+# that runs the words, with the user's arguments after them. A function the user had under
+# that name is kept (functions --copy) and given back when strata removes its own, unless the
+# user has redefined it in between: then it stays as the user made it.
+function __strata_alias --argument-names __strata_name
+    if not contains -- $__strata_name $__strata_aliases
+        functions -e __strata_was_$__strata_name
+        if functions -q $__strata_name
+            functions -c $__strata_name __strata_was_$__strata_name
+        end
+        set -g -a __strata_aliases $__strata_name
+    end
+    set -l __strata_words $argv[2..-1]
+    if test "$__strata_words[1]" = $__strata_name
+        # An alias that runs the command of its own name: that command, not itself again.
+        function $__strata_name --inherit-variable __strata_words --description 'strata alias'
+            command $__strata_words $argv
+        end
+    else
+        function $__strata_name --wraps "$__strata_words" --inherit-variable __strata_words --description 'strata alias'
+            $__strata_words $argv
+        end
+    end
+end
+
+function __strata_unalias --argument-names __strata_name
+    set -l __strata_i (contains -i -- $__strata_name $__strata_aliases); or return 0
+    set -e __strata_aliases[$__strata_i]
+    set -l __strata_d (functions -D -v $__strata_name)
+    if test "$__strata_d[5]" = 'strata alias'
+        functions -e $__strata_name
+        if functions -q __strata_was_$__strata_name
+            functions -c __strata_was_$__strata_name $__strata_name
+        end
+    end
+    functions -e __strata_was_$__strata_name
+end
+
 function __strata_hook --on-event fish_prompt --on-variable PWD
     set -l __strata_status $status
     if not __strata_fresh

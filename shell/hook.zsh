@@ -19,6 +19,31 @@ __strata_export() {
   \builtin eval "$("$__strata_bin" export zsh --hook --stamp "$__strata_stamp")"
 }
 
+# Aliases from [aliases] (strata prints calls to these two only when one changes). The user's
+# alias of that name is kept and given back when strata removes its own, unless the user has
+# redefined it in between: then it stays as the user made it.
+\builtin zmodload zsh/parameter 2>/dev/null
+\builtin typeset -gA __strata_aliases_set __strata_aliases_was
+__strata_alias() {
+  \builtin emulate -L zsh
+  if (( ! ${+__strata_aliases_set[$1]} && ${+aliases[$1]} )); then
+    __strata_aliases_was[$1]=${aliases[$1]}
+  fi
+  __strata_aliases_set[$1]=$2
+  aliases[$1]=$2
+}
+__strata_unalias() {
+  \builtin emulate -L zsh
+  if (( ${+__strata_aliases_set[$1]} )) && [[ ${aliases[$1]-} == "${__strata_aliases_set[$1]}" ]]; then
+    if (( ${+__strata_aliases_was[$1]} )); then
+      aliases[$1]=${__strata_aliases_was[$1]}
+    else
+      \builtin unalias -- $1
+    fi
+  fi
+  \builtin unset "__strata_aliases_set[$1]" "__strata_aliases_was[$1]"
+}
+
 # Until the first export, every prompt asks strata: shell/fresh.sh with no test.
 @INITIAL_HOOK@
 

@@ -166,6 +166,17 @@ pub struct State {
     pub deadline: Option<i64>,
     /// What the prompt segment shows, so `strata prompt` needs no evaluation.
     pub prompt: PromptInfo,
+    /// The target's aliases: each name with a hash of its words ([`alias_hash`]).
+    pub aliases: Vec<(String, u64)>,
+    /// The stamp file of the shell that defined [`State::aliases`] (empty: none did, the
+    /// export was not a hook's). Aliases live in one shell process, not in the environment: a
+    /// shell started from this one inherits the state but none of the aliases.
+    pub alias_owner: OsString,
+}
+
+/// The hash an alias's words are recorded by.
+pub fn alias_hash(argv: &[String]) -> u64 {
+    fnv1a(argv.join("\0").as_bytes())
 }
 
 /// The facts behind the prompt segment.
@@ -396,6 +407,10 @@ impl State {
             out.extend_from_slice(b";d=");
             out.extend_from_slice(d.to_string().as_bytes());
         }
+        if !self.aliases.is_empty() {
+            out.extend_from_slice(b";o=");
+            enc(&mut out, self.alias_owner.as_bytes());
+        }
         out
     }
 
@@ -487,6 +502,12 @@ impl State {
                 }
             }
         }
+        for (name, hash) in &self.aliases {
+            rec(&mut out, b"g");
+            out.extend_from_slice(name.as_bytes());
+            out.push(b',');
+            push_hex_u64(&mut out, *hash);
+        }
         if let Some(e) = self.notice {
             rec(&mut out, b"e");
             push_hex_u64(&mut out, e);
@@ -511,7 +532,8 @@ impl State {
         let same = inner.cwd == st.0.cwd
             && inner.context == st.0.context
             && inner.session == st.0.session
-            && inner.deadline == st.0.deadline;
+            && inner.deadline == st.0.deadline
+            && inner.alias_owner == st.0.alias_owner;
         if nested.is_some() || !same {
             return Err(Corrupt);
         }
@@ -532,6 +554,12 @@ impl State {
                 b"x" => st.context = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"s" => st.session = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"d" => st.deadline = Some(num(r.field()?)?),
+                b"o" => st.alias_owner = OsString::from_vec(no_nul(dec(r.field()?)?)?),
+                b"g" => {
+                    let name = std::str::from_utf8(r.field()?).map_err(|_| Corrupt)?;
+                    crate::layers::file::check_alias_name(name).map_err(|_| Corrupt)?;
+                    st.aliases.push((name.to_string(), hex_u64(r.field()?)?));
+                }
                 b"r" => stored = Some(spill_id(r.field()?)?),
                 b"p" => st.prompt = decode_prompt(&mut r)?,
                 b"w" => {
@@ -654,11 +682,12 @@ fn push_mac(out: &mut Vec<u8>, key: &Key) {
     out.extend_from_slice(&mac);
 }
 
-/// The hot path: true when `raw` is a state for this cwd, context and session and no watched
-/// path changed. Reads only the header and the `w=` records and verifies no MAC (answering
+/// The hot path: true when `raw` is a state for this cwd, context and session, its aliases
+/// (if any) were defined by the shell of `owner` (its stamp file, empty without one; `None`:
+/// aliases do not matter to the caller), and no watched path changed. Reads only the header and the `w=` records and verifies no MAC (answering
 /// "nothing changed" applies nothing, whoever wrote the state); any doubt, including a state
 /// stored whole in the state directory, returns false and the caller does the full evaluation.
-pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8]) -> bool {
+pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8], owner: Option<&[u8]>) -> bool {
     let Ok(records) = Records::of(raw.as_bytes()) else {
         return false;
     };
@@ -672,6 +701,7 @@ pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8]) -> boo
             b"x" => same(context),
             b"s" => same(session),
             b"d" => num::<i64>(first).is_ok_and(|d| crate::clock::now() < d),
+            b"o" => owner.is_none_or(same),
             b"w" => {
                 let (Ok(path), Ok(Ok(stamp))) = (dec(first), r.field().map(decode_stamp)) else {
                     return false;
@@ -890,7 +920,7 @@ mod tests {
         // Without the stored copy, it is foreign.
         assert_eq!(State::decode(&raw, &key(), &NoSpill), Err(Corrupt));
         // The no-op check leaves a stored state to the full path.
-        assert!(!unchanged(&raw, st.cwd.as_bytes(), b"prod", b""));
+        assert!(!unchanged(&raw, st.cwd.as_bytes(), b"prod", b"", None));
     }
 
     #[test]
@@ -907,9 +937,9 @@ mod tests {
             ..State::default()
         };
         let raw = st.encode(&key(), &NoSpill);
-        assert!(unchanged(&raw, b"/w", b"", b""));
-        assert!(!unchanged(&raw, b"/other", b"", b""));
+        assert!(unchanged(&raw, b"/w", b"", b"", None));
+        assert!(!unchanged(&raw, b"/other", b"", b"", None));
         std::fs::write(&f, "xy").unwrap();
-        assert!(!unchanged(&raw, b"/w", b"", b""));
+        assert!(!unchanged(&raw, b"/w", b"", b"", None));
     }
 }

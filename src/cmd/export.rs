@@ -89,6 +89,11 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         return full();
     };
     let started = SystemTime::now();
+    // The shell that defines aliases is the one whose stamp file this is (see `State::alias_owner`).
+    let owner = match stamp {
+        Some(p) if hook => p.as_os_str().as_bytes(),
+        _ => b"",
+    };
     // Stamped before anything is read: a change made after this point is newer than the stamp
     // or expires it (see `store::announce`).
     if hook && let Some(stamp) = stamp {
@@ -100,6 +105,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
             cwd,
             &env_bytes("STRATA_CONTEXT").unwrap_or_default(),
             &env_bytes("STRATA_SESSION").unwrap_or_default(),
+            Some(owner),
         )
     };
     let cwd = crate::layers::physical_cwd().map(|p| p.as_os_str().as_bytes());
@@ -378,6 +384,7 @@ pub fn run(
                 cwd.as_os_str().as_bytes(),
                 ex.context.as_bytes(),
                 ex.session.as_bytes(),
+                Some(b""),
             )
         {
             return Ok(());
@@ -405,6 +412,38 @@ pub fn run(
         if let Err(e) = env_diff::check_size(&ex.current, &applied.values) {
             return ex.fail(state, e, watch, cwd.into_os_string());
         }
+        // Aliases live in the shell process whose hook asked (its stamp file names it): what
+        // that shell has from strata is what the state says, when it says so of this shell.
+        let owner = match (hook, stamp) {
+            (true, Some(p)) => p.as_os_str().to_os_string(),
+            _ => OsString::new(),
+        };
+        let target_aliases: Vec<(String, u64)> = eval
+            .aliases
+            .iter()
+            .map(|(n, argv)| (n.clone(), state::alias_hash(argv)))
+            .collect();
+        let defined: &[(String, u64)] = match &state {
+            Some(s) if hook && !owner.is_empty() && s.alias_owner == owner => &s.aliases,
+            _ => &[],
+        };
+        let alias_changes = AliasChanges {
+            remove: defined
+                .iter()
+                .filter(|(n, _)| !eval.aliases.contains_key(n))
+                .map(|(n, _)| n.clone())
+                .collect(),
+            define: if owner.is_empty() {
+                Vec::new()
+            } else {
+                eval.aliases
+                    .iter()
+                    .zip(&target_aliases)
+                    .filter(|(_, t)| !defined.contains(t))
+                    .map(|((n, argv), _)| (n.clone(), argv.clone()))
+                    .collect()
+            },
+        };
         let new_state = State {
             cwd: cwd.into_os_string(),
             context: ex.context.clone(),
@@ -416,6 +455,8 @@ pub fn run(
             slow_hook: !eval.settings.fast_path,
             deadline: eval.deadline,
             prompt: prompt_info(&eval),
+            aliases: target_aliases,
+            alias_owner: owner,
         };
         if eval.settings.log != Log::Quiet {
             let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
@@ -475,7 +516,7 @@ pub fn run(
             (id, shell, inputs, strata_names, script)
         });
         let dirs = ex.dirs;
-        ex.emit(&all, &new_state);
+        ex.emit(&all, &alias_changes, &new_state);
         if let Some((id, shell, inputs, strata_names, script)) = agent {
             let cached = can_skip(&new_state, shell)
                 && cache_entry(ctx, shell, &new_state, &inputs, &strata_names, &script, &id)
@@ -767,6 +808,8 @@ impl Export<'_> {
             slow_hook: old.slow_hook,
             deadline: old.deadline,
             prompt: old.prompt,
+            aliases: old.aliases,
+            alias_owner: old.alias_owner,
         };
         let hook = self.hook;
         if let Some(id) = &self.agent {
@@ -775,7 +818,7 @@ impl Export<'_> {
             print_messages(&self.messages);
             return Err(super::Silent(1).into());
         }
-        self.emit(&[], &new_state);
+        self.emit(&[], &AliasChanges::default(), &new_state);
         if !hook {
             // Outside the hook, a failure is still a failure for scripts.
             return Err(super::Silent(1).into());
@@ -784,7 +827,7 @@ impl Export<'_> {
     }
 
     /// Print the code (stdout), then the messages (stderr).
-    fn emit(self, diff: &[Change], state: &State) {
+    fn emit(self, diff: &[Change], aliases: &AliasChanges, state: &State) {
         let encoded = state.encode(&values::key(self.dirs), &values::Stored(self.dirs));
         let state_changed = self.current.get(OsStr::new(STATE_VAR)) != Some(&encoded);
         // Values a shell cannot hold: one line each, and the variable is left as it is (the
@@ -832,6 +875,17 @@ impl Export<'_> {
                         Change::Removed(n) => script.unset(n),
                     }
                 }
+                for name in &aliases.remove {
+                    script.unalias(name);
+                }
+                for (name, argv) in &aliases.define {
+                    if let Err(why) = script.alias(name, argv) {
+                        refused.push(format!(
+                            "cannot give the alias {name} to {}: {why}",
+                            shell.name()
+                        ));
+                    }
+                }
                 if state_changed && let Err(why) = script.set(STATE_VAR, encoded.as_bytes()) {
                     refused.push(format!(
                         "cannot give {STATE_VAR} to {}: {why}",
@@ -853,6 +907,15 @@ impl Export<'_> {
         messages.extend(refused);
         print_messages(&messages);
     }
+}
+
+/// The aliases an export changes in the shell that asked.
+#[derive(Debug, Default)]
+struct AliasChanges {
+    /// Aliases strata defined there that the target no longer has.
+    remove: Vec<String>,
+    /// Aliases to define, or to redefine with other words.
+    define: Vec<(String, Vec<String>)>,
 }
 
 fn print_messages(messages: &[String]) {

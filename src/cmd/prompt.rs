@@ -27,6 +27,7 @@ impl Run for PromptArgs {
                     cwd.as_os_str().as_bytes(),
                     ctx.context_env.as_deref().unwrap_or("").as_bytes(),
                     session.as_bytes(),
+                    None,
                 )
         });
         let decoded = from_state.and_then(|raw| {

@@ -80,6 +80,53 @@ pub struct Entry {
     pub pos: Pos,
 }
 
+/// One `[aliases]` key: a command name and the words it runs, each word one argument, never
+/// shell syntax (`false`: no alias of that name from the layers below).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasEntry {
+    /// The alias name, validated ([`check_alias_name`]).
+    pub name: String,
+    /// The command and its first arguments; `None` for `false`.
+    pub argv: Option<Vec<String>>,
+    /// Where the key is.
+    pub pos: Pos,
+}
+
+/// Names the hooks themselves call (or the shells reserve): an alias of one of them could
+/// change what a hook does in fish, elvish or tcsh, which look commands up when they run.
+const RESERVED_ALIASES: &[&str] = &[
+    "alias", "and", "begin", "builtin", "case", "cd", "command", "contains", "declare", "do",
+    "done", "echo", "elif", "else", "emit", "end", "endif", "esac", "eval", "exec", "exit",
+    "export", "false", "fi", "fn", "for", "foreach", "function", "functions", "if", "local",
+    "not", "or", "printf", "read", "return", "set", "setenv", "source", "status", "string",
+    "switch", "test", "then", "true", "typeset", "unalias", "unset", "unsetenv", "while",
+];
+
+/// Why `name` cannot be an alias, if it cannot: a name every hooked shell takes as a command
+/// name as it is (letters, digits, `_` and `-`, not starting with `-` or a digit), at most 64
+/// bytes, not strata's own (`__strata…`) and not one the hooks depend on.
+pub fn check_alias_name(name: &str) -> Result<(), String> {
+    let ok_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let first_ok = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    if !ok_chars || !first_ok || name.len() > 64 {
+        return Err(format!(
+            "`{}` cannot be an alias name: use letters, digits, `_` and `-`, starting with a letter or `_`",
+            crate::display::escape(name)
+        ));
+    }
+    if name.starts_with("__strata") || RESERVED_ALIASES.contains(&name) {
+        return Err(format!(
+            "`{name}` cannot be an alias: the shells' hooks depend on that name"
+        ));
+    }
+    Ok(())
+}
+
 /// One `[dotenv] files` entry: `".env"`, or `{ path = ".env", optional = true }` for a file
 /// that may be missing without a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +198,8 @@ pub struct LayerFile {
     pub lists: Vec<ListEdits>,
     /// `[dotenv] files`.
     pub dotenv: Vec<DotenvFile>,
+    /// `[aliases]`, in file order.
+    pub aliases: Vec<AliasEntry>,
     /// `[contexts.NAME.env]`, kept for when that context is active.
     pub contexts: Vec<(String, Vec<EnvEntry>)>,
     /// `[os.OS.env]` for this system, then `[host.NAME.env]` for this host: applied after
@@ -456,6 +505,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         env: Vec::new(),
         lists: Vec::new(),
         dotenv: Vec::new(),
+        aliases: Vec::new(),
         contexts: Vec::new(),
         here: Vec::new(),
         settings: Vec::new(),
@@ -522,6 +572,7 @@ impl Parser<'_> {
                     }
                 }
             }
+            "aliases" => file.aliases = self.aliases(self.table(item, key, "[aliases]")?)?,
             "contexts" => file.contexts = self.contexts(self.table(item, key, "[contexts]")?)?,
             "os" | "host" => self.platform(file, key, item)?,
             "secrets" => {
@@ -532,8 +583,8 @@ impl Parser<'_> {
             }
             _ => {
                 let mut known = vec![
-                    "env", "path", "paths", "dotenv", "contexts", "os", "host", "secrets",
-                    "settings",
+                    "env", "path", "paths", "dotenv", "aliases", "contexts", "os", "host",
+                    "secrets", "settings",
                 ];
                 if kind.is_dir() {
                     known.insert(0, "root");
@@ -596,6 +647,45 @@ impl Parser<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `[aliases]`: `NAME = ["command", "arg", …]` or `NAME = false`.
+    fn aliases(&self, t: &dyn TableLike) -> Result<Vec<AliasEntry>> {
+        let mut out = Vec::new();
+        for (key, item) in self.keys(t) {
+            let pos = self.key_pos(key, item);
+            check_alias_name(key.get()).map_err(|msg| self.err(pos, msg))?;
+            let shape = || {
+                self.err(
+                    pos,
+                    format!(
+                        "alias `{}` must be an array of words, the command first (`{} = [\"cargo\", \"test\"]`), or false",
+                        key.get(),
+                        key.get()
+                    ),
+                )
+            };
+            let argv = match item.as_value() {
+                Some(Value::Boolean(b)) if !*b.value() => None,
+                Some(Value::Array(_)) => {
+                    let words = self.strings(key, item)?;
+                    if words.first().is_none_or(|w| w.text.is_empty()) {
+                        return Err(shape());
+                    }
+                    if let Some(w) = words.iter().find(|w| w.text.contains('\0')) {
+                        return Err(self.err(w.pos, "an alias word cannot hold a NUL byte"));
+                    }
+                    Some(words.into_iter().map(|w| w.text).collect())
+                }
+                _ => return Err(shape()),
+            };
+            out.push(AliasEntry {
+                name: key.get().to_string(),
+                argv,
+                pos,
+            });
+        }
+        Ok(out)
     }
 
     /// `[secrets]`.

@@ -128,6 +128,19 @@ pub struct Assignment {
     pub action: Action,
 }
 
+/// What one file said about one alias (`[aliases]`), for `why` and `status`.
+#[derive(Debug, Clone)]
+pub struct AliasStep {
+    /// The alias name.
+    pub name: String,
+    /// The file that said it.
+    pub path: Rc<Path>,
+    /// Where in that file.
+    pub pos: Pos,
+    /// The words it runs; `None`: the file removed an alias of the layers below (`false`).
+    pub argv: Option<Vec<String>>,
+}
+
 /// The result of evaluating the layer stack at one directory.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
@@ -159,6 +172,10 @@ pub struct Evaluation {
     pub legacy: Option<Legacy>,
     /// `strata off` is in force for this session.
     pub paused: Option<Pause>,
+    /// The aliases the shell gets, by name, and the words each runs.
+    pub aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// Every `[aliases]` key of the files applied, in the order applied.
+    pub alias_steps: Vec<AliasStep>,
 }
 
 /// A file of another tool that `strata import` translates.
@@ -342,8 +359,25 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
     if paused == Some(Pause::All) {
         layers.clear();
     }
+    let mut alias_steps = Vec::new();
     for f in &layers {
         merge.layer(f, settings.dotenv_default, active, watch)?;
+        if !f.aliases.is_empty() {
+            let path: Rc<Path> = Rc::from(f.path.as_path());
+            alias_steps.extend(f.aliases.iter().map(|a| AliasStep {
+                name: a.name.clone(),
+                path: path.clone(),
+                pos: a.pos,
+                argv: a.argv.clone(),
+            }));
+        }
+    }
+    let mut aliases = std::collections::BTreeMap::new();
+    for step in &alias_steps {
+        match &step.argv {
+            Some(argv) => aliases.insert(step.name.clone(), argv.clone()),
+            None => aliases.remove(&step.name),
+        };
     }
     // Parsed files are done with: what follows reuses their memory instead of fresh pages.
     drop(layers);
@@ -380,6 +414,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         stale_secrets: merge.stale_secrets,
         legacy: legacy(req.cwd, watch),
         paused,
+        aliases,
+        alias_steps,
     })
 }
 

@@ -324,6 +324,10 @@ fn never(shell: Shell) -> &'static str {
 struct Data {
     set: Vec<(String, Vec<u8>)>,
     unset: Vec<String>,
+    /// Aliases to define (`"alias":{NAME:[WORD…]}`, only when there are any).
+    alias: Vec<(String, Vec<Vec<u8>>)>,
+    /// Aliases to remove (`"unalias":[NAME…]`, only when there are any).
+    unalias: Vec<String>,
     fresh: Option<Option<String>>,
 }
 
@@ -346,6 +350,34 @@ impl Data {
             nu::push(out, name.as_bytes());
         }
         out.push(b']');
+        if !self.alias.is_empty() {
+            out.extend_from_slice(b",\"alias\":{");
+            for (i, (name, words)) in self.alias.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                nu::push(out, name.as_bytes());
+                out.extend_from_slice(b":[");
+                for (j, w) in words.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    shell.push_quoted(out, w);
+                }
+                out.push(b']');
+            }
+            out.push(b'}');
+        }
+        if !self.unalias.is_empty() {
+            out.extend_from_slice(b",\"unalias\":[");
+            for (i, name) in self.unalias.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                nu::push(out, name.as_bytes());
+            }
+            out.push(b']');
+        }
         if let Some(fresh) = &self.fresh {
             out.extend_from_slice(b",\"fresh\":");
             out.extend_from_slice(fresh.as_deref().unwrap_or("null").as_bytes());
@@ -473,6 +505,88 @@ impl Script {
         self.out.extend_from_slice(line.as_bytes());
     }
 
+    /// Define the alias `name` (already validated: `layers::file::check_alias_name`) as the
+    /// command `argv[0]` with the arguments `argv[1..]` before the user's, each word one
+    /// argument, never shell syntax. The hook keeps an alias (or for fish a function) the user
+    /// had under that name, and gives it back on [`Script::unalias`]. `Err`: this shell cannot
+    /// be given a word; nothing is printed then.
+    pub fn alias(&mut self, name: &str, argv: &[String]) -> Result<(), String> {
+        let shell = self.shell;
+        for w in argv {
+            if let Some(why) = shell.refusal(name, w.as_bytes(), self.raw_bytes) {
+                return Err(why.replace("its value", "a word of it"));
+            }
+        }
+        if shell.takes_data() {
+            let words = argv.iter().map(|w| w.as_bytes().to_vec()).collect();
+            self.data.alias.push((name.to_string(), words));
+            return Ok(());
+        }
+        let mut words = Vec::new();
+        for (i, w) in argv.iter().enumerate() {
+            if i > 0 {
+                words.push(b' ');
+            }
+            shell.push_quoted(&mut words, w.as_bytes());
+        }
+        let out = &mut self.out;
+        match shell {
+            Shell::Bash | Shell::Zsh => {
+                // The alias's text is shell code made of quoted words, quoted once more here.
+                out.extend_from_slice(format!("__strata_alias {name} ").as_bytes());
+                shell.push_quoted(out, &words);
+                out.extend_from_slice(b";\n");
+            }
+            Shell::Fish => {
+                out.extend_from_slice(format!("__strata_alias {name} ").as_bytes());
+                out.extend_from_slice(&words);
+                out.extend_from_slice(b";\n");
+            }
+            Shell::Elvish => {
+                out.extend_from_slice(format!("__strata_alias {name} [ ").as_bytes());
+                out.extend_from_slice(&words);
+                out.extend_from_slice(b" ]\n");
+            }
+            _ => {
+                // tcsh has no functions: the bookkeeping is written out. What the user had
+                // under the name is kept as `alias NAME` prints it (a fork, but only when an
+                // alias is defined, never on a prompt where nothing changed).
+                let var = tcsh_alias_var(name);
+                out.extend_from_slice(
+                    format!(
+                        "if ( ! $?__strata_set_{var} ) set __strata_was_{var} = \"`alias {name}`\"\nset __strata_set_{var}\nalias {name} "
+                    )
+                    .as_bytes(),
+                );
+                tcsh::push(out, &words);
+                out.push(b'\n');
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove the alias `name` strata defined, giving back what the user had under that name
+    /// before (unless the user has redefined it since: then it stays as the user made it).
+    pub fn unalias(&mut self, name: &str) {
+        let shell = self.shell;
+        if shell.takes_data() {
+            self.data.unalias.push(name.to_string());
+            return;
+        }
+        let line = match shell {
+            Shell::Bash | Shell::Zsh | Shell::Fish | Shell::Elvish => {
+                format!("__strata_unalias {name}\n")
+            }
+            _ => {
+                let v = tcsh_alias_var(name);
+                format!(
+                    "if ( $?__strata_set_{v} ) then\nif ( $%__strata_was_{v} ) then\nalias {name} $__strata_was_{v}:q\nelse\nunalias {name}\nendif\nunset __strata_set_{v} __strata_was_{v}\nendif\n"
+                )
+            }
+        };
+        self.out.extend_from_slice(line.as_bytes());
+    }
+
     /// Define the hook's freshness test from `fresh` (bash and zsh: the whole `__strata_hook`;
     /// fish: `__strata_fresh`; tcsh: the variables `shell/fresh.tcsh` tests; nu and xonsh: the
     /// document's `fresh`; elvish: nothing, it always asks). `None`: no test, every prompt asks
@@ -514,6 +628,20 @@ impl Script {
         }
         self.out
     }
+}
+
+/// The part of tcsh variable names that stands for the alias `name` (tcsh variable names take
+/// no `-`): letters and digits as they are, `_` and `-` as `_5f` and `_2d`.
+fn tcsh_alias_var(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '_' => out.push_str("_5f"),
+            '-' => out.push_str("_2d"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The entries of a PATH-like value (none for an empty one).
