@@ -12,12 +12,14 @@
 
 use str
 var __strata-bin = (external @STRATA_BIN@)
+# This shell's stamp file: it names the shell that holds the aliases strata defined.
+var __strata-stamp = @STAMP_DIR@/(to-string $pid)
 if (eq $E:STRATA_SESSION '') {
     set-env STRATA_SESSION @SESSION@
 }
 
 # Aliases from [aliases] (strata prints calls to these two only when one changes): a function
-# in the REPL's namespace that runs the words, with the user's arguments after them. The REPL's
+# in the REPL's namespace that runs the words as a program, with the user's arguments after them. The REPL's
 # namespace is out of a hook's reach but for edit:add-var and edit:del-var, so a function of
 # the same name defined in rc.elv is not kept: strata's replaces it until you leave, and then
 # the name is gone. Without the editor (a script) there is nothing to define them in.
@@ -28,11 +30,9 @@ try {
 } catch {
 }
 fn __strata_alias {|name words|
-    var head rest = $words[0] $words[1..]
-    if (eq $head $name) {
-        # An alias that runs the command of its own name: that command, not itself again.
-        set head = (external $head)
-    }
+    # The command runs as a program (elvish takes no command name from a value), so an alias
+    # that runs the command of its own name runs that command, not itself again.
+    var head rest = (external $words[0]) $words[1..]
     __strata-add $name'~' {|@a| $head $@rest $@a }
 }
 fn __strata_unalias {|name|
@@ -44,7 +44,7 @@ var __strata-ns = (ns [&__strata_alias~=$__strata_alias~ &__strata_unalias~=$__s
 
 fn __strata_hook {
     try {
-        eval &ns=$__strata-ns ($__strata-bin export elvish --hook | slurp)
+        eval &ns=$__strata-ns ($__strata-bin export elvish --hook --stamp $__strata-stamp | slurp)
     } catch e {
         echo 'strata: the elvish hook failed: '(to-string $e[reason]) >&2
     }

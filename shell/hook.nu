@@ -17,6 +17,9 @@ $env.__strata = {
     bin: @STRATA_BIN@
     stamp: (@STAMP_DIR@ | path join ($nu.pid | into string))
     fresh: null
+    aliases: {}
+    was: {}
+    writes: 0
 }
 if ($env.STRATA_SESSION? | default '' | is-empty) {
     $env.STRATA_SESSION = (random binary 4 | encode hex | str downcase)
@@ -69,6 +72,39 @@ def --env __strata_apply [doc: record] {
     if 'fresh' in $doc {
         $env.__strata.fresh = $doc.fresh
     }
+    if 'alias' in $doc or 'unalias' in $doc {
+        __strata_aliases $doc
+    }
+}
+
+# Aliases from [aliases]. nushell defines an alias only from code it parses, so this writes that
+# code to a file beside the stamp, which the hook after this one sources (and removes) before
+# the same prompt. The alias the user had under a name (its expansion, from `scope aliases`) is
+# kept and given back when strata removes its own.
+def --env __strata_aliases [doc: record] {
+    mut code = []
+    for name in ($doc.unalias? | default []) {
+        if $name in $env.__strata.aliases {
+            let was = ($env.__strata.was | get -o $name)
+            $code = ($code | append (if $was != null { $"alias ($name) = ($was)" } else { $"hide ($name)" }))
+            $env.__strata.aliases = ($env.__strata.aliases | reject $name)
+            $env.__strata.was = ($env.__strata.was | reject -o $name)
+        }
+    }
+    for kv in ($doc.alias? | default {} | transpose name code) {
+        if not ($kv.name in $env.__strata.aliases) {
+            let was = (scope aliases | where name == $kv.name | get -o 0.expansion)
+            if $was != null {
+                $env.__strata.was = ($env.__strata.was | upsert $kv.name $was)
+            }
+        }
+        $env.__strata.aliases = ($env.__strata.aliases | upsert $kv.name true)
+        $code = ($code | append $"alias ($kv.name) = ($kv.code)")
+    }
+    # nushell reuses what it parsed of a file whose text it has seen before, definitions and
+    # all, so a redefinition that repeats an earlier one would be lost: each file is unique.
+    $env.__strata.writes = $env.__strata.writes + 1
+    $code | prepend $"# ($env.__strata.writes)" | str join "\n" | save -f $"($env.__strata.stamp).nu"
 }
 
 # Before each prompt: ask strata unless nothing can have changed.
@@ -89,9 +125,17 @@ def --env __strata_hook [] {
     }
 }
 
-# Installed once: a second load replaces the hook it installed before.
+# Installed once: a second load replaces the hooks it installed before. The second one is
+# code (a string), the only kind of hook whose definitions stay for the prompt: it sources the
+# aliases file when there is one, which costs a file test at a prompt where there is none.
+let __strata_aliases_file = $"($env.__strata.stamp).nu" | to nuon
 $env.config.hooks.pre_prompt = (
     $env.config.hooks.pre_prompt? | default []
-    | where {|h| try { (view source $h) !~ '__strata_hook' } catch { true } }
+    | where {|h|
+        if ($h | describe) == 'string' { $h !~ '__strata' } else {
+            try { (view source $h) !~ '__strata_hook' } catch { true }
+        }
+    }
     | append {|| __strata_hook }
+    | append $"const __strata_f = if \(($__strata_aliases_file) | path exists\) { ($__strata_aliases_file) } else { null }; source $__strata_f; if $__strata_f != null { rm -f $__strata_f }"
 )

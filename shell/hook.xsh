@@ -33,6 +33,14 @@ def __strata_install():
     if not env.get("STRATA_SESSION"):
         env["STRATA_SESSION"] = @SESSION@
     fresh = [None]
+    # Aliases from [aliases]: what strata defined (name -> its alias), and the alias the user
+    # had under each name before, given back when strata removes its own unless the user has
+    # redefined it in between. Each runs its words as they are: a list alias would have xonsh
+    # expand `$NAME` and `~` in them, so it is a function that starts the program.
+    aliases = XSH.aliases
+    raw = getattr(aliases, "_raw", aliases)
+    mine = {}
+    was = {}
 
     def unchanged():
         f = fresh[0]
@@ -58,6 +66,12 @@ def __strata_install():
                 pass
         return not any(os.path.exists(path) for path in f["absent"])
 
+    def program(words):
+        def alias(args, stdin=None, stdout=None, stderr=None):
+            return subprocess.call(words + list(args), stdin=stdin, stdout=stdout, stderr=stderr)
+
+        return alias
+
     def apply(doc):
         for name in doc["unset"]:
             env.pop(name, None)
@@ -67,6 +81,20 @@ def __strata_install():
                 env[name] = value.split(":") if value else []
             else:
                 env[name] = value
+        for name in doc.get("unalias", []):
+            ours = mine.pop(name, None)
+            previous = was.pop(name, None)
+            if ours is None or raw.get(name) is not ours:
+                continue
+            if previous is not None:
+                aliases[name] = previous
+            else:
+                del aliases[name]
+        for name, hexed in doc.get("alias", {}).items():
+            if name not in mine and name in raw:
+                was[name] = raw[name]
+            mine[name] = program([decode(w) for w in hexed])
+            aliases[name] = mine[name]
         if "fresh" in doc:
             f = doc["fresh"]
             if f is not None:

@@ -261,7 +261,7 @@ pub struct StatusArgs {
 /// `strata why`: Show every layer that sets VAR, in order, and which one won.
 #[derive(Debug, clap::Args)]
 pub struct WhyArgs {
-    /// The variable.
+    /// The variable (or alias).
     pub var: String,
     /// Print JSON.
     #[arg(long)]

@@ -77,6 +77,13 @@ pub fn tilde(path: &Path) -> String {
 /// A command strata suggests, quoted so that it runs as printed when pasted into a shell:
 /// `strata allow '/home/me/my app/.strata.toml'`. Arguments that begin with `~/` keep the `~`
 /// unquoted so the shell expands it.
+/// Words as they would be typed in a shell, each quoted where it needs to be, with anything that
+/// could act on a terminal escaped (for aliases' words, which are argv, not shell code).
+pub fn words(words: &[String]) -> String {
+    let quoted: Vec<_> = words.iter().map(|w| shell_words::quote(w)).collect();
+    escape(&quoted.join(" ")).into_owned()
+}
+
 pub fn command(words: &[&str]) -> String {
     let mut out = String::new();
     for (i, w) in words.iter().enumerate() {

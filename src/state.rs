@@ -687,7 +687,13 @@ fn push_mac(out: &mut Vec<u8>, key: &Key) {
 /// aliases do not matter to the caller), and no watched path changed. Reads only the header and the `w=` records and verifies no MAC (answering
 /// "nothing changed" applies nothing, whoever wrote the state); any doubt, including a state
 /// stored whole in the state directory, returns false and the caller does the full evaluation.
-pub fn unchanged(raw: &OsStr, cwd: &[u8], context: &[u8], session: &[u8], owner: Option<&[u8]>) -> bool {
+pub fn unchanged(
+    raw: &OsStr,
+    cwd: &[u8],
+    context: &[u8],
+    session: &[u8],
+    owner: Option<&[u8]>,
+) -> bool {
     let Ok(records) = Records::of(raw.as_bytes()) else {
         return false;
     };
@@ -804,7 +810,36 @@ mod tests {
                 protected: true,
                 format: "{dir}".into(),
             },
+            aliases: vec![("t".into(), 9), ("my-tool_2".into(), u64::MAX)],
+            alias_owner: os(b"/state/stamps/12;3"),
         }
+    }
+
+    #[test]
+    fn aliases_belong_to_the_shell_that_defined_them() {
+        let st = State {
+            cwd: os(b"/w"),
+            aliases: vec![("t".into(), 1)],
+            alias_owner: os(b"/s/1"),
+            ..State::default()
+        };
+        let raw = st.encode(&key(), &NoSpill);
+        assert!(unchanged(&raw, b"/w", b"", b"", Some(b"/s/1")));
+        assert!(
+            !unchanged(&raw, b"/w", b"", b"", Some(b"/s/2")),
+            "another shell"
+        );
+        assert!(!unchanged(&raw, b"/w", b"", b"", Some(b"")), "no shell");
+        assert!(
+            unchanged(&raw, b"/w", b"", b"", None),
+            "aliases do not matter"
+        );
+        let bad = seal(b"2;c=/w;x=;s=;o=;g=a b,1", &key());
+        assert_eq!(
+            State::decode(&bad, &key(), &NoSpill),
+            Err(Corrupt),
+            "alias names are checked"
+        );
     }
 
     #[test]

@@ -113,6 +113,15 @@ pub fn allow_file(ctx: &Ctx, file: &Path, fix: &str) -> Result<()> {
         ),
         None => crate::say!("allowed {}", tilde(file)),
     }
+    // Aliases run commands when their names are typed: say which ones this file defines.
+    if let Ok(parsed) = crate::layers::file::parse(file, crate::layers::file::Kind::Dir, &bytes) {
+        for a in &parsed.aliases {
+            match &a.argv {
+                Some(argv) => crate::say!("  alias {} = {}", a.name, crate::display::words(argv)),
+                None => crate::say!("  no alias {} here", a.name),
+            }
+        }
+    }
     super::log::record(ctx, HistoryKind::Allow, &tilde(file), |_| {});
     Ok(())
 }

@@ -41,6 +41,14 @@ impl Run for StatusArgs {
             }
             (Err(_), _) => "STRATA_STATE is corrupt (the next prompt starts over)",
         };
+        let paused = eval.as_ref().ok().and_then(|e| e.paused);
+        // A file `strata off` leaves out is found, trusted, and not applied.
+        let file_state = |f: &crate::layers::FileReport| match (paused, f.state) {
+            (Some(Pause::All), FileState::Applied) => "paused",
+            (Some(Pause::Dirs), FileState::Applied) if f.kind.is_dir() => "paused",
+            (_, s) => state_name(s),
+        };
+        let aliases = eval.as_ref().ok().map(|e| &e.aliases);
         if json {
             let files: Vec<serde_json::Value> = match &eval {
                 Ok(e) => e
@@ -50,7 +58,7 @@ impl Run for StatusArgs {
                         serde_json::json!({
                             "path": f.path.to_string_lossy(),
                             "layer": f.kind.label(),
-                            "state": state_name(f.state),
+                            "state": file_state(f),
                         })
                     })
                     .collect(),
@@ -78,6 +86,7 @@ impl Run for StatusArgs {
                 }),
                 "hook": state_text,
                 "managed": managed,
+                "aliases": aliases,
                 "config_dir": ctx.dirs.config.to_string_lossy(),
                 "state_dir": ctx.dirs.state.to_string_lossy(),
                 "data_dir": ctx.dirs.data.to_string_lossy(),
@@ -95,7 +104,7 @@ impl Run for StatusArgs {
                 for f in &e.files {
                     println!(
                         "  {:<20} {:<18} {}",
-                        state_name(f.state),
+                        file_state(f),
                         f.kind.label(),
                         tilde(&f.path)
                     );
@@ -136,6 +145,15 @@ impl Run for StatusArgs {
             println!("variables  none set by strata in this shell");
         } else {
             println!("variables  {}", managed.join(" "));
+        }
+        match aliases {
+            Some(a) if !a.is_empty() => {
+                println!("aliases");
+                for (name, argv) in a {
+                    println!("  {name} = {}", crate::display::words(argv));
+                }
+            }
+            _ => println!("aliases    none"),
         }
         Ok(())
     }

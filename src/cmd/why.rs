@@ -59,7 +59,20 @@ impl Run for WhyArgs {
             .iter()
             .filter(|f| f.state != FileState::Applied)
             .collect();
+        // `why NAME` also explains an alias of that name.
+        let alias_steps: Vec<_> = eval.alias_steps.iter().filter(|a| a.name == var).collect();
+        let alias = eval.aliases.get(var);
         if json {
+            let alias_rows: Vec<serde_json::Value> = alias_steps
+                .iter()
+                .map(|a| {
+                    serde_json::json!({
+                        "file": a.path.to_string_lossy(),
+                        "line": a.pos.line,
+                        "words": a.argv,
+                    })
+                })
+                .collect();
             let rows: Vec<serde_json::Value> = steps
                 .iter()
                 .enumerate()
@@ -81,11 +94,17 @@ impl Run for WhyArgs {
                 "from_shell": base.get(OsStr::new(var)).map(|v| if masked { crate::secrets::MASK.into() } else { v.to_string_lossy() }),
                 "secret": eval.is_secret(var),
                 "exec_only": exec_only,
+                "alias": (!alias_steps.is_empty()).then(|| serde_json::json!({
+                    "steps": alias_rows,
+                    "words": alias,
+                })),
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
             return Ok(());
         }
-        if steps.is_empty() {
+        if steps.is_empty() && !alias_steps.is_empty() && !base.contains_key(OsStr::new(var)) {
+            // Only an alias by that name: nothing to say of a variable.
+        } else if steps.is_empty() {
             match base.get(OsStr::new(var)) {
                 Some(v) => println!(
                     "{var} is not set by strata here; the shell has {var}={}",
@@ -116,6 +135,24 @@ impl Run for WhyArgs {
                 }
                 Some(v) => println!("=> {var}={}", show(v)),
                 None => println!("=> {var} is unset"),
+            }
+        }
+        for (i, a) in alias_steps.iter().enumerate() {
+            let mark = if i + 1 == alias_steps.len() {
+                "wins"
+            } else {
+                "    "
+            };
+            let what = match &a.argv {
+                Some(argv) => format!("alias {var} = {}", crate::display::words(argv)),
+                None => format!("no alias {var} (false)"),
+            };
+            println!("{mark} {}:{}  {what}", tilde(&a.path), a.pos.line);
+        }
+        if !alias_steps.is_empty() {
+            match alias {
+                Some(argv) => println!("=> alias {var} = {}", crate::display::words(argv)),
+                None => println!("=> no alias {var}"),
             }
         }
         for f in skipped {

@@ -357,7 +357,13 @@ impl Data {
                     out.push(b',');
                 }
                 nu::push(out, name.as_bytes());
-                out.extend_from_slice(b":[");
+                out.push(b':');
+                if shell == Shell::Nu {
+                    // nushell defines an alias only from code it parses: here is that code.
+                    nu::push(out, nu::alias_code(words).as_bytes());
+                    continue;
+                }
+                out.push(b'[');
                 for (j, w) in words.iter().enumerate() {
                     if j > 0 {
                         out.push(b',');
@@ -513,7 +519,7 @@ impl Script {
     pub fn alias(&mut self, name: &str, argv: &[String]) -> Result<(), String> {
         let shell = self.shell;
         for w in argv {
-            if let Some(why) = shell.refusal(name, w.as_bytes(), self.raw_bytes) {
+            if let Some(why) = shell.refusal("_", w.as_bytes(), self.raw_bytes) {
                 return Err(why.replace("its value", "a word of it"));
             }
         }

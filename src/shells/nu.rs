@@ -41,6 +41,20 @@ pub fn literal(value: &str) -> String {
     format!("r{hashes}'{value}'{hashes}")
 }
 
+/// The right side of `alias NAME = …` for these words (UTF-8, checked by the caller): the
+/// command as a program (`^`, as in the other shells, where no builtin of nushell's answers
+/// to it), every word a raw string.
+pub fn alias_code(words: &[Vec<u8>]) -> String {
+    let mut out = String::from("^");
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&literal(&String::from_utf8_lossy(w)));
+    }
+    out
+}
+
 /// Why nushell cannot be given `name=value`, if it cannot.
 pub fn refusal(name: &str, value: &[u8]) -> Option<String> {
     if OWN.contains(&name) {

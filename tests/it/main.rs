@@ -8,6 +8,7 @@
 mod support;
 
 mod agent;
+mod aliases;
 mod bad_input;
 mod ci_export;
 mod commands;

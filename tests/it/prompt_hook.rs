@@ -139,7 +139,7 @@ per_shell! {
                     "print -r -- \"precmd=${{precmd_functions[*]}} chpwd=${{chpwd_functions[*]}}\" > {q}"
                 ),
                 Fish => format!("functions --handlers > {q}"),
-                Nu => format!("$env.config.hooks.pre_prompt | each {{|h| view source $h }} | to json | save -f {q}"),
+                Nu => format!("$env.config.hooks.pre_prompt | each {{|h| if ($h | describe) == 'string' {{ $h }} else {{ view source $h }} }} | to json | save -f {q}"),
                 Elvish => format!("each {{|f| put $f[def] }} $after-chdir | to-lines > {q}"),
                 Xonsh => format!(
                     "print([h.__name__ for e in (events.on_pre_prompt, events.on_chdir) for h in e], file=open({q}, 'w'))"

@@ -214,7 +214,11 @@ impl Shell {
                  for __f in $precmd_functions; do $__f; done"
             }
             Fish => "emit fish_prompt",
-            Nu => "for __h in $env.config.hooks.pre_prompt { do --env $__h }",
+            // A hook that is code (a string, as strata's aliases hook is) cannot be called here:
+            // a script is parsed whole, so nothing it defines would be seen anyway.
+            Nu => {
+                "for __h in ($env.config.hooks.pre_prompt | where {|h| ($h | describe) != 'string' }) { do --env $__h }"
+            }
             Elvish => "for __f $after-chdir { $__f $pwd }",
             Xonsh => "events.on_pre_prompt.fire()",
             // tcsh runs its precmd alias only where there is one (no hook: no alias).

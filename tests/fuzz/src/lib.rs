@@ -253,6 +253,7 @@ fn check_encoding(st: &State) {
         st.cwd.as_bytes(),
         st.context.as_bytes(),
         st.session.as_bytes(),
+        Some(st.alias_owner.as_bytes()),
     );
 }
 
@@ -262,7 +263,7 @@ pub fn state_decode(data: &[u8]) {
     if let Ok(st) = State::decode(raw, &key(), &NoSpill) {
         check_encoding(&st);
     }
-    let _ = unchanged(raw, b"/", b"", b"");
+    let _ = unchanged(raw, b"/", b"", b"", Some(b""));
     let mut u = Unstructured::new(data);
     if let Ok(st) = arbitrary_state(&mut u) {
         check_encoding(&st);
@@ -419,7 +420,7 @@ pub fn export_state(data: &[u8]) {
     let mut raw = b"2;".to_vec();
     raw.extend_from_slice(data);
     let raw = seal(&raw, &key());
-    let _ = unchanged(&raw, b"/", b"", b"");
+    let _ = unchanged(&raw, b"/", b"", b"", None);
     let Ok(st) = State::decode(&raw, &key(), &NoSpill) else {
         return;
     };
