@@ -25,6 +25,8 @@ pub(super) struct Word {
     pub(super) pieces: Vec<WPiece>,
     /// Why this word cannot be translated (command substitution, unsupported expansion…).
     pub(super) problem: Option<String>,
+    /// The word holds `$@` (a function passing its arguments on: see `function_alias`).
+    pub(super) all_args: bool,
 }
 
 impl Word {
@@ -355,6 +357,7 @@ impl Lexer {
             }
             Some(c) if c.is_ascii_digit() || "@*#?$!-".contains(c) => {
                 self.bump();
+                w.all_args |= c == '@';
                 w.fail(format!(
                     "special parameter ${c} has no meaning in a strata file"
                 ));

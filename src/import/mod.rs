@@ -62,9 +62,21 @@ pub struct Translation {
 pub fn from_envrc(text: &str) -> Translation {
     let mut t = Translator::default();
     let mut stack: Vec<(String, usize)> = Vec::new();
-    for c in commands(text) {
+    let cmds = commands(text);
+    let mut i = 0;
+    while i < cmds.len() {
+        if stack.is_empty()
+            && let Some((name, words, used)) = translate::function_alias(&cmds[i..])
+        {
+            t.alias(name, words, cmds[i].first);
+            t.statements_before += 1;
+            i += used;
+            continue;
+        }
+        let c = &cmds[i];
+        i += 1;
         let before = stack.clone();
-        block_effect(&c, &mut stack);
+        block_effect(c, &mut stack);
         let result = if let Some((k, line)) = before.last().or(stack.last()) {
             if before.is_empty() {
                 Err(format!(
@@ -78,7 +90,7 @@ pub fn from_envrc(text: &str) -> Translation {
                 ))
             }
         } else {
-            t.statement(&c)
+            t.statement(c)
         };
         if let Err(reason) = result {
             for line in c.first..=c.last.max(c.first) {

@@ -135,6 +135,13 @@ pub(super) fn render(text: &str, mut t: Translator) -> Translation {
     if !t.dotenv.is_empty() {
         doc["dotenv"] = toml_edit::Item::Table(dotenv_table(&t.dotenv));
     }
+    if !t.aliases.is_empty() {
+        let mut table = toml_edit::Table::new();
+        for (name, words, _) in &t.aliases {
+            table[name.as_str()] = toml_edit::value(words.iter().collect::<toml_edit::Array>());
+        }
+        doc["aliases"] = toml_edit::Item::Table(table);
+    }
     t.local_lines.extend(local);
     for (name, line) in &t.local_lines {
         t.notes.push(format!(

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::lex::{Command, WPiece, Word};
+use crate::layers::file::check_alias_name;
 use crate::names::{check_settable, valid_name};
 
 /// A piece of a strata value template.
@@ -56,6 +57,50 @@ pub(super) struct Translator {
     pub(super) notes: Vec<String>,
     /// Lines with a note about an unexported variable, so each is reported once.
     pub(super) local_lines: Vec<(String, usize)>,
+    /// `[aliases]`: name, words, line.
+    pub(super) aliases: Vec<(String, Vec<String>, usize)>,
+}
+
+/// A function that runs one command of literal words with its own arguments after them:
+/// `NAME() { CMD ARG… "$@"; }` on one line, or with the body on a line of its own (also with
+/// the `function NAME {` form), as an alias; with how many commands it took.
+pub(super) fn function_alias(cmds: &[Command]) -> Option<(String, Vec<String>, usize)> {
+    let head = cmds.first()?;
+    let lit = |w: &Word| w.literal();
+    let (name, rest) = match head.words.as_slice() {
+        [f, n, rest @ ..] if lit(f).as_deref() == Some("function") && head.ops.is_empty() => {
+            (lit(n)?, rest)
+        }
+        [n, rest @ ..] if head.ops == ["(", ")"] => (lit(n)?, rest),
+        _ => return None,
+    };
+    if rest.first().and_then(lit).as_deref() != Some("{") {
+        return None;
+    }
+    crate::layers::file::check_alias_name(&name).ok()?;
+    let closes = |c: &Command| {
+        c.ops.is_empty() && c.words.len() == 1 && lit(&c.words[0]).as_deref() == Some("}")
+    };
+    let (body, used) = if rest.len() > 1 {
+        (&rest[1..], 2)
+    } else {
+        let body = cmds.get(1).filter(|c| c.ops.is_empty())?;
+        (body.words.as_slice(), 3)
+    };
+    if !closes(cmds.get(used - 1)?) {
+        return None;
+    }
+    let (last, words) = body.split_last()?;
+    let only_args = last.all_args
+        && last
+            .pieces
+            .iter()
+            .all(|p| matches!(p, WPiece::Lit(s, _) if s.is_empty()));
+    if !only_args || words.is_empty() {
+        return None;
+    }
+    let words = words.iter().map(lit).collect::<Option<Vec<_>>>()?;
+    Some((name, words, used))
 }
 
 pub(super) type Res<T> = std::result::Result<T, String>;
@@ -407,9 +452,36 @@ impl Translator {
                 self.notes.push(note("dropped: strata files print nothing"))
             }
             "set" => self.set_options(&lit_args(cmd, args)?, line)?,
+            "alias" => {
+                for a in lit_args(cmd, args)? {
+                    let (name, value) = a
+                        .split_once('=')
+                        .ok_or("alias without a value lists aliases; nothing to translate")?;
+                    check_alias_name(name)?;
+                    let words = shell_words::split(value)
+                        .map_err(|e| format!("alias {name}: {e}"))?;
+                    if words.is_empty()
+                        || value.contains(|c: char| "$`;|&<>(){}*?[]~\\\n".contains(c))
+                    {
+                        return Err(format!(
+                            "alias {name} holds shell syntax; a strata alias is a command and its arguments"
+                        ));
+                    }
+                    self.alias(name.to_string(), words, line);
+                }
+            }
             _ => return Err(refused(cmd, args)),
         }
         Ok(())
+    }
+
+    /// An alias, with the note that says what changes.
+    pub(super) fn alias(&mut self, name: String, words: Vec<String>, line: usize) {
+        self.notes.push(format!(
+            "line {line}: {name} → [aliases]: direnv cannot define aliases or functions in your shell (they stay in its subshell); strata defines this one in every shell it hooks"
+        ));
+        self.aliases.retain(|(n, _, _)| *n != name);
+        self.aliases.push((name, words, line));
     }
 
     /// `export`, `declare -x`, `typeset -x`.

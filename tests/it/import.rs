@@ -399,8 +399,46 @@ COUNT = "1+1"
     vars: &["FOO", "THING_HOME", "THING_BIN", "COUNT"],
 };
 
+/// Functions and aliases an .envrc defines in vain (direnv runs it in a subshell): those that
+/// are a command with the caller's arguments after it become `[aliases]`.
+const ALIASES: Fixture = Fixture {
+    name: "aliases",
+    dir: "tools",
+    envrc: r#"export FOO=bar
+t() { cargo test -- "$@"; }
+function b {
+  cargo build --release "$@"
+}
+alias gs='git status' ll="ls -l"
+alias bad='echo $HOME'
+greet() { echo hi; }
+"#,
+    toml: r#"root = true
+
+[env]
+FOO = "bar"
+
+[aliases]
+t = ["cargo", "test", "--"]
+b = ["cargo", "build", "--release"]
+gs = ["git", "status"]
+ll = ["ls", "-l"]
+
+# Not translated (translate by hand, or keep them out of the environment):
+#   line 7: alias bad='echo $HOME'
+#     (alias bad holds shell syntax; a strata alias is a command and its arguments)
+#   line 8: greet() { echo hi; }
+#     (starts a function: strata files have no conditionals, loops or functions)
+"#,
+    untranslated: &[(7, "shell syntax"), (8, "functions")],
+    files: &[],
+    base_env: &[],
+    vars: &["FOO"],
+};
+
 const FIXTURES: &[&Fixture] = &[
     &NODE, &PYTHON, &MONOREPO, &DOTENV, &LAYOUT, &GIT_SHA, &QUOTING, &PATHS, &BLOCKS, &ALLEXPORT,
+    &ALIASES,
 ];
 
 /// Every translation is valid strata (it parses and validates as a directory file).
