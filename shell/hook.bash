@@ -43,6 +43,15 @@ __strata_unalias() {
   \builtin unset -v "__strata_aliases_set[$1]" "__strata_aliases_was[$1]"
 }
 
+# Events: after a change, strata calls strata_on_leave DIR CONTEXT EVENT…, strata_on_context
+# NEW OLD and strata_on_enter DIR CONTEXT EVENT… where you defined them (`declare -F` tells,
+# without a process). Directory files name events; the code is yours, in your rc file.
+__strata_event() {
+  if \builtin declare -F "strata_on_$1" >/dev/null; then
+    "strata_on_$1" "${@:2}" || \builtin :
+  fi
+}
+
 # Until the first export, every prompt asks strata: shell/fresh.sh with no test.
 @INITIAL_HOOK@
 

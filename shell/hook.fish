@@ -51,6 +51,15 @@ function __strata_unalias --argument-names __strata_name
     functions -e __strata_was_$__strata_name
 end
 
+# Events: after a change, strata calls strata_on_leave DIR CONTEXT EVENT…, strata_on_context
+# NEW OLD and strata_on_enter DIR CONTEXT EVENT… where you defined them (`functions -q` tells,
+# without a process). Directory files name events; the code is yours, in your config.
+function __strata_event
+    if functions -q strata_on_$argv[1]
+        strata_on_$argv[1] $argv[2..-1]
+    end
+end
+
 function __strata_hook --on-event fish_prompt --on-variable PWD
     set -l __strata_status $status
     if not __strata_fresh

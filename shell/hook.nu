@@ -75,6 +75,14 @@ def --env __strata_apply [doc: record] {
     if 'alias' in $doc or 'unalias' in $doc {
         __strata_aliases $doc
     }
+    # Events: the closures you put in $env.STRATA_ON_LEAVE, STRATA_ON_CONTEXT and
+    # STRATA_ON_ENTER (in config.nu) are called with DIR CONTEXT EVENT… (context: NEW OLD).
+    for ev in ($doc.events? | default []) {
+        let f = ($env | get -o $"STRATA_ON_($ev.0 | str upcase)")
+        if ($f | describe | str starts-with 'closure') {
+            do --env $f ...($ev | skip 1)
+        }
+    }
 }
 
 # Aliases from [aliases]. nushell defines an alias only from code it parses, so this writes that

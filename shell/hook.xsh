@@ -95,6 +95,15 @@ def __strata_install():
                 was[name] = raw[name]
             mine[name] = program([decode(w) for w in hexed])
             aliases[name] = mine[name]
+        # Events: the functions strata_on_leave, strata_on_context and strata_on_enter you
+        # define (in .xonshrc) are called with DIR, CONTEXT, EVENT… (context: NEW, OLD).
+        for kind, *args in doc.get("events", []):
+            handler = XSH.ctx.get("strata_on_" + kind)
+            if callable(handler):
+                try:
+                    handler(*[decode(a) for a in args])
+                except Exception as e:
+                    print(f"strata: strata_on_{kind} failed: {e}", file=sys.stderr)
         if "fresh" in doc:
             f = doc["fresh"]
             if f is not None:

@@ -168,10 +168,16 @@ pub struct State {
     pub prompt: PromptInfo,
     /// The target's aliases: each name with a hash of its words ([`alias_hash`]).
     pub aliases: Vec<(String, u64)>,
-    /// The stamp file of the shell that defined [`State::aliases`] (empty: none did, the
-    /// export was not a hook's). Aliases live in one shell process, not in the environment: a
-    /// shell started from this one inherits the state but none of the aliases.
+    /// The stamp file of the shell whose hook made this state, which holds [`State::aliases`]
+    /// and was told of [`State::project`] (empty: the export was not a hook's). Aliases and
+    /// what the user's event functions did live in one shell process, not in the environment:
+    /// a shell started from this one inherits the state but none of that.
     pub alias_owner: OsString,
+    /// The project the shell is in (the innermost directory whose directory file applied) and
+    /// its `events`, so that the shell of [`State::alias_owner`] is told when it changes.
+    pub project: Option<OsString>,
+    /// The `events` of that project.
+    pub events: Vec<String>,
 }
 
 /// The hash an alias's words are recorded by.
@@ -407,7 +413,7 @@ impl State {
             out.extend_from_slice(b";d=");
             out.extend_from_slice(d.to_string().as_bytes());
         }
-        if !self.aliases.is_empty() {
+        if !self.alias_owner.is_empty() || !self.aliases.is_empty() || self.project.is_some() {
             out.extend_from_slice(b";o=");
             enc(&mut out, self.alias_owner.as_bytes());
         }
@@ -502,6 +508,14 @@ impl State {
                 }
             }
         }
+        if let Some(p) = &self.project {
+            rec(&mut out, b"n");
+            enc(&mut out, p.as_bytes());
+            for e in &self.events {
+                out.push(b',');
+                out.extend_from_slice(e.as_bytes());
+            }
+        }
         for (name, hash) in &self.aliases {
             rec(&mut out, b"g");
             out.extend_from_slice(name.as_bytes());
@@ -555,6 +569,14 @@ impl State {
                 b"s" => st.session = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"d" => st.deadline = Some(num(r.field()?)?),
                 b"o" => st.alias_owner = OsString::from_vec(no_nul(dec(r.field()?)?)?),
+                b"n" => {
+                    st.project = Some(OsString::from_vec(no_nul(dec(r.field()?)?)?));
+                    for e in r.fields.by_ref() {
+                        let e = std::str::from_utf8(e).map_err(|_| Corrupt)?;
+                        crate::layers::file::check_event_name(e).map_err(|_| Corrupt)?;
+                        st.events.push(e.to_string());
+                    }
+                }
                 b"g" => {
                     let name = std::str::from_utf8(r.field()?).map_err(|_| Corrupt)?;
                     crate::layers::file::check_alias_name(name).map_err(|_| Corrupt)?;
@@ -812,6 +834,8 @@ mod tests {
             },
             aliases: vec![("t".into(), 9), ("my-tool_2".into(), u64::MAX)],
             alias_owner: os(b"/state/stamps/12;3"),
+            project: Some(os(b"/src/my,app")),
+            events: vec!["venv".into(), "node-18".into()],
         }
     }
 

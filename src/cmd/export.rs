@@ -427,7 +427,22 @@ pub fn run(
             Some(s) if hook && !owner.is_empty() && s.alias_owner == owner => &s.aliases,
             _ => &[],
         };
-        let alias_changes = AliasChanges {
+        let new_project = eval.project.as_ref().map(|p| p.as_os_str().to_os_string());
+        let new_context = prompt_info(&eval).context;
+        let events = match &state {
+            _ if owner.is_empty() => Vec::new(),
+            Some(s) if s.alias_owner == owner => {
+                events_between(s, new_project.as_ref(), &new_context, &eval.events)
+            }
+            _ => events_between(
+                &State::default(),
+                new_project.as_ref(),
+                &new_context,
+                &eval.events,
+            ),
+        };
+        let shell_changes = ShellChanges {
+            events,
             remove: defined
                 .iter()
                 .filter(|(n, _)| !eval.aliases.contains_key(n))
@@ -457,6 +472,8 @@ pub fn run(
             prompt: prompt_info(&eval),
             aliases: target_aliases,
             alias_owner: owner,
+            project: new_project,
+            events: eval.events.clone(),
         };
         if eval.settings.log != Log::Quiet {
             let first = state.is_none() && !ex.current.contains_key(OsStr::new(STATE_VAR));
@@ -516,7 +533,7 @@ pub fn run(
             (id, shell, inputs, strata_names, script)
         });
         let dirs = ex.dirs;
-        ex.emit(&all, &alias_changes, &new_state);
+        ex.emit(&all, &shell_changes, &new_state);
         if let Some((id, shell, inputs, strata_names, script)) = agent {
             let cached = can_skip(&new_state, shell)
                 && cache_entry(ctx, shell, &new_state, &inputs, &strata_names, &script, &id)
@@ -810,6 +827,8 @@ impl Export<'_> {
             prompt: old.prompt,
             aliases: old.aliases,
             alias_owner: old.alias_owner,
+            project: old.project,
+            events: old.events,
         };
         let hook = self.hook;
         if let Some(id) = &self.agent {
@@ -818,7 +837,7 @@ impl Export<'_> {
             print_messages(&self.messages);
             return Err(super::Silent(1).into());
         }
-        self.emit(&[], &AliasChanges::default(), &new_state);
+        self.emit(&[], &ShellChanges::default(), &new_state);
         if !hook {
             // Outside the hook, a failure is still a failure for scripts.
             return Err(super::Silent(1).into());
@@ -827,7 +846,7 @@ impl Export<'_> {
     }
 
     /// Print the code (stdout), then the messages (stderr).
-    fn emit(self, diff: &[Change], aliases: &AliasChanges, state: &State) {
+    fn emit(self, diff: &[Change], shell_changes: &ShellChanges, state: &State) {
         let encoded = state.encode(&values::key(self.dirs), &values::Stored(self.dirs));
         let state_changed = self.current.get(OsStr::new(STATE_VAR)) != Some(&encoded);
         // Values a shell cannot hold: one line each, and the variable is left as it is (the
@@ -875,10 +894,10 @@ impl Export<'_> {
                         Change::Removed(n) => script.unset(n),
                     }
                 }
-                for name in &aliases.remove {
+                for name in &shell_changes.remove {
                     script.unalias(name);
                 }
-                for (name, argv) in &aliases.define {
+                for (name, argv) in &shell_changes.define {
                     if let Err(why) = script.alias(name, argv) {
                         refused.push(format!(
                             "cannot give the alias {name} to {}: {why}",
@@ -891,6 +910,12 @@ impl Export<'_> {
                         "cannot give {STATE_VAR} to {}: {why}",
                         shell.name()
                     ));
+                }
+                // Last, so that the user's functions see the environment as strata left it.
+                for (kind, args) in &shell_changes.events {
+                    if let Err(why) = script.event(kind, args) {
+                        refused.push(format!("cannot tell {} of {kind}: {why}", shell.name()));
+                    }
                 }
                 if self.hook {
                     sync_vars(&mut script, state, Some(self.dirs), self.stamp);
@@ -909,13 +934,46 @@ impl Export<'_> {
     }
 }
 
-/// The aliases an export changes in the shell that asked.
+/// What an export changes in the shell that asked besides its environment: aliases, and the
+/// events its `strata_on_*` functions are called for.
 #[derive(Debug, Default)]
-struct AliasChanges {
+struct ShellChanges {
+    /// `(kind, arguments)`: `leave DIR CONTEXT EVENT…`, `context NEW OLD`, `enter DIR CONTEXT
+    /// EVENT…`, in that order.
+    events: Vec<(&'static str, Vec<OsString>)>,
     /// Aliases strata defined there that the target no longer has.
     remove: Vec<String>,
     /// Aliases to define, or to redefine with other words.
     define: Vec<(String, Vec<String>)>,
+}
+
+/// The events from the shell's last state `old` to the project, context and events now.
+fn events_between(
+    old: &State,
+    project: Option<&OsString>,
+    context: &str,
+    events: &[String],
+) -> Vec<(&'static str, Vec<OsString>)> {
+    let mut out = Vec::new();
+    let with = |dir: &OsString, ctx: &str, evs: &[String]| {
+        let mut args = vec![dir.clone(), OsString::from(ctx)];
+        args.extend(evs.iter().map(OsString::from));
+        args
+    };
+    let moved = old.project.as_ref() != project;
+    if moved && let Some(dir) = &old.project {
+        out.push(("leave", with(dir, &old.prompt.context, &old.events)));
+    }
+    if old.prompt.context != context {
+        out.push((
+            "context",
+            vec![OsString::from(context), OsString::from(&old.prompt.context)],
+        ));
+    }
+    if moved && let Some(dir) = project {
+        out.push(("enter", with(dir, context, events)));
+    }
+    out
 }
 
 fn print_messages(messages: &[String]) {

@@ -172,6 +172,23 @@ pub fn check_alias_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why `name` cannot be an event name, if it cannot: letters, digits, `_` and `-`, starting
+/// with a letter, at most 64 bytes (a word every shell passes on as it is).
+pub fn check_event_name(name: &str) -> Result<(), String> {
+    let ok = name.len() <= 64
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` cannot be an event name: use letters, digits, `_` and `-`, starting with a letter (an event is a name your shell's strata_on_enter gets, never code)",
+        crate::display::escape(name)
+    ))
+}
+
 /// One `[dotenv] files` entry: `".env"`, or `{ path = ".env", optional = true }` for a file
 /// that may be missing without a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,6 +262,9 @@ pub struct LayerFile {
     pub dotenv: Vec<DotenvFile>,
     /// `[aliases]`, in file order.
     pub aliases: Vec<AliasEntry>,
+    /// `events = [...]`: names the shell's `strata_on_enter`/`strata_on_leave` functions are
+    /// given for this directory (directory files only; names, never code).
+    pub events: Vec<String>,
     /// `[contexts.NAME.env]`, kept for when that context is active.
     pub contexts: Vec<(String, Vec<EnvEntry>)>,
     /// `[os.OS.env]` for this system, then `[host.NAME.env]` for this host: applied after
@@ -551,6 +571,7 @@ pub fn parse(path: &Path, kind: Kind, bytes: &[u8]) -> Result<LayerFile> {
         lists: Vec::new(),
         dotenv: Vec::new(),
         aliases: Vec::new(),
+        events: Vec::new(),
         contexts: Vec::new(),
         here: Vec::new(),
         settings: Vec::new(),
@@ -570,6 +591,12 @@ impl Parser<'_> {
     fn top_level(&self, file: &mut LayerFile, key: &Key, item: &Item) -> Result<()> {
         let kind = file.kind;
         match key.get() {
+            "events" if kind.is_dir() => {
+                for e in self.strings(key, item)? {
+                    check_event_name(&e.text).map_err(|msg| self.err(e.pos, msg))?;
+                    file.events.push(e.text);
+                }
+            }
             "root" if kind.is_dir() => {
                 file.root = item.as_bool().ok_or_else(|| {
                     self.err(self.key_pos(key, item), "root must be true or false")
@@ -633,6 +660,7 @@ impl Parser<'_> {
                 ];
                 if kind.is_dir() {
                     known.insert(0, "root");
+                    known.push("events");
                 }
                 if kind == Kind::Context {
                     known.extend(["color", "description", "protected"]);

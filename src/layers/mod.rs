@@ -176,6 +176,11 @@ pub struct Evaluation {
     pub aliases: std::collections::BTreeMap<String, Vec<String>>,
     /// Every `[aliases]` key of the files applied, in the order applied.
     pub alias_steps: Vec<AliasStep>,
+    /// The innermost directory whose directory file applied: the project the shell is in, for
+    /// `strata_on_enter`/`strata_on_leave`.
+    pub project: Option<PathBuf>,
+    /// The `events` of the directory files applied, outer first, each once.
+    pub events: Vec<String>,
 }
 
 /// A file of another tool that `strata import` translates.
@@ -360,7 +365,17 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         layers.clear();
     }
     let mut alias_steps = Vec::new();
+    let mut project = None;
+    let mut events: Vec<String> = Vec::new();
     for f in &layers {
+        if f.kind.is_dir() {
+            project = f.path.parent().map(Path::to_path_buf);
+            for e in &f.events {
+                if !events.contains(e) {
+                    events.push(e.clone());
+                }
+            }
+        }
         merge.layer(f, settings.dotenv_default, active, watch)?;
         if !f.aliases.is_empty() {
             let path: Rc<Path> = Rc::from(f.path.as_path());
@@ -416,6 +431,8 @@ pub fn evaluate(req: &Request<'_>, watch: &mut Watch) -> Result<Evaluation> {
         paused,
         aliases,
         alias_steps,
+        project,
+        events,
     })
 }
 

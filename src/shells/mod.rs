@@ -328,6 +328,8 @@ struct Data {
     alias: Vec<(String, Vec<Vec<u8>>)>,
     /// Aliases to remove (`"unalias":[NAME…]`, only when there are any).
     unalias: Vec<String>,
+    /// Events for the user's functions (`"events":[[KIND,ARG…]…]`, only when there are any).
+    events: Vec<(String, Vec<Vec<u8>>)>,
     fresh: Option<Option<String>>,
 }
 
@@ -381,6 +383,22 @@ impl Data {
                     out.push(b',');
                 }
                 nu::push(out, name.as_bytes());
+            }
+            out.push(b']');
+        }
+        if !self.events.is_empty() {
+            out.extend_from_slice(b",\"events\":[");
+            for (i, (kind, args)) in self.events.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                nu::push(out, kind.as_bytes());
+                for a in args {
+                    out.push(b',');
+                    shell.push_quoted(out, a);
+                }
+                out.push(b']');
             }
             out.push(b']');
         }
@@ -591,6 +609,43 @@ impl Script {
             }
         };
         self.out.extend_from_slice(line.as_bytes());
+    }
+
+    /// Call the user's `strata_on_KIND` function (nushell: the closure in
+    /// `$env.STRATA_ON_KIND`; xonsh: the function in its context; tcsh: the alias, when the
+    /// variable of that name is set) with `args`, if there is one; the hook tests that with
+    /// builtins. elvish gives a hook no way to find the user's functions: nothing is printed.
+    pub fn event(&mut self, kind: &str, args: &[std::ffi::OsString]) -> Result<(), String> {
+        let shell = self.shell;
+        for a in args {
+            if let Some(why) = shell.refusal("_", a.as_bytes(), self.raw_bytes) {
+                return Err(why.replace("its value", "an argument"));
+            }
+        }
+        if shell.takes_data() {
+            let args = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+            self.data.events.push((kind.to_string(), args));
+            return Ok(());
+        }
+        let out = &mut self.out;
+        match shell {
+            Shell::Elvish => return Ok(()),
+            // tcsh expands no alias in the one-line form of `if`.
+            Shell::Tcsh => out.extend_from_slice(
+                format!("if ( $?strata_on_{kind} ) then\nstrata_on_{kind}").as_bytes(),
+            ),
+            _ => out.extend_from_slice(format!("__strata_event {kind}").as_bytes()),
+        }
+        for a in args {
+            out.push(b' ');
+            shell.push_quoted(out, a.as_bytes());
+        }
+        out.extend_from_slice(if shell == Shell::Tcsh {
+            b"\nendif\n"
+        } else {
+            b";\n"
+        });
+        Ok(())
     }
 
     /// Define the hook's freshness test from `fresh` (bash and zsh: the whole `__strata_hook`;

@@ -1,4 +1,4 @@
-//! `[aliases]` (issue 18): argv words defined on entering, removed on leaving, the user's own
+//! `[aliases]` and events (issue 18): aliases are argv words defined on entering, removed on leaving, the user's own
 //! alias of that name given back exactly, trust-gated, and shown by allow, status and why.
 //! Aliases are a thing of the interactive shell, so these run the real shells on a terminal.
 
@@ -207,4 +207,102 @@ fn allow_status_and_why_show_the_aliases() {
         text.contains("=> no alias g"),
         "why of a removed alias: {text}"
     );
+}
+
+/// The user's `strata_on_*` handlers, each appending `KIND ARG…` to `log`.
+fn handlers(sh: Shell, log: &std::path::Path) -> Vec<String> {
+    let q = sh.quote_path(log);
+    let kinds = ["enter", "leave", "context"];
+    match sh {
+        Bash | Zsh => kinds
+            .iter()
+            .map(|k| format!("strata_on_{k}() {{ echo \"{k} $*\" >> {q}; }}"))
+            .collect(),
+        Fish => kinds
+            .iter()
+            .map(|k| format!("function strata_on_{k}; echo \"{k} $argv\" >> {q}; end"))
+            .collect(),
+        Nu => kinds
+            .iter()
+            .map(|k| {
+                format!(
+                    "$env.STRATA_ON_{} = {{|...a| $\"{k} ($a | str join ' ')\\n\" | save -a {q} }}",
+                    k.to_uppercase()
+                )
+            })
+            .collect(),
+        Xonsh => kinds
+            .iter()
+            .map(|k| {
+                format!("def strata_on_{k}(*a): print('{k} ' + ' '.join(a), file=open({q}, 'a'))")
+            })
+            .collect(),
+        Tcsh => kinds
+            .iter()
+            .flat_map(|k| {
+                [
+                    format!("alias strata_on_{k} 'echo {k} \\!* >> {q}'"),
+                    format!("set strata_on_{k}"),
+                ]
+            })
+            .collect(),
+        Elvish => Vec::new(),
+    }
+}
+
+only_shells! {
+    // elvish gives a hook no way to find the user's functions (see shell/hook.elv).
+    [bash Bash, zsh Zsh, fish Fish, nu Nu, xonsh Xonsh, tcsh Tcsh]
+    fn enter_leave_and_context_events_call_the_users_functions(sh) {
+        let w = World::new()
+            .dir_config("proj", "events = [\"venv\", \"node\"]\n[env]\nA = \"1\"\n")
+            .allow("proj")
+            .dir_config("plain", "[env]\nB = \"1\"\n")
+            .allow("plain");
+        for args in [&["context", "create", "dev"][..], &["context", "create", "prod"], &["use", "dev"]] {
+            w.strata(args).success();
+        }
+        let log = w.scratch("events");
+        let proj = w.path_str("proj");
+        let lines = vec![
+            format!("cd {}", sh.arg(&proj)),
+            sh.cmd(&["strata", "use", "prod"]),
+            format!("cd {}", sh.arg(&w.path_str("plain"))),
+        ];
+        let run = w.interactive(sh, &handlers(sh, &log), &lines);
+        let got: Vec<String> = String::from_utf8_lossy(&read_or_empty(&log))
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let plain = w.path_str("plain");
+        assert_eq!(
+            got,
+            [
+                "context dev".to_string(),
+                format!("enter {proj} dev venv node"),
+                "context prod dev".to_string(),
+                format!("leave {proj} prod venv node"),
+                format!("enter {plain} prod"),
+            ],
+            "[{}]\n{}",
+            sh.name(),
+            run.describe()
+        );
+    }
+}
+
+#[test]
+fn event_names_are_names_and_only_directory_files_have_them() {
+    let w = World::new().dir_config("proj", "events = [\"rm -rf /\"]\n");
+    let out = w.strata(&["allow", &w.path_str("proj")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("cannot be an event name"),
+        "{err}"
+    );
+    let w = World::new().global("events = [\"x\"]\n");
+    let out = w.strata(&["status"]);
+    let all =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(all.contains("unknown") && all.contains("events"), "{all}");
 }
