@@ -136,7 +136,7 @@ r_shprompt() {
   shbin=$(command -v "$sh") || r_fail "$sh not installed"
   f=$HOME/prompt-bench.$sh
   # The rc lines say `strata`: that name, on PATH, for whichever binary is measured.
-  mkdir -p "$HOME/prompt-bench-bin" && ln -sf "$bin" "$HOME/prompt-bench-bin/strata" || r_fail "symlink"
+  { mkdir -p "$HOME/prompt-bench-bin" && ln -sf "$bin" "$HOME/prompt-bench-bin/strata"; } || r_fail "symlink"
   export PATH=$HOME/prompt-bench-bin:$PATH
   r_prompt_script "$sh" "$bin" >"$f" || r_fail "no prompt script for $sh"
   local -a args=()
