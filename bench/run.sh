@@ -3,7 +3,11 @@
 # What it measures and why: bench/README.md.
 #
 #   bash bench/run.sh [--quick] [--rounds N] [--no-build] [--strata PATH] [--variant NAME=PATH]...
-#                     [--no-peers] [--workdir DIR] [--keep]
+#                     [--no-peers] [--only GROUP,...] [--workdir DIR] [--keep]
+#
+# --only: a subset of the cases, by group: peers (every tool's prompt in bash, export no-op and
+# loads, with peak RSS and instructions), prompts (strata's idle prompt in bash, zsh, fish, nu,
+# elvish, xonsh and tcsh), scale, agent. Default: all four.
 #
 # Every figure is a median over interleaved rounds, in ms per call and as a ratio to one
 # /bin/true spawn timed the same way in the same run. Nothing here asserts a timing.
@@ -121,6 +125,180 @@ r_hook() {
   printf 'OK %s %s %s\n' "$((t1 - t0))" "$n" "$t3"
 }
 
+# __run shprompt SHELL BIN DIR N NTRUE
+#   the idle prompt in SHELL itself (not bash): a SHELL script installs strata's hook with the
+#   README's rc line (nu: `source` of the file that line writes; a script reads no autoload
+#   dir), cds into DIR, prompts until loaded, then times N prompts, run the way SHELL runs its
+#   prompt hooks, and NTRUE /bin/true spawns, in that same SHELL and timed with its own clock
+#   (fish, elvish's loop bounds and tcsh: `date`, outside the loops). See r_prompt_script.
+r_shprompt() {
+  local sh=$1 bin=$2 dir=$3 n=$4 ntrue=$5 shbin f out
+  shbin=$(command -v "$sh") || r_fail "$sh not installed"
+  f=$HOME/prompt-bench.$sh
+  # The rc lines say `strata`: that name, on PATH, for whichever binary is measured.
+  { mkdir -p "$HOME/prompt-bench-bin" && ln -sf "$bin" "$HOME/prompt-bench-bin/strata"; } || r_fail "symlink"
+  export PATH=$HOME/prompt-bench-bin:$PATH
+  r_prompt_script "$sh" "$bin" >"$f" || r_fail "no prompt script for $sh"
+  local -a args=()
+  case $sh in
+    zsh | tcsh) args=(-f) ;;
+    fish) args=(--no-config) ;;
+    nu) args=(-n) ;;
+    elvish) args=(-norc) ;;
+    xonsh) args=(--no-rc --no-script-cache) ;;
+  esac
+  out=$(BENCH_DIR=$dir BENCH_N=$n BENCH_NTRUE=$ntrue "$shbin" "${args[@]}" "$f" 2>>"$HOME/prompt-bench.$sh.err" | tail -n 1)
+  [[ $out == OK\ * || $out == FAIL\ * ]] || r_fail "$sh printed '${out:0:80}' (stderr: $HOME/prompt-bench.$sh.err)"
+  printf '%s\n' "$out"
+}
+
+# r_prompt_script SHELL BIN: the script r_shprompt runs. Each one prints `OK <prompts µs> <N>
+# <true µs scaled to N>` or `FAIL <why>`. The prompt is what the shell runs before its prompt:
+#   zsh: every function in precmd_functions; fish: `emit fish_prompt`; nu: every closure in
+#   $env.config.hooks.pre_prompt (`do --env`); xonsh: events.on_pre_prompt.fire(); tcsh: the
+#   precmd alias; elvish: a script has no editor (no edit:before-readline), so the hooks the
+#   hook installed in after-chdir, which run the same __strata_hook (it runs strata each time).
+r_prompt_script() {
+  local sh=$1 bin=$2
+  case $sh in
+    zsh)
+      cat <<'EOF'
+eval "$(strata hook zsh)"
+cd -- "$BENCH_DIR" || { print "FAIL cd"; exit 0; }
+zmodload zsh/datetime
+for i in 1 2 3; do for __f in $precmd_functions; do $__f; done; done
+[[ ${L0_V1-} == 'level 0 value 1' ]] || { print "FAIL not loaded after 3 prompts"; exit 0; }
+t0=$EPOCHREALTIME
+for ((i = 0; i < BENCH_N; i++)); do for __f in $precmd_functions; do $__f; done; done
+t1=$EPOCHREALTIME
+for ((i = 0; i < BENCH_NTRUE; i++)); do /bin/true; done
+t2=$EPOCHREALTIME
+[[ ${L0_V1-} == 'level 0 value 1' ]] || { print "FAIL unloaded during the prompts"; exit 0; }
+printf 'OK %.0f %d %.0f\n' $(( (t1 - t0) * 1e6 )) $BENCH_N $(( (t2 - t1) * 1e6 * BENCH_N / BENCH_NTRUE ))
+EOF
+      ;;
+    fish)
+      cat <<'EOF'
+strata hook fish | source
+cd $BENCH_DIR; or begin; echo "FAIL cd"; exit 0; end
+for i in 1 2 3; emit fish_prompt; end
+test "$L0_V1" = 'level 0 value 1'; or begin; echo "FAIL not loaded after 3 prompts"; exit 0; end
+set -l t0 (date +%s%6N)
+for i in (seq $BENCH_N); emit fish_prompt; end
+set -l t1 (date +%s%6N)
+for i in (seq $BENCH_NTRUE); /bin/true; end
+set -l t2 (date +%s%6N)
+test "$L0_V1" = 'level 0 value 1'; or begin; echo "FAIL unloaded during the prompts"; exit 0; end
+echo OK (math "$t1 - $t0") $BENCH_N (math "round(($t2 - $t1) * $BENCH_N / $BENCH_NTRUE)")
+EOF
+      ;;
+    nu)
+      # `source` takes a path known when the script is parsed: written in.
+      "$bin" hook nu >"$HOME/prompt-bench-hook.nu" 2>/dev/null || return 1
+      printf "source r#'%s'#\n" "$HOME/prompt-bench-hook.nu"
+      cat <<'EOF'
+cd $env.BENCH_DIR
+for i in 1..3 { for h in $env.config.hooks.pre_prompt { do --env $h } }
+if ($env.L0_V1? | default '') != 'level 0 value 1' { print "FAIL not loaded after 3 prompts"; exit 0 }
+let n = ($env.BENCH_N | into int)
+let ntrue = ($env.BENCH_NTRUE | into int)
+let t0 = (date now)
+for i in 1..$n { for h in $env.config.hooks.pre_prompt { do --env $h } }
+let t1 = (date now)
+for i in 1..$ntrue { ^/bin/true }
+let t2 = (date now)
+if ($env.L0_V1? | default '') != 'level 0 value 1' { print "FAIL unloaded during the prompts"; exit 0 }
+print $"OK ((($t1 - $t0) | into int) // 1000) ($n) ((($t2 - $t1) | into int) * $n // $ntrue // 1000)"
+EOF
+      ;;
+    elvish)
+      cat <<'EOF'
+eval (strata hook elvish | slurp)
+cd $E:BENCH_DIR
+for i [1 2 3] { for f $after-chdir { $f $pwd } }
+if (not-eq $E:L0_V1 'level 0 value 1') { echo 'FAIL not loaded after 3 prompts'; exit 0 }
+var n = (num $E:BENCH_N)
+var ntrue = (num $E:BENCH_NTRUE)
+var dp = 0
+var dt = 0
+time &on-end={|d| set dp = $d } { for i [(range $n)] { for f $after-chdir { $f $pwd } } }
+time &on-end={|d| set dt = $d } { for i [(range $ntrue)] { /bin/true } }
+if (not-eq $E:L0_V1 'level 0 value 1') { echo 'FAIL unloaded during the prompts'; exit 0 }
+echo 'OK '(printf '%.0f' (* $dp 1000000))' '$n' '(printf '%.0f' (/ (* $dt 1000000 $n) $ntrue))
+EOF
+      ;;
+    xonsh)
+      cat <<'EOF'
+execx($(strata hook xonsh))
+import os, time
+cd @(os.environ["BENCH_DIR"])
+for _ in range(3):
+    events.on_pre_prompt.fire()
+def _bench():
+    want = 'level 0 value 1'
+    if __xonsh__.env.get("L0_V1") != want:
+        return "FAIL not loaded after 3 prompts"
+    n = int(os.environ["BENCH_N"])
+    ntrue = int(os.environ["BENCH_NTRUE"])
+    fire = events.on_pre_prompt.fire
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        fire()
+    t1 = time.perf_counter_ns()
+    for _ in range(ntrue):
+        ![/bin/true]
+    t2 = time.perf_counter_ns()
+    if __xonsh__.env.get("L0_V1") != want:
+        return "FAIL unloaded during the prompts"
+    return f"OK {(t1 - t0) // 1000} {n} {(t2 - t1) * n // ntrue // 1000}"
+print(_bench())
+EOF
+      ;;
+    tcsh)
+      cat <<'EOF'
+eval "`strata hook tcsh`"
+cd $BENCH_DIR
+precmd
+precmd
+precmd
+set ok = 0
+if ( $?L0_V1 ) then
+    if ( "$L0_V1" == 'level 0 value 1' ) set ok = 1
+endif
+if ( $ok == 0 ) then
+    echo "FAIL not loaded after 3 prompts"
+    exit 0
+endif
+set t0 = `date +%s%6N`
+@ i = 0
+while ( $i < $BENCH_N )
+    precmd
+    @ i++
+end
+set t1 = `date +%s%6N`
+@ i = 0
+while ( $i < $BENCH_NTRUE )
+    /bin/true
+    @ i++
+end
+set t2 = `date +%s%6N`
+if ( ! $?L0_V1 ) then
+    echo "FAIL unloaded during the prompts"
+    exit 0
+endif
+if ( "$L0_V1" != 'level 0 value 1' ) then
+    echo "FAIL unloaded during the prompts"
+    exit 0
+endif
+@ dp = $t1 - $t0
+@ dt = ( $t2 - $t1 ) * $BENCH_N / $BENCH_NTRUE
+echo OK $dp $BENCH_N $dt
+EOF
+      ;;
+    *) return 1 ;;
+  esac
+}
+
 # __run agent SHELL BIN DIR N CHECK
 #   (CHECK: NAME=VALUE, what the env file must set in DIR)
 #   write SHELL's env file (`strata hook SHELL --env-file`), check that a fresh `SHELL -c` sees the
@@ -178,6 +356,7 @@ if [[ ${1-} == __run ]]; then
   case $m in
     proc) r_proc "$@" ;;
     hook) r_hook "$@" ;;
+    shprompt) r_shprompt "$@" ;;
     agent) r_agent "$@" ;;
     *) r_fail "unknown runner mode $m" ;;
   esac
@@ -194,11 +373,11 @@ REPO=$(dirname "$(dirname "$SELF")")
 BASH_BIN=$(command -v bash)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/strata-bench
 
-QUICK=0 ROUNDS='' BUILD=1 STRATA='' WORKDIR='' KEEP=0 NO_PEERS=0
+QUICK=0 ROUNDS='' BUILD=1 STRATA='' WORKDIR='' KEEP=0 NO_PEERS=0 ONLY=peers,prompts,scale,agent
 VARIANTS=()   # names of other strata binaries measured alongside (A/B runs), in VARIANT_BIN
 declare -A VARIANT_BIN=()
 usage() {
-  sed -n '2,10p' "$SELF" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$SELF" | sed 's/^# \{0,1\}//'
 }
 add_variant() { # add_variant NAME=PATH
   local name=${1%%=*} path=${1#*=}
@@ -219,6 +398,8 @@ while [[ $# -gt 0 ]]; do
     --workdir) WORKDIR=${2:?--workdir needs a directory}; shift ;;
     --keep) KEEP=1 ;;
     --no-peers) NO_PEERS=1 ;;
+    --only) ONLY=${2:?--only needs a list}; shift ;;
+    --only=*) ONLY=${1#*=} ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -228,6 +409,10 @@ if [[ -z $ROUNDS ]]; then
   if [[ $QUICK -eq 1 ]]; then ROUNDS=3; else ROUNDS=10; fi
 fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds wants a positive integer" >&2; exit 2; }
+want() { [[ ,$ONLY, == *,$1,* ]]; }   # want GROUP: whether --only keeps that group of cases
+for g in ${ONLY//,/ }; do
+  case $g in peers | prompts | scale | agent) ;; *) echo "run.sh: --only knows peers, prompts, scale, agent; not '$g'" >&2; exit 2 ;; esac
+done
 if [[ $QUICK -eq 1 ]]; then
   TARGET_US=60000 HOOK_MAX=1000 PROC_MAX=100 RSS_RUNS=3
 else
@@ -625,6 +810,18 @@ measure() { # measure ROUND CASE TOOL
         RUN_LINE="OK ${fld[3]} ${fld[2]} -"; record prompt-true "$t" "$r" || true
       fi
       ;;
+    prompt:*)
+      # The idle prompt in another shell (bash is the prompt case): runner shprompt.
+      local sh=${c#prompt:} ntrue
+      max=$HOOK_MAX; n=5; [[ $r != calib ]] && n=$(n_for "$c" "$t")
+      d=$(leaf "$t" 3)
+      ntrue=$(n_for spawn true); ((ntrue > n)) && ntrue=$n
+      invoke "$t" "$d" shprompt "$sh" "${BIN[$t]}" "$d" "$n" "$ntrue"
+      if record "$c" "$t" "$r" && [[ $r != calib ]]; then
+        local -a fp; read -ra fp <<<"$RUN_LINE"
+        RUN_LINE="OK ${fp[3]} ${fp[2]} -"; record "prompt-true:$sh" "$t" "$r" || true
+      fi
+      ;;
     spawn)
       max=$PROC_MAX; n=3; [[ $r != calib ]] && n=$(n_for "$c" "$t")
       invoke true "$T" proc true /bin/true "$T" "$n" plain 0 -
@@ -675,6 +872,16 @@ measure() { # measure ROUND CASE TOOL
 CASES=(prompt noop load1 load3 load20)
 AGENT_SHELLS=()   # the shells the agent path is measured in: those installed
 for s in bash zsh fish; do command -v "$s" >/dev/null && AGENT_SHELLS+=("$s"); done
+PROMPT_SHELLS=(zsh fish nu elvish xonsh tcsh)   # strata's idle prompt in each (bash: CASES' prompt)
+declare -A PROMPT_HOW=(
+  [bash]="PROMPT_COMMAND entries, eval'd"
+  [zsh]="precmd_functions"
+  [fish]="emit fish_prompt"
+  [nu]="hooks.pre_prompt closures"
+  [elvish]="after-chdir hooks; runs strata"
+  [xonsh]="events.on_pre_prompt.fire()"
+  [tcsh]="the precmd alias"
+)
 one_round() { # one_round ROUND
   local r=$1 k c t
   local -a order=()
@@ -682,16 +889,29 @@ one_round() { # one_round ROUND
   k=0; [[ $r != calib ]] && k=$((r % (${#TOOLS[@]} > 0 ? ${#TOOLS[@]} : 1)))
   order=("${TOOLS[@]:k}" "${TOOLS[@]:0:k}")
   measure "$r" spawn true
-  for c in "${CASES[@]}"; do
-    for t in "${order[@]}"; do measure "$r" "$c" "$t"; done
-  done
-  if [[ -n ${BIN[strata]-} ]]; then
-    [[ -n $FLOOR ]] && measure "$r" floor strata
-    for s in "${SCALE[@]}"; do measure "$r" "scale:$s" strata; done
-    for s in "${AGENT_SHELLS[@]}"; do
-      measure "$r" "agent:$s" strata
-      [[ -n ${SC_DIR[base]-} ]] && measure "$r" "agent1:$s" strata
+  if want peers; then
+    for c in "${CASES[@]}"; do
+      for t in "${order[@]}"; do measure "$r" "$c" "$t"; done
     done
+  elif want prompts; then
+    for t in "${order[@]}"; do [[ $t == strata* ]] && measure "$r" prompt "$t"; done
+  fi
+  if [[ -n ${BIN[strata]-} ]]; then
+    if want prompts; then
+      for s in "${PROMPT_SHELLS[@]}"; do
+        for t in "${order[@]}"; do [[ $t == strata* ]] && measure "$r" "prompt:$s" "$t"; done
+      done
+    fi
+    want peers && [[ -n $FLOOR ]] && measure "$r" floor strata
+    if want scale; then
+      for s in "${SCALE[@]}"; do measure "$r" "scale:$s" strata; done
+    fi
+    if want agent; then
+      for s in "${AGENT_SHELLS[@]}"; do
+        measure "$r" "agent:$s" strata
+        [[ -n ${SC_DIR[base]-} ]] && measure "$r" "agent1:$s" strata
+      done
+    fi
   fi
   measure "$r" spawn true
 }
@@ -707,7 +927,7 @@ done
 declare -A RSS_KB=() IR=()
 median_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-if [[ $HAVE_TIME -eq 1 ]]; then
+if [[ $HAVE_TIME -eq 1 ]] && want peers; then
   step "peak RSS (GNU time -f %M, median of $RSS_RUNS)"
   specs=("true plain")
   [[ -n ${BIN[strata]-} ]] && specs+=("strata noop")
@@ -724,7 +944,7 @@ if [[ $HAVE_TIME -eq 1 ]]; then
   done
 fi
 
-if [[ $HAVE_VG -eq 1 ]]; then
+if [[ $HAVE_VG -eq 1 ]] && want peers; then
   step "instruction counts (valgrind --tool=callgrind)"
   specs=("true plain" "strata noop" "strata load")
   for v in "${VARIANTS[@]}"; do specs+=("strata+$v noop" "strata+$v load"); done
@@ -879,6 +1099,7 @@ rounds_note="medians of $ROUNDS interleaved rounds"
       v=$(ab_value "$1" "$2")
       [[ -n $v ]] || { echo "—"; return; }
       [[ $1 == prompt ]] && base=$PROMPT_TRUE_MS
+      [[ $1 == prompt:* ]] && base=$(med "prompt-true:${1#prompt:}" "$2")
       case $1 in
         rss | rssnoop) awk -v k="$v" 'BEGIN { printf "%.2f MB", k / 1024 }' ;;
         ir | irnoop) fmt_count "$v" ;;
@@ -888,7 +1109,11 @@ rounds_note="medians of $ROUNDS interleaved rounds"
       return 0
     }
     LABEL[rssnoop]="peak RSS, export no-op"
-    AB_ROWS=(noop load1 load3 load20 prompt rss rssnoop ir irnoop)
+    AB_ROWS=(noop load1 load3 load20 prompt)
+    for sh in "${PROMPT_SHELLS[@]}"; do
+      AB_ROWS+=("prompt:$sh"); LABEL[prompt:$sh]="idle prompt, $sh (d3)"
+    done
+    AB_ROWS+=(rss rssnoop ir irnoop)
     printf '  %s%s' "$(pad case 36)" "$(pad strata 22)"
     for v in "${VARIANTS[@]}"; do pad "$v" 30; done
     echo
@@ -952,6 +1177,28 @@ rounds_note="medians of $ROUNDS interleaved rounds"
         v="NOT met"; awk -v r="$r" 'BEGIN { exit !(r <= 1.2) }' && v=met
         printf '  %-34s %14s %14s %8s  %s\n' "$label" "$(fmt_ms "$bm")" "$(fmt_ms "$wm")" "$(fmt_x "$wm" "$bm")" "$v"
       done
+    done
+  fi
+  echo
+  echo "idle prompt in each shell (strata's hook, depth-3 leaf loaded; ratio to one /bin/true spawn"
+  echo "timed in that same shell; issue 17 target: <= 0.05x):"
+  if [[ -z ${BIN[strata]-} ]]; then
+    echo "  n/a (${NA[strata]-no strata})"
+  else
+    printf '  %-8s %-32s %12s %12s %8s  %s\n' shell "prompt run as" "prompt (ms)" "true (ms)" ratio verdict
+    for s in bash "${PROMPT_SHELLS[@]}"; do
+      c=prompt:$s; ct=prompt-true:$s
+      [[ $s == bash ]] && c=prompt ct=prompt-true
+      pm=$(med "$c" strata); tm=$(med "$ct" strata)
+      if [[ -z $pm || -z $tm ]]; then
+        why=n/a; [[ -n ${FAIL[$c/strata]-} ]] && why="failed: ${FAIL[$c/strata]}"
+        command -v "$s" >/dev/null || why="n/a ($s not installed)"
+        printf '  %-8s %-32s %s\n' "$s" "${PROMPT_HOW[$s]}" "$why"
+        continue
+      fi
+      r=$(awk -v a="$pm" -v b="$tm" 'BEGIN { print a / b }')
+      v="NOT met"; awk -v r="$r" 'BEGIN { exit !(r <= 0.05) }' && v=met
+      printf '  %-8s %-32s %12s %12s %8s  %s\n' "$s" "${PROMPT_HOW[$s]}" "$(fmt_ms "$pm")" "$(fmt_ms "$tm")" "$(fmt_x "$pm" "$tm")" "$v"
     done
   fi
   echo

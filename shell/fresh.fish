@@ -1,5 +1,7 @@
-# fish: the test every `strata export --hook` redefines (see fresh.sh). The hook skips strata
-# while it succeeds. Lines starting with # are not sent.
-function __strata_fresh
-    @FRESH@
+# fish: the hook as every `strata export --hook` redefines it (see fresh.sh). @FRESH@ is the
+# test, with builtins only, that nothing the last export depended on can have changed; the
+# hook skips strata while it succeeds. It keeps no $status of its own: fish gives the user's
+# back after every event handler (fish 3.0 and later). Lines starting with # are not sent.
+function __strata_hook --on-event fish_prompt --on-variable PWD
+    @FRESH@; or __strata_export
 end

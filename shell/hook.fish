@@ -2,16 +2,13 @@
 #
 # Runs before each prompt and whenever $PWD changes. It decides with builtins only whether
 # anything can have changed since the last `strata export` (same $PWD, STRATA_CONTEXT and
-# STRATA_SESSION, and no watched path newer than this shell's stamp file: `__strata_fresh`,
-# which each export redefines) and only otherwise runs strata. The user's $status is preserved.
+# STRATA_SESSION, and no watched path newer than this shell's stamp file) and only otherwise
+# runs strata. Each export redefines the hook with that test spelled out. The user's $status is
+# preserved (by fish, which restores it after every event handler).
 
 set -g __strata_bin @STRATA_BIN@
 set -g __strata_stamp @STAMP_DIR@/$fish_pid
 test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
-
-# Succeeds when strata need not run. Each export redefines it (from shell/fresh.fish) with the
-# test spelled out; until the first one, every prompt asks strata: fresh.fish with no test.
-@INITIAL_HOOK@
 
 # Aliases from [aliases] (strata prints calls to these two only when one changes): a function
 # that runs the words, with the user's arguments after them. A function the user had under
@@ -60,10 +57,11 @@ function __strata_event
     end
 end
 
-function __strata_hook --on-event fish_prompt --on-variable PWD
-    set -l __strata_status $status
-    if not __strata_fresh
-        $__strata_bin export fish --hook --stamp "$__strata_stamp" | builtin source
-    end
-    return $__strata_status
+# Runs strata and applies what it prints. That output also redefines __strata_hook (from
+# shell/fresh.fish) with the test that lets the next prompts skip strata.
+function __strata_export
+    $__strata_bin export fish --hook --stamp "$__strata_stamp" | builtin source
 end
+
+# Until the first export, every prompt asks strata: shell/fresh.fish with no test.
+@INITIAL_HOOK@

@@ -648,8 +648,8 @@ impl Script {
         Ok(())
     }
 
-    /// Define the hook's freshness test from `fresh` (bash and zsh: the whole `__strata_hook`;
-    /// fish: `__strata_fresh`; tcsh: the variables `shell/fresh.tcsh` tests; nu and xonsh: the
+    /// Define the hook's freshness test from `fresh` (bash, zsh and fish: the whole
+    /// `__strata_hook`; tcsh: the variables `shell/fresh.tcsh` tests; nu and xonsh: the
     /// document's `fresh`; elvish: nothing, it always asks). `None`: no test, every prompt asks
     /// strata.
     pub fn define_fresh(&mut self, fresh: Option<&Fresh<'_>>) {
