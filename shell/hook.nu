@@ -25,11 +25,6 @@ if ($env.STRATA_SESSION? | default '' | is-empty) {
     $env.STRATA_SESSION = (random binary 4 | encode hex | str downcase)
 }
 
-# A path's modification time, following symlinks; null when it has none.
-def __strata_mtime [path: string] {
-    try { ls -D ($path | path expand) | get 0.modified } catch { null }
-}
-
 # True when strata need not run: the test the last export sent (`fresh`), or false.
 def __strata_fresh [] {
     let f = $env.__strata.fresh
@@ -40,12 +35,14 @@ def __strata_fresh [] {
     if $f.deadline != null and (date now | format date '%s' | into int) >= $f.deadline {
         return false
     }
-    let stamp = (__strata_mtime $env.__strata.stamp)
-    if $stamp == null { return false }
-    for p in $f.newer {
-        let m = (__strata_mtime $p)
-        if $m != null and $m > $stamp { return false }
-    }
+    # `ls` is nushell's only way to a modification time, and each call costs about as much as
+    # its work on one path: one call, for the stamp and every watched path. A watched path
+    # that is gone makes `ls` fail: then strata is asked (its directory changed anyway).
+    let stamp = ($env.__strata.stamp | path expand)
+    let rows = try { ls -D $stamp ...($f.newer | path expand) } catch { return false }
+    let since = ($rows | where name == $stamp | get -o 0.modified)
+    if $since == null { return false }
+    if ($rows | where name != $stamp | any {|r| $r.modified > $since }) { return false }
     for p in $f.absent {
         if ($p | path exists) { return false }
     }
