@@ -10,15 +10,16 @@ set -g __strata_bin @STRATA_BIN@
 set -g __strata_stamp @STAMP_DIR@/$fish_pid
 test -n "$STRATA_SESSION"; or set -gx STRATA_SESSION @SESSION@
 
+# Builtins are called as `builtin …` where a function of the user's could take their name.
 # Aliases from [aliases] (strata prints calls to these two only when one changes): a function
 # that runs the words, with the user's arguments after them. A function the user had under
 # that name is kept (functions --copy) and given back when strata removes its own, unless the
 # user has redefined it in between: then it stays as the user made it.
 function __strata_alias --argument-names __strata_name
-    if not contains -- $__strata_name $__strata_aliases
-        functions -e __strata_was_$__strata_name
-        if functions -q $__strata_name
-            functions -c $__strata_name __strata_was_$__strata_name
+    if not builtin contains -- $__strata_name $__strata_aliases
+        builtin functions -e __strata_was_$__strata_name
+        if builtin functions -q $__strata_name
+            builtin functions -c $__strata_name __strata_was_$__strata_name
         end
         set -g -a __strata_aliases $__strata_name
     end
@@ -36,23 +37,23 @@ function __strata_alias --argument-names __strata_name
 end
 
 function __strata_unalias --argument-names __strata_name
-    set -l __strata_i (contains -i -- $__strata_name $__strata_aliases); or return 0
+    set -l __strata_i (builtin contains -i -- $__strata_name $__strata_aliases); or return 0
     set -e __strata_aliases[$__strata_i]
-    set -l __strata_d (functions -D -v $__strata_name)
+    set -l __strata_d (builtin functions -D -v $__strata_name)
     if test "$__strata_d[5]" = 'strata alias'
-        functions -e $__strata_name
-        if functions -q __strata_was_$__strata_name
-            functions -c __strata_was_$__strata_name $__strata_name
+        builtin functions -e $__strata_name
+        if builtin functions -q __strata_was_$__strata_name
+            builtin functions -c __strata_was_$__strata_name $__strata_name
         end
     end
-    functions -e __strata_was_$__strata_name
+    builtin functions -e __strata_was_$__strata_name
 end
 
 # Events: after a change, strata calls strata_on_leave DIR CONTEXT EVENT…, strata_on_context
 # NEW OLD and strata_on_enter DIR CONTEXT EVENT… where you defined them (`functions -q` tells,
 # without a process). Directory files name events; the code is yours, in your config.
 function __strata_event
-    if functions -q strata_on_$argv[1]
+    if builtin functions -q strata_on_$argv[1]
         strata_on_$argv[1] $argv[2..-1]
     end
 end
