@@ -2252,8 +2252,9 @@ fn shadowing_functions(sh: Shell, canary: &Canary) -> (String, String) {
 }
 
 // The other shells' hooks call no command a user function can take the name of: nu, elvish
-// and xonsh resolve their builtins before functions, tcsh's hook is run with its aliases
-// unexpanded (`\\`-quoted words).
+// and xonsh resolve their builtins before functions. tcsh expands aliases in the file its hook
+// sources, so an alias of the user's own named `set` or `source` would take the hook over; a
+// directory file cannot define one (those are reserved alias names, `check_alias_name`).
 only_shells! { [bash Bash, zsh Zsh, fish Fish]
     /// Functions named like the builtins the hook uses: the hook still loads and unloads the
     /// project, nothing of the user's runs, no noise.
