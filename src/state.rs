@@ -2,7 +2,7 @@
 //! variable, and the one reader and writer of its wire format.
 //!
 //! One printable ASCII line, versioned and authenticated:
-//! `2;c=CWD;x=CONTEXT;s=SESSION;d=DEADLINE;w=PATH,STAMP;…;p=PROMPT…;v=NAME,HASH,PREV;…;l=NAME,WAS_UNSET;a=ENTRY,OLDIDX;…;m=ENTRY,OLDIDX;…;e=ERR;f=0;k=MAC`.
+//! `2;c=CWD;x=CONTEXT;s=SESSION;d=DEADLINE;o=SHELL;w=PATH,STAMP;…;p=PROMPT…;v=NAME,HASH,PREV;…;l=NAME,WAS_UNSET;a=ENTRY,OLDIDX;…;m=ENTRY,OLDIDX;…;n=PROJECT,EVENT…;g=ALIAS,HASH;…;e=ERR;f=0;k=MAC`.
 //! Fields are percent-encoded, so any bytes survive. It records:
 //! - what the last evaluation looked at (`c`, `x`, `s`, and each watched file's identity `w`), so
 //!   that a no-op prompt is decided by a few `stat` calls without parsing any config;
@@ -10,7 +10,9 @@
 //!   strata set, so a value the user changed since is recognised and left alone;
 //! - for each PATH-like list, the entries strata added (and where a moved entry used to be) and
 //!   the entries it removed (and where they were), so they are undone entry by entry and entries
-//!   the user added in between survive.
+//!   the user added in between survive;
+//! - which shell's hook wrote it (`o`, its stamp file), the project it told that shell of (`n`)
+//!   and the aliases it defined there (`g`), which live in that shell process only.
 //!
 //! The variable is inherited by every child and may be forged by whoever starts the shell, so
 //! it is hostile input: every name is validated, every spill id checked before a file is opened,
@@ -172,9 +174,9 @@ pub struct State {
     /// and was told of [`State::project`] (empty: the export was not a hook's). Aliases and
     /// what the user's event functions did live in one shell process, not in the environment:
     /// a shell started from this one inherits the state but none of that.
-    pub alias_owner: OsString,
+    pub owner: OsString,
     /// The project the shell is in (the innermost directory whose directory file applied) and
-    /// its `events`, so that the shell of [`State::alias_owner`] is told when it changes.
+    /// its `events`, so that the shell of [`State::owner`] is told when it changes.
     pub project: Option<OsString>,
     /// The `events` of that project.
     pub events: Vec<String>,
@@ -413,9 +415,9 @@ impl State {
             out.extend_from_slice(b";d=");
             out.extend_from_slice(d.to_string().as_bytes());
         }
-        if !self.alias_owner.is_empty() || !self.aliases.is_empty() || self.project.is_some() {
+        if !self.owner.is_empty() || !self.aliases.is_empty() || self.project.is_some() {
             out.extend_from_slice(b";o=");
-            enc(&mut out, self.alias_owner.as_bytes());
+            enc(&mut out, self.owner.as_bytes());
         }
         out
     }
@@ -547,7 +549,7 @@ impl State {
             && inner.context == st.0.context
             && inner.session == st.0.session
             && inner.deadline == st.0.deadline
-            && inner.alias_owner == st.0.alias_owner;
+            && inner.owner == st.0.owner;
         if nested.is_some() || !same {
             return Err(Corrupt);
         }
@@ -568,7 +570,7 @@ impl State {
                 b"x" => st.context = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"s" => st.session = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"d" => st.deadline = Some(num(r.field()?)?),
-                b"o" => st.alias_owner = OsString::from_vec(no_nul(dec(r.field()?)?)?),
+                b"o" => st.owner = OsString::from_vec(no_nul(dec(r.field()?)?)?),
                 b"n" => {
                     st.project = Some(OsString::from_vec(no_nul(dec(r.field()?)?)?));
                     for e in r.fields.by_ref() {
@@ -704,11 +706,12 @@ fn push_mac(out: &mut Vec<u8>, key: &Key) {
     out.extend_from_slice(&mac);
 }
 
-/// The hot path: true when `raw` is a state for this cwd, context and session, its aliases
-/// (if any) were defined by the shell of `owner` (its stamp file, empty without one; `None`:
-/// aliases do not matter to the caller), and no watched path changed. Reads only the header and the `w=` records and verifies no MAC (answering
-/// "nothing changed" applies nothing, whoever wrote the state); any doubt, including a state
-/// stored whole in the state directory, returns false and the caller does the full evaluation.
+/// The hot path: true when `raw` is a state for this cwd, context and session, written (when
+/// it names a shell) by the hook of the shell of `owner` (its stamp file, empty without one;
+/// `None`: which shell does not matter to the caller), and no watched path changed. Reads only
+/// the header and the `w=` records and verifies no MAC (answering "nothing changed" applies
+/// nothing, whoever wrote the state); any doubt, including a state stored whole in the state
+/// directory, returns false and the caller does the full evaluation.
 pub fn unchanged(
     raw: &OsStr,
     cwd: &[u8],
@@ -833,7 +836,7 @@ mod tests {
                 format: "{dir}".into(),
             },
             aliases: vec![("t".into(), 9), ("my-tool_2".into(), u64::MAX)],
-            alias_owner: os(b"/state/stamps/12;3"),
+            owner: os(b"/state/stamps/12;3"),
             project: Some(os(b"/src/my,app")),
             events: vec!["venv".into(), "node-18".into()],
         }
@@ -844,7 +847,7 @@ mod tests {
         let st = State {
             cwd: os(b"/w"),
             aliases: vec![("t".into(), 1)],
-            alias_owner: os(b"/s/1"),
+            owner: os(b"/s/1"),
             ..State::default()
         };
         let raw = st.encode(&key(), &NoSpill);

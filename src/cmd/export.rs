@@ -89,7 +89,7 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         return full();
     };
     let started = SystemTime::now();
-    // The shell that defines aliases is the one whose stamp file this is (see `State::alias_owner`).
+    // The shell that defines aliases is the one whose stamp file this is (see `State::owner`).
     let owner = match stamp {
         Some(p) if hook => p.as_os_str().as_bytes(),
         _ => b"",
@@ -423,23 +423,23 @@ pub fn run(
             .iter()
             .map(|(n, argv)| (n.clone(), state::alias_hash(argv)))
             .collect();
-        let defined: &[(String, u64)] = match &state {
-            Some(s) if hook && !owner.is_empty() && s.alias_owner == owner => &s.aliases,
-            _ => &[],
-        };
+        // The state this shell's hook wrote: what the shell has from strata. A state another
+        // shell wrote (or none) means this shell has no aliases or project from strata yet.
+        let ours = state
+            .as_ref()
+            .filter(|s| !owner.is_empty() && s.owner == owner);
+        let defined: &[(String, u64)] = ours.map_or(&[], |s| &s.aliases);
         let new_project = eval.project.as_ref().map(|p| p.as_os_str().to_os_string());
-        let new_context = prompt_info(&eval).context;
-        let events = match &state {
-            _ if owner.is_empty() => Vec::new(),
-            Some(s) if s.alias_owner == owner => {
-                events_between(s, new_project.as_ref(), &new_context, &eval.events)
-            }
-            _ => events_between(
-                &State::default(),
+        let prompt = prompt_info(&eval);
+        let events = if owner.is_empty() {
+            Vec::new()
+        } else {
+            events_between(
+                ours.unwrap_or(&State::default()),
                 new_project.as_ref(),
-                &new_context,
+                &prompt.context,
                 &eval.events,
-            ),
+            )
         };
         let shell_changes = ShellChanges {
             events,
@@ -469,9 +469,9 @@ pub fn run(
             notice: notice_hash(&eval.warnings),
             slow_hook: !eval.settings.fast_path,
             deadline: eval.deadline,
-            prompt: prompt_info(&eval),
+            prompt,
             aliases: target_aliases,
-            alias_owner: owner,
+            owner,
             project: new_project,
             events: eval.events.clone(),
         };
@@ -826,7 +826,7 @@ impl Export<'_> {
             deadline: old.deadline,
             prompt: old.prompt,
             aliases: old.aliases,
-            alias_owner: old.alias_owner,
+            owner: old.owner,
             project: old.project,
             events: old.events,
         };

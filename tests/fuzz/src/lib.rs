@@ -253,7 +253,7 @@ fn check_encoding(st: &State) {
         st.cwd.as_bytes(),
         st.context.as_bytes(),
         st.session.as_bytes(),
-        Some(st.alias_owner.as_bytes()),
+        Some(st.owner.as_bytes()),
     );
 }
 
