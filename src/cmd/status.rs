@@ -80,7 +80,7 @@ impl Run for StatusArgs {
                 "migrate": eval.as_ref().ok().and_then(|e| e.legacy.as_ref()).map(|l| {
                     serde_json::json!({"file": l.path.to_string_lossy(), "what": l.what, "import": l.import})
                 }),
-                "paused": eval.as_ref().ok().and_then(|e| e.paused).map(|p| match p {
+                "paused": paused.map(|p| match p {
                     Pause::All => "all",
                     Pause::Dirs => "dirs",
                 }),
@@ -112,7 +112,7 @@ impl Run for StatusArgs {
             }
             Err(e) => println!("error      {}", escape(&e.to_string())),
         }
-        match eval.as_ref().ok().and_then(|e| e.paused) {
+        match paused {
             Some(Pause::All) => println!("paused     everything (strata off); strata on resumes"),
             Some(Pause::Dirs) => {
                 println!("paused     directory files (strata off --dir); strata on resumes")
