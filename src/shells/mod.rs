@@ -335,72 +335,43 @@ struct Data {
 
 impl Data {
     fn render(&self, shell: Shell, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"set\":{");
-        for (i, (name, value)) in self.set.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            nu::push(out, name.as_bytes());
+        let name = |out: &mut Vec<u8>, n: &String| nu::push(out, n.as_bytes());
+        out.extend_from_slice(b"{\"set\":");
+        joined(out, b"{}", &self.set, |out, (n, value)| {
+            name(out, n);
             out.push(b':');
             shell.push_quoted(out, value);
-        }
-        out.extend_from_slice(b"},\"unset\":[");
-        for (i, name) in self.unset.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            nu::push(out, name.as_bytes());
-        }
-        out.push(b']');
+        });
+        out.extend_from_slice(b",\"unset\":");
+        joined(out, b"[]", &self.unset, name);
         if !self.alias.is_empty() {
-            out.extend_from_slice(b",\"alias\":{");
-            for (i, (name, words)) in self.alias.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                nu::push(out, name.as_bytes());
+            out.extend_from_slice(b",\"alias\":");
+            joined(out, b"{}", &self.alias, |out, (n, words)| {
+                name(out, n);
                 out.push(b':');
                 if shell == Shell::Nu {
                     // nushell defines an alias only from code it parses: here is that code.
                     nu::push(out, nu::alias_code(words).as_bytes());
-                    continue;
+                } else {
+                    joined(out, b"[]", words, |out, w| shell.push_quoted(out, w));
                 }
-                out.push(b'[');
-                for (j, w) in words.iter().enumerate() {
-                    if j > 0 {
-                        out.push(b',');
-                    }
-                    shell.push_quoted(out, w);
-                }
-                out.push(b']');
-            }
-            out.push(b'}');
+            });
         }
         if !self.unalias.is_empty() {
-            out.extend_from_slice(b",\"unalias\":[");
-            for (i, name) in self.unalias.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                nu::push(out, name.as_bytes());
-            }
-            out.push(b']');
+            out.extend_from_slice(b",\"unalias\":");
+            joined(out, b"[]", &self.unalias, name);
         }
         if !self.events.is_empty() {
-            out.extend_from_slice(b",\"events\":[");
-            for (i, (kind, args)) in self.events.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
+            out.extend_from_slice(b",\"events\":");
+            joined(out, b"[]", &self.events, |out, (kind, args)| {
                 out.push(b'[');
-                nu::push(out, kind.as_bytes());
+                name(out, kind);
                 for a in args {
                     out.push(b',');
                     shell.push_quoted(out, a);
                 }
                 out.push(b']');
-            }
-            out.push(b']');
+            });
         }
         if let Some(fresh) = &self.fresh {
             out.extend_from_slice(b",\"fresh\":");
@@ -408,6 +379,23 @@ impl Data {
         }
         out.extend_from_slice(b"}\n");
     }
+}
+
+/// `items` between the two bytes of `brackets`, separated by commas, each written by `each`.
+fn joined<T>(
+    out: &mut Vec<u8>,
+    brackets: &[u8; 2],
+    items: &[T],
+    mut each: impl FnMut(&mut Vec<u8>, &T),
+) {
+    out.push(brackets[0]);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(out, item);
+    }
+    out.push(brackets[1]);
 }
 
 /// Accumulates statements for one shell.
