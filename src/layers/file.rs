@@ -147,18 +147,24 @@ const RESERVED_ALIASES: &[&str] = &[
     "while",
 ];
 
+/// Letters, digits, `_` and `-`, at most 64 bytes, starting with a letter or one of
+/// `first_too`: a name every hooked shell takes as one plain word.
+fn is_word_name(name: &str, first_too: &[u8]) -> bool {
+    name.len() <= 64
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || first_too.contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Why `name` cannot be an alias, if it cannot: a name every hooked shell takes as a command
 /// name as it is (letters, digits, `_` and `-`, not starting with `-` or a digit), at most 64
 /// bytes, not strata's own (`__strata…`) and not one the hooks depend on.
 pub fn check_alias_name(name: &str) -> Result<(), String> {
-    let ok_chars = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    let first_ok = name
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
-    if !ok_chars || !first_ok || name.len() > 64 {
+    if !is_word_name(name, b"_") {
         return Err(format!(
             "`{}` cannot be an alias name: use letters, digits, `_` and `-`, starting with a letter or `_`",
             crate::display::escape(name)
@@ -175,12 +181,7 @@ pub fn check_alias_name(name: &str) -> Result<(), String> {
 /// Why `name` cannot be an event name, if it cannot: letters, digits, `_` and `-`, starting
 /// with a letter, at most 64 bytes (a word every shell passes on as it is).
 pub fn check_event_name(name: &str) -> Result<(), String> {
-    let ok = name.len() <= 64
-        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+    if is_word_name(name, b"") {
         return Ok(());
     }
     Err(format!(
