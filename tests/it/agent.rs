@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::fast_path::quiet;
+use crate::fast_path::{Quiet, quiet};
 use crate::support::*;
 
 /// Where the env file of `sh` goes in `w`, and how a shell is told to read it.
@@ -27,6 +27,17 @@ fn env_file(w: &World, sh: Shell) -> PathBuf {
 }
 
 /// Writes the env file of `sh`, as the README's agent recipe does.
+/// A world with one allowed project `dir` holding `toml`, a session, and the env file of `sh`.
+fn one_project(sh: Shell, dir: &str, toml: &str) -> Quiet {
+    quiet(|w| {
+        let w = w
+            .dir_config(dir, toml)
+            .allow(dir)
+            .env("STRATA_SESSION", "agent-1");
+        install(w, sh)
+    })
+}
+
 fn install(w: World, sh: Shell) -> World {
     let file = env_file(&w, sh);
     fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -170,13 +181,11 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
         // Quotes, `$`, a backslash, a newline, a tab, a glob and non-ASCII, on the miss that
         // asks strata and on the hit that replays the entry.
         let value = "it's \"$HOME\" \\ $(x) *\n\tline2 \u{e9}\u{1f600}";
-        let w = quiet(|w| {
-            let w = w
-                .dir_config("p", &format!("[env]\nQ = {}\nEMPTY = \"\"\n", toml_string(value)))
-                .allow("p")
-                .env("STRATA_SESSION", "agent-1");
-            install(w, sh)
-        });
+        let w = one_project(
+            sh,
+            "p",
+            &format!("[env]\nQ = {}\nEMPTY = \"\"\n", toml_string(value)),
+        );
         for _ in 0..3 {
             let script = sh.pick(
                 r#"printf '%s|%s' "$Q" "${EMPTY-unset}""#,
@@ -301,13 +310,7 @@ fn an_agent_shell_starts_no_process_when_nothing_changed() {
 #[test]
 fn bash_and_zsh_agents_under_set_eu_and_xtrace() {
     for sh in [Shell::Bash, Shell::Zsh] {
-        let w = quiet(|w| {
-            let w = w
-                .dir_config("proj", "[env]\nA = \"secret-ish value\"\n")
-                .allow("proj")
-                .env("STRATA_SESSION", "agent-1");
-            install(w, sh)
-        });
+        let w = one_project(sh, "proj", "[env]\nA = \"secret-ish value\"\n");
         for _ in 0..2 {
             // Miss, then hit: neither trips `set -eu`, and the command's own status is kept.
             let cmd = agent_command(&w, sh, "proj", &["-eu"], r#"printf '%s' "$A"; exit 7"#);
@@ -369,13 +372,7 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
     /// `strata off` reaches the agent path too: the next agent shell gets nothing of strata's,
     /// and `strata on` gives it all back.
     fn agent_shells_honour_a_pause(sh) {
-        let w = quiet(|w| {
-            let w = w
-                .dir_config("proj", "[env]\nA = \"1\"\n")
-                .allow("proj")
-                .env("STRATA_SESSION", "agent-1");
-            install(w, sh)
-        });
+        let w = one_project(sh, "proj", "[env]\nA = \"1\"\n");
         w.strata(&["set", "S=s1"]).success();
         assert_eq!(agent(&w, sh, "proj", SHOW), "1||s1|||");
         w.strata(&["off", "--dir"]).success();
