@@ -128,6 +128,32 @@ per_shell! {
         assert_eq!(dedup(pick("pc:")), expected, "$? seen by prompt code after the hook\n{ctx}");
     }
 
+    // The prompt hook alone, in the real REPL: no `cd`, so only what the shell runs before
+    // its prompt (elvish's edit:before-readline, nu's pre_prompt…) can apply the change.
+    fn a_change_made_at_the_prompt_applies_at_the_next_prompt(sh) {
+        let w = World::new();
+        let log = w.scratch("seen");
+        let show = sh.sh_c(&format!("echo \"x:${{X-unset}}\" >> '{}'", log.display()));
+        let lines = vec![
+            show.clone(),
+            sh.cmd(&["strata", "set", "X=one"]),
+            show.clone(),
+            sh.cmd(&["strata", "set", "X=two"]),
+            show.clone(),
+            sh.cmd(&["strata", "unset", "X"]),
+            show,
+        ];
+        let run = w.interactive(sh, &[], &lines);
+        let text = String::from_utf8_lossy(&read_or_empty(&log)).into_owned();
+        assert_eq!(
+            text,
+            "x:unset\nx:one\nx:two\nx:unset\n",
+            "[{}]\n{}",
+            sh.name(),
+            run.describe()
+        );
+    }
+
     fn sourcing_hook_twice_installs_once(sh) {
         let w = project("[env]\nFOO = \"bar\"\n");
         let (f1, f2) = (w.scratch("machinery1"), w.scratch("machinery2"));
