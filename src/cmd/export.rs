@@ -226,6 +226,7 @@ fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Opt
         newer: newer.iter().map(|p| p.as_os_str().as_bytes()).collect(),
         absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
         deadline: state.deadline,
+        stamp: stamp.map(|s| s.as_os_str().as_bytes()),
     }));
 }
 
@@ -634,6 +635,7 @@ fn cache_entry(
         newer: newer.iter().map(|p| p.as_os_str().as_bytes()).collect(),
         absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
         deadline: state.deadline,
+        stamp: None,
     };
     let key = crate::agent::key(&fresh, inputs);
     let entry = crate::agent::Entry {

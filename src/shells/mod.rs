@@ -163,8 +163,8 @@ const FRESH_FISH: &str = include_str!("../../shell/fresh.fish");
 
 /// What lets the hook skip strata at a prompt, decided with builtins only: the place the last
 /// export was computed for, the paths that must not be newer than the shell's stamp file
-/// (`$__strata_stamp`, which strata dates just before it reads anything; a variable is cheaper
-/// for bash than the same path written out), the paths that must still not exist, and the earliest expiry.
+/// (which strata dates just before it reads anything), the paths that must still not exist,
+/// and the earliest expiry.
 #[derive(Debug, Default)]
 pub struct Fresh<'a> {
     /// `$PWD` as the export saw it.
@@ -180,6 +180,10 @@ pub struct Fresh<'a> {
     /// Unix time at which a session value expires (bash, zsh, nu and xonsh only: fish and tcsh
     /// have no clock builtin, so while one is due they always ask).
     pub deadline: Option<i64>,
+    /// The stamp file's path, written into fish's test: fish pays more to expand
+    /// `"$__strata_stamp"` at each `-nt` than to read the path spelled out (bash pays less for
+    /// the variable). `None`: the test refers to `$__strata_stamp`.
+    pub stamp: Option<&'a [u8]>,
 }
 
 impl Fresh<'_> {
@@ -204,13 +208,14 @@ impl Fresh<'_> {
                 ["\"$PWD\"", "\"$STRATA_CONTEXT\"", "\"$STRATA_SESSION\""],
                 "=",
                 " -a ",
-                "\"$__strata_stamp\"",
+                self.stamp
+                    .map_or_else(|| "\"$__strata_stamp\"".to_string(), |s| shell.quote(s)),
             ),
             _ => (
                 ["$PWD", "${STRATA_CONTEXT-}", "${STRATA_SESSION-}"],
                 "==",
                 " && ",
-                "$__strata_stamp",
+                "$__strata_stamp".to_string(),
             ),
         };
         let mut parts = Vec::with_capacity(4 + self.newer.len() + self.absent.len());
@@ -783,6 +788,7 @@ mod tests {
             newer: vec![b".strata.toml", b"/etc/x"],
             absent: vec![b"-odd"],
             deadline: Some(5),
+            stamp: None,
         };
         assert_eq!(
             f.data(Shell::Nu).unwrap(),
@@ -805,5 +811,29 @@ mod tests {
         assert_eq!(odd.data(Shell::Nu), None);
         assert!(odd.data(Shell::Xonsh).is_some());
         assert_eq!(odd.tcsh_vars(false), None);
+    }
+
+    #[test]
+    fn fish_test_spells_out_the_stamp_it_is_given() {
+        let f = Fresh {
+            cwd: b"/p",
+            newer: vec![b"./.strata.toml"],
+            absent: vec![b"/etc/x"],
+            stamp: Some(b"/s t/1"),
+            ..Fresh::default()
+        };
+        assert_eq!(
+            f.test(Shell::Fish),
+            "test \"$PWD\" = /p -a \"$STRATA_CONTEXT\" = '' -a \"$STRATA_SESSION\" = '' \
+             -a ! ./.strata.toml -nt '/s t/1' -a ! -e /etc/x"
+        );
+        let f = Fresh { stamp: None, ..f };
+        assert!(f.test(Shell::Fish).contains("-nt \"$__strata_stamp\""));
+        // bash reads the variable: cheaper there than the path spelled out.
+        let f = Fresh {
+            stamp: Some(b"/s"),
+            ..f
+        };
+        assert!(f.test(Shell::Bash).contains("-nt $__strata_stamp"));
     }
 }
