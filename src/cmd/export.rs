@@ -219,6 +219,20 @@ fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Opt
         return;
     }
     let (newer, gone) = fresh_paths(state, dirs);
+    // tcsh's test is a file written for its shape (a failure to write it only means every
+    // prompt asks).
+    let tcsh_file = match (script.shell(), dirs) {
+        (Shell::Tcsh, Some(d)) => {
+            let text = crate::shells::tcsh_fresh(crate::shells::TcshShape {
+                context_set: std::env::var_os("STRATA_CONTEXT").is_some(),
+                session_set: std::env::var_os("STRATA_SESSION").is_some(),
+                newer: newer.len(),
+                absent: gone.len(),
+            });
+            super::hook::tcsh_file(d, "fresh", text.as_bytes(), Default::default()).ok()
+        }
+        _ => None,
+    };
     script.define_fresh(Some(&Fresh {
         cwd: state.cwd.as_bytes(),
         context: state.context.as_bytes(),
@@ -227,6 +241,7 @@ fn sync_vars(script: &mut Script, state: &State, dirs: Option<&Dirs>, stamp: Opt
         absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
         deadline: state.deadline,
         stamp: stamp.map(|s| s.as_os_str().as_bytes()),
+        tcsh_file: tcsh_file.as_deref().map(|p| p.as_os_str().as_bytes()),
     }));
 }
 
@@ -636,6 +651,7 @@ fn cache_entry(
         absent: gone.iter().map(|p| p.as_os_str().as_bytes()).collect(),
         deadline: state.deadline,
         stamp: None,
+        tcsh_file: None,
     };
     let key = crate::agent::key(&fresh, inputs);
     let entry = crate::agent::Entry {

@@ -30,7 +30,6 @@ const NU: &str = include_str!("../../shell/hook.nu");
 const ELVISH: &str = include_str!("../../shell/hook.elv");
 const XONSH: &str = include_str!("../../shell/hook.xsh");
 const TCSH: &str = include_str!("../../shell/hook.tcsh");
-const TCSH_FRESH: &str = include_str!("../../shell/fresh.tcsh");
 const ENV_BASH: &str = include_str!("../../shell/env.bash");
 const ENV_ZSH: &str = include_str!("../../shell/env.zsh");
 const ENV_FISH: &str = include_str!("../../shell/env.fish");
@@ -61,14 +60,15 @@ fn fill(template: &str, values: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// The hook for `shell`, with its placeholders filled in. For tcsh, the file the printed line
-/// sources, which runs `tcsh_fresh` at every prompt. `raw_bytes`: tcsh's locale reads bytes
-/// above 0x7f as they are; `Err` when a path cannot be given to the shell.
+/// sources, and `tcsh_files` the paths of its own test and of the file that asks strata
+/// (shell/fresh.tcsh and shell/ask.tcsh). `raw_bytes`: tcsh's locale reads bytes above 0x7f as
+/// they are; `Err` when a path cannot be given to the shell.
 pub fn render(
     shell: Shell,
     bin: &[u8],
     stamp_dir: &[u8],
     session: &str,
-    tcsh_fresh: &[u8],
+    tcsh_files: [&[u8]; 2],
     raw_bytes: bool,
 ) -> Result<Vec<u8>> {
     let template = match shell {
@@ -95,7 +95,8 @@ pub fn render(
     let initial = initial.finish();
     let bin = literal("the strata binary is at", bin)?;
     let stamps = literal("strata's state directory is", stamp_dir)?;
-    let fresh = literal("strata's state directory is", tcsh_fresh)?;
+    let fresh = literal("strata's state directory is", tcsh_files[0])?;
+    let ask = literal("strata's state directory is", tcsh_files[1])?;
     // A session id is 8 hex digits, the same word in every shell's syntax.
     let session = format!("'{session}'");
     // The initial hook ends with its own newline.
@@ -108,6 +109,7 @@ pub fn render(
             ("STAMP_DIR", &stamps),
             ("SESSION", session.as_bytes()),
             ("FRESH_FILE", &fresh),
+            ("ASK_FILE", &ask),
         ],
     ))
 }
@@ -157,7 +159,7 @@ impl Run for HookArgs {
         let text = if shell == Shell::Tcsh {
             tcsh_line(ctx, bin, stamp_dir, raw_bytes)?
         } else {
-            render(shell, bin, stamp_dir, &new_id(), b"", raw_bytes)?
+            render(shell, bin, stamp_dir, &new_id(), [b"", b""], raw_bytes)?
         };
         std::io::stdout()
             .write_all(&text)
@@ -170,25 +172,17 @@ impl Run for HookArgs {
 /// (named by their content, so every shell sources the files its own strata wrote), and return
 /// the line that sources the hook, with a new session id.
 fn tcsh_line(ctx: &Ctx, bin: &[u8], stamp_dir: &[u8], raw_bytes: bool) -> Result<Vec<u8>> {
-    let dir = ctx.dirs.state.join("hooks");
-    crate::store::ensure_private_dir(&ctx.dirs.state)?;
-    crate::store::ensure_private_dir(&dir)?;
+    let dir = tcsh_dir(&ctx.dirs);
     let settings = ctx.base_settings()?;
-    let place = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
-        let hash = crate::store::trust::sha256_hex(bytes);
-        let file = dir.join(format!("{name}-{}.tcsh", &hash[..16]));
-        if std::fs::read(&file).ok().as_deref() != Some(bytes) {
-            crate::store::write_atomic(&file, bytes, settings.lock)?;
-        }
-        Ok(file)
-    };
-    let fresh = place("fresh", TCSH_FRESH.as_bytes())?;
+    let place = |name: &str, bytes: &[u8]| tcsh_file(&ctx.dirs, name, bytes, settings.lock);
+    let fresh = place("fresh", crate::shells::tcsh_own_fresh().as_bytes())?;
+    let ask = place("ask", crate::shells::tcsh_ask().as_bytes())?;
     let hook = render(
         Shell::Tcsh,
         bin,
         stamp_dir,
         "",
-        fresh.as_os_str().as_bytes(),
+        [fresh.as_os_str().as_bytes(), ask.as_os_str().as_bytes()],
         raw_bytes,
     )?;
     let hook = place("hook", &hook)?;
@@ -208,6 +202,30 @@ fn tcsh_line(ctx: &Ctx, bin: &[u8], stamp_dir: &[u8], raw_bytes: bool) -> Result
     })?);
     line.push(b'\n');
     Ok(line)
+}
+
+/// Where tcsh's hook files live: `$XDG_STATE_HOME/strata/hooks/`.
+fn tcsh_dir(dirs: &crate::store::Dirs) -> PathBuf {
+    dirs.state.join("hooks")
+}
+
+/// Write `bytes` as the tcsh file `NAME-HASH.tcsh` in [`tcsh_dir`], named by its content (so
+/// a name always holds the same text, whichever strata wrote it), unless it is there already.
+pub fn tcsh_file(
+    dirs: &crate::store::Dirs,
+    name: &str,
+    bytes: &[u8],
+    lock: crate::store::LockPolicy,
+) -> Result<PathBuf> {
+    let dir = tcsh_dir(dirs);
+    let hash = crate::store::trust::sha256_hex(bytes);
+    let file = dir.join(format!("{name}-{}.tcsh", &hash[..16]));
+    if std::fs::read(&file).ok().as_deref() != Some(bytes) {
+        crate::store::ensure_private_dir(&dirs.state)?;
+        crate::store::ensure_private_dir(&dir)?;
+        crate::store::write_atomic(&file, bytes, lock)?;
+    }
+    Ok(file)
 }
 
 /// The env file for `shell`: its template with the binary and the agent index filled in, and
@@ -287,7 +305,8 @@ mod tests {
     use super::*;
 
     fn text(shell: Shell, bin: &[u8], stamp_dir: &[u8], session: &str) -> String {
-        String::from_utf8(render(shell, bin, stamp_dir, session, b"/f", true).unwrap()).unwrap()
+        String::from_utf8(render(shell, bin, stamp_dir, session, [b"/f", b"/a"], true).unwrap())
+            .unwrap()
     }
 
     #[test]
@@ -309,7 +328,8 @@ mod tests {
         let xonsh = text(Shell::Xonsh, b"/b", b"/s", "ab12");
         assert!(xonsh.contains("decode(\"2f62\")"), "{xonsh}");
         let tcsh = text(Shell::Tcsh, b"/b", b"/s t", "ab12");
-        assert!(tcsh.contains("set __strata_fresh = /f"), "{tcsh}");
+        assert!(tcsh.contains("set __strata_fresh0 = /f"), "{tcsh}");
+        assert!(tcsh.contains("set __strata_ask = /a"), "{tcsh}");
         assert!(tcsh.contains("set __strata_stamp = '/s t'/$$"), "{tcsh}");
         for sh in [
             Shell::Bash,
@@ -327,6 +347,7 @@ mod tests {
                 "@SESSION@",
                 "@INITIAL_HOOK@",
                 "@FRESH_FILE@",
+                "@ASK_FILE@",
             ] {
                 assert!(!t.contains(hole), "{sh:?} {hole}");
             }
@@ -335,14 +356,14 @@ mod tests {
 
     #[test]
     fn what_a_shell_cannot_take_is_an_error() {
-        let e = render(Shell::Nu, b"/opt/\xff/strata", b"/s", "x", b"", true).unwrap_err();
+        let e = render(Shell::Nu, b"/opt/\xff/strata", b"/s", "x", [b"", b""], true).unwrap_err();
         assert!(e.to_string().contains("UTF-8"), "{e}");
         let e = render(
             Shell::Tcsh,
             "/é/strata".as_bytes(),
             b"/s",
             "x",
-            b"/f",
+            [b"/f", b"/a"],
             false,
         );
         assert!(e.is_err());

@@ -160,6 +160,89 @@ pub(crate) fn is_plain(value: &[u8]) -> bool {
 
 const FRESH_POSIX: &str = include_str!("../../shell/fresh.sh");
 const FRESH_FISH: &str = include_str!("../../shell/fresh.fish");
+const FRESH_TCSH: &str = include_str!("../../shell/fresh.tcsh");
+const ASK_TCSH: &str = include_str!("../../shell/ask.tcsh");
+
+/// A tcsh file as strata writes it: without its comment lines, which tcsh would read at every
+/// prompt.
+fn uncommented(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// tcsh's own test (`shell/fresh.tcsh`): before the first export, and after one that could not
+/// write its test ([`tcsh_fresh`]).
+pub fn tcsh_own_fresh() -> String {
+    uncommented(FRESH_TCSH)
+}
+
+/// What tcsh's test files source to ask strata (`shell/ask.tcsh`).
+pub fn tcsh_ask() -> String {
+    uncommented(ASK_TCSH)
+}
+
+/// The shape of an export's tcsh test: what its file spells out. The values themselves are
+/// in the variables the export sets ([`Fresh`]), so one file serves every export of a shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcshShape {
+    /// Whether `STRATA_CONTEXT` was set (a variable tcsh cannot name while it is unset).
+    pub context_set: bool,
+    /// Whether `STRATA_SESSION` was set.
+    pub session_set: bool,
+    /// How many paths must not be newer than the stamp (`$__strata_w`).
+    pub newer: usize,
+    /// How many paths must still not exist (`$__strata_a`).
+    pub absent: usize,
+}
+
+/// The file tcsh sources before each prompt after an export of `shape`: one `if` of every
+/// test, spelled out, which asks strata (`shell/ask.tcsh`) when one says something can have
+/// changed; a `foreach` over the paths, or an `if` block per variable, costs tcsh more than
+/// the tests in them. tcsh substitutes a whole line before it runs any of it, so a variable it
+/// compares must be known to be set: those that were set get a block that checks first.
+/// tcsh's `-M` has whole seconds: a path dated in the stamp's second counts as changed.
+pub fn tcsh_fresh(shape: TcshShape) -> String {
+    let vars = [
+        ("STRATA_CONTEXT", "ctx", shape.context_set),
+        ("STRATA_SESSION", "ses", shape.session_set),
+    ];
+    let mut out = String::from("set __strata_status = $status\n");
+    let mut terms = Vec::new();
+    let set: Vec<_> = vars.iter().filter(|v| v.2).collect();
+    if !set.is_empty() {
+        let known: Vec<String> = set.iter().map(|(n, _, _)| format!("$?{n}")).collect();
+        let differ: Vec<String> = set
+            .iter()
+            .map(|(n, v, _)| format!("\"${n}:q\" != \"$__strata_{v}:q\""))
+            .collect();
+        out.push_str(&format!(
+            "@ __strata_ok = ( {} )\nif ( $__strata_ok ) then\n    if ( {} ) set __strata_ok = 0\nendif\n",
+            known.join(" && "),
+            differ.join(" || ")
+        ));
+        terms.push("! $__strata_ok".to_string());
+    }
+    terms.extend(
+        vars.iter()
+            .filter(|v| !v.2)
+            .map(|(n, _, _)| format!("$?{n}")),
+    );
+    terms.push("\"$cwd:q\" != \"$__strata_cwd:q\"".to_string());
+    if shape.newer > 0 {
+        out.push_str("@ __strata_since = -M $__strata_stamp:q\n");
+    }
+    terms.extend((1..=shape.newer).map(|i| format!("-M $__strata_w[{i}]:q >= $__strata_since")));
+    terms.extend((1..=shape.absent).map(|i| format!("-e $__strata_a[{i}]:q")));
+    out.push_str(&format!(
+        "if ( {} ) source $__strata_ask:q\nset status = $__strata_status\n",
+        terms.join(" || ")
+    ));
+    out
+}
 
 /// What lets the hook skip strata at a prompt, decided with builtins only: the place the last
 /// export was computed for, the paths that must not be newer than the shell's stamp file
@@ -180,6 +263,9 @@ pub struct Fresh<'a> {
     /// Unix time at which a session value expires (bash, zsh, nu and xonsh only: fish and tcsh
     /// have no clock builtin, so while one is due they always ask).
     pub deadline: Option<i64>,
+    /// tcsh: the file with the test of this shape ([`tcsh_fresh`], written by the export).
+    /// Without one every prompt asks.
+    pub tcsh_file: Option<&'a [u8]>,
     /// The stamp file's path, written into fish's test: fish pays more to expand
     /// `"$__strata_stamp"` at each `-nt` than to read the path spelled out (bash pays less for
     /// the variable). `None`: the test refers to `$__strata_stamp`.
@@ -274,14 +360,16 @@ impl Fresh<'_> {
         ))
     }
 
-    /// The test as tcsh variables for `shell/fresh.tcsh` (which loops over them); `None` when a
-    /// path holds bytes this tcsh cannot be given.
+    /// The test as tcsh variables for the file [`tcsh_fresh`] wrote for its shape, and that
+    /// file's name; `None` when there is no such file or a value holds bytes this tcsh cannot
+    /// be given.
     fn tcsh_vars(&self, raw_bytes: bool) -> Option<Vec<u8>> {
         if self.deadline.is_some() {
             // tcsh has no clock builtin: while a value is due to expire, always ask.
             return None;
         }
-        let all = [self.cwd, self.context, self.session];
+        let file = self.tcsh_file?;
+        let all = [self.cwd, self.context, self.session, file];
         if all
             .iter()
             .chain(&self.newer)
@@ -291,6 +379,9 @@ impl Fresh<'_> {
             return None;
         }
         let mut out = Vec::new();
+        out.extend_from_slice(b"set __strata_fresh = ");
+        tcsh::push(&mut out, file);
+        out.push(b'\n');
         for (var, value) in ["cwd", "ctx", "ses"].iter().zip(all) {
             out.extend_from_slice(format!("set __strata_{var} = ").as_bytes());
             tcsh::push(&mut out, value);
@@ -652,7 +743,9 @@ impl Script {
             Shell::Nu | Shell::Xonsh => self.data.fresh = Some(fresh.and_then(|f| f.data(shell))),
             Shell::Tcsh => match fresh.and_then(|f| f.tcsh_vars(self.raw_bytes)) {
                 Some(vars) => self.out.extend_from_slice(&vars),
-                None => self.out.extend_from_slice(b"unset __strata_cwd\n"),
+                None => self.out.extend_from_slice(
+                    b"unset __strata_cwd\nset __strata_fresh = $__strata_fresh0:q\n",
+                ),
             },
             Shell::Bash | Shell::Zsh | Shell::Fish => {
                 let test = match fresh {
@@ -789,6 +882,7 @@ mod tests {
             absent: vec![b"-odd"],
             deadline: Some(5),
             stamp: None,
+            tcsh_file: Some(b"/h/fresh-1.tcsh"),
         };
         assert_eq!(
             f.data(Shell::Nu).unwrap(),
@@ -801,9 +895,15 @@ mod tests {
         };
         assert_eq!(
             String::from_utf8(f.tcsh_vars(false).unwrap()).unwrap(),
-            "set __strata_cwd = '/p q'\nset __strata_ctx = ''\nset __strata_ses = s1\n\
+            "set __strata_fresh = /h/fresh-1.tcsh\nset __strata_cwd = '/p q'\n\
+             set __strata_ctx = ''\nset __strata_ses = s1\n\
              set __strata_w = ( ./.strata.toml /etc/x )\nset __strata_a = ( ./-odd )\n"
         );
+        let f = Fresh {
+            tcsh_file: None,
+            ..f
+        };
+        assert_eq!(f.tcsh_vars(false), None, "no file with the test");
         let odd = Fresh {
             cwd: b"/\xff",
             ..Fresh::default()
@@ -835,5 +935,51 @@ mod tests {
             ..f
         };
         assert!(f.test(Shell::Bash).contains("-nt $__strata_stamp"));
+    }
+
+    #[test]
+    fn tcsh_fresh_spells_out_every_test_of_its_shape() {
+        let shape = TcshShape {
+            context_set: false,
+            session_set: true,
+            newer: 2,
+            absent: 1,
+        };
+        assert_eq!(
+            tcsh_fresh(shape),
+            "set __strata_status = $status\n\
+             @ __strata_ok = ( $?STRATA_SESSION )\n\
+             if ( $__strata_ok ) then\n    \
+             if ( \"$STRATA_SESSION:q\" != \"$__strata_ses:q\" ) set __strata_ok = 0\nendif\n\
+             @ __strata_since = -M $__strata_stamp:q\n\
+             if ( ! $__strata_ok || $?STRATA_CONTEXT || \"$cwd:q\" != \"$__strata_cwd:q\" \
+             || -M $__strata_w[1]:q >= $__strata_since || -M $__strata_w[2]:q >= $__strata_since \
+             || -e $__strata_a[1]:q ) source $__strata_ask:q\n\
+             set status = $__strata_status\n"
+        );
+        let none = tcsh_fresh(TcshShape {
+            context_set: false,
+            session_set: false,
+            newer: 0,
+            absent: 0,
+        });
+        assert_eq!(
+            none,
+            "set __strata_status = $status\n\
+             if ( $?STRATA_CONTEXT || $?STRATA_SESSION || \"$cwd:q\" != \"$__strata_cwd:q\" ) \
+             source $__strata_ask:q\nset status = $__strata_status\n"
+        );
+        let both = tcsh_fresh(TcshShape {
+            context_set: true,
+            ..shape
+        });
+        assert!(both.contains(
+            "@ __strata_ok = ( $?STRATA_CONTEXT && $?STRATA_SESSION )\nif ( $__strata_ok ) then\n    \
+             if ( \"$STRATA_CONTEXT:q\" != \"$__strata_ctx:q\" || \"$STRATA_SESSION:q\" != \"$__strata_ses:q\" ) \
+             set __strata_ok = 0\nendif\n"
+        ));
+        for text in [tcsh_own_fresh(), tcsh_ask()] {
+            assert!(!text.lines().any(|l| l.starts_with('#')), "{text}");
+        }
     }
 }

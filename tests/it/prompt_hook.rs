@@ -289,6 +289,25 @@ per_shell! {
         }
     }
 
+    // An empty value is a word of its own in every test the hook makes (in tcsh an unquoted
+    // `$X:q` of an empty variable is no word at all, and `if` fails with a syntax error).
+    fn empty_context_and_session_variables_do_not_break_the_hook(sh) {
+        for (name, other) in [("STRATA_CONTEXT", "STRATA_SESSION"), ("STRATA_SESSION", "STRATA_CONTEXT")] {
+            let w = project("[env]\nFOO = \"bar\"\n").env(name, "").env(other, "");
+            let r = w.run_shell(sh, &[
+                prompt(), mark("enter"), cd("proj"), prompt(), prompt(), snap("in"),
+                mark("leave"), cd(""), prompt(), snap("out"), mark("end"),
+            ]);
+            r.assert_set("in", "FOO", "bar");
+            r.assert_unset("out", "FOO");
+            let said: Vec<String> = lines(r.stderr_until("end")).iter().map(|l| show(l)).collect();
+            assert!(
+                said.iter().all(|l| l.starts_with("strata: ") || l.starts_with("@@mark:")),
+                "[{}] {name} and {other} empty: {said:?}\n{}", sh.name(), r.describe()
+            );
+        }
+    }
+
     fn state_inherited_from_another_shell_does_not_clobber(sh) {
         let mut w = project("[env]\nFOO = \"bar\"\n\n[path]\nprepend = [\"bin\"]\n");
         let first = w.run_shell(sh, &[cd("proj"), prompt(), snap("in")]);
