@@ -122,6 +122,8 @@ pub enum CompletionShell {
     Zsh,
     /// fish.
     Fish,
+    /// elvish.
+    Elvish,
 }
 
 impl CompletionShell {
@@ -131,6 +133,7 @@ impl CompletionShell {
             CompletionShell::Bash => Shell::Bash,
             CompletionShell::Zsh => Shell::Zsh,
             CompletionShell::Fish => Shell::Fish,
+            CompletionShell::Elvish => Shell::Elvish,
         }
     }
 }

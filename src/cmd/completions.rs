@@ -1,4 +1,4 @@
-//! `strata completions bash|zsh|fish [--install]`.
+//! `strata completions bash|zsh|fish|elvish [--install]`.
 //!
 //! Completions are clap_complete's dynamic kind: the script asks strata itself (with
 //! `STRATA_COMPLETE` set) for candidates, so context names, session ids and setting keys
@@ -13,6 +13,7 @@ use super::{Ctx, Run};
 use crate::cli::CompletionShell;
 use crate::cli::{Cli, CompletionsArgs};
 use crate::display::tilde;
+use crate::shells::Shell;
 use std::path::{Path, PathBuf};
 
 /// The variable that switches the binary into answering a completion request.
@@ -37,12 +38,18 @@ pub fn answer_if_asked(args: &[std::ffi::OsString]) {
 /// the real path there (clap_complete's quoting breaks on paths with quotes or `$(…)`).
 const PLACEHOLDER: &str = "QZX0QZX1QZX2";
 
+/// elvish's registration: strata's own, since clap_complete's sets the variable that makes
+/// strata answer with `set E:`, for the rest of the shell's life (every strata after the first
+/// TAB, the hook's too, would answer as a completion).
+const ELVISH: &str = include_str!("../../shell/complete.elv");
+
 /// The registration script for `shell`, calling the binary at `bin`.
 pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
     let completer: &dyn EnvCompleter = match shell {
         CompletionShell::Bash => &clap_complete::env::Bash,
         CompletionShell::Zsh => &clap_complete::env::Zsh,
         CompletionShell::Fish => &clap_complete::env::Fish,
+        CompletionShell::Elvish => return elvish_registration(bin),
     };
     let quote = |bin: &[u8]| shell.shell().quote(bin);
     let mut out = Vec::new();
@@ -68,7 +75,18 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
             }
             text.replace(PLACEHOLDER, &escaped)
         }
+        CompletionShell::Elvish => unreachable!("elvish's registration is strata's own"),
     })
+}
+
+/// elvish's registration ([`ELVISH`]), calling the binary at `bin`.
+fn elvish_registration(bin: &[u8]) -> Result<String> {
+    let bin = Shell::Elvish
+        .script_literal(bin, true)
+        .map_err(|why| anyhow::anyhow!("cannot write the completion script: {why}"))?;
+    let bin = String::from_utf8(bin).context("the completion script is not UTF-8")?;
+    let text = ELVISH.replace("@COMPLETE_VAR@", COMPLETE_VAR);
+    Ok(text.replace("@STRATA_BIN@", &bin))
 }
 
 /// Where `shell` looks for completion files of its own accord, and what (if anything) the rc
@@ -121,6 +139,11 @@ fn install_place(ctx: &Ctx, shell: CompletionShell) -> Result<(PathBuf, String)>
                 "fish loads it by itself (new shells)".to_string(),
             )
         }
+        // elvish has no directory it loads completions from: a module, loaded by `use`.
+        CompletionShell::Elvish => (
+            xdg("XDG_CONFIG_HOME", ".config").join("elvish/lib/strata-completions.elv"),
+            "add to ~/.config/elvish/rc.elv: use strata-completions".to_string(),
+        ),
     })
 }
 

@@ -384,3 +384,48 @@ fn the_licence_files_cargo_names_are_there() {
             .contains("Apache License")
     );
 }
+
+/// elvish has no completion directory: `--install elvish` writes a module, which `use` in the
+/// real REPL loads. It completes subcommands and live context names, and the variable that
+/// makes strata answer a completion does not stay in the shell's environment.
+#[test]
+fn elvish_completions_load_as_a_module_and_complete_live_names() {
+    let w = World::new()
+        .dir_config("proj", "[env]\nFOO = \"bar\"\n")
+        .allow("proj");
+    w.strata(&["context", "create", "prod"]).success();
+    let out = w.strata(&["completions", "--install", "elvish"]);
+    out.success().stderr_contains("use strata-completions");
+    let module = w.root().join("config/elvish/lib/strata-completions.elv");
+    assert!(module.is_file(), "{} was not written", module.display());
+    let (subs, ctxs, after) = (w.scratch("subs"), w.scratch("ctxs"), w.scratch("after"));
+    let q = |p: &std::path::Path| Elvish.quote_path(p);
+    let lines = vec![
+        format!(
+            "$edit:completion:arg-completer[strata] strata con > {}",
+            q(&subs)
+        ),
+        format!(
+            "$edit:completion:arg-completer[strata] strata context use '' > {}",
+            q(&ctxs)
+        ),
+        format!("cd {}", Elvish.arg(&w.path_str("proj"))),
+        format!("echo (has-env STRATA_COMPLETE) $E:FOO > {}", q(&after)),
+    ];
+    let run = w.interactive(Elvish, &["use strata-completions".to_string()], &lines);
+    let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
+    let ctx = run.describe();
+    let subs = got(&subs);
+    assert!(
+        subs.lines().any(|l| l == "context") && subs.lines().any(|l| l == "config"),
+        "{subs:?}\n{ctx}"
+    );
+    assert!(
+        got(&ctxs).lines().any(|l| l == "prod"),
+        "{:?}\n{ctx}",
+        got(&ctxs)
+    );
+    // The hook's strata, after the completions, still exports (it would answer as a
+    // completion with STRATA_COMPLETE left set).
+    assert_eq!(got(&after), "$false bar\n", "{ctx}");
+}

@@ -1931,7 +1931,8 @@ fn binary_in(w: &World, name: &str) -> PathBuf {
     bin
 }
 
-// Completions exist for bash, zsh and fish only.
+// Completions exist for bash, zsh, fish and elvish; elvish's completer exists only in its REPL
+// (elvish_completions_quote_the_binarys_path, below).
 only_shells! { [bash Bash, zsh Zsh, fish Fish]
     /// The completion script made by a copy of strata in a directory whose name holds a
     /// space, a `'` and `$(touch CANARY)` (and one without the `'`), sourced in the real
@@ -1965,7 +1966,7 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
                      $__f\n"
                 ),
                 Fish => format!("source {s}\ncomplete -C 'strata con' > {o}\n"),
-                _ => unreachable!("completions exist for bash, zsh and fish"),
+                _ => unreachable!("the three shells whose completions a script can drive"),
             };
             let run = w.sh(sh, &driver);
             if [w.path("CANARY"), w.root().join("CANARY")].iter().any(|c| c.exists()) {
@@ -1981,6 +1982,45 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
             }
         }
         assert!(failures.is_empty(), "[{}] {}", sh.name(), failures.join("\n"));
+    }
+}
+
+/// The same for elvish, whose completer exists only in the REPL: a copy of strata in a
+/// directory whose name holds `'`, `$(…)` and elvish's own `(…)`, its script evaluated in the
+/// real REPL and asked to complete `strata con`.
+#[test]
+fn elvish_completions_quote_the_binarys_path() {
+    for name in ["tools a b'c$(touch CANARY)", "tools (touch CANARY) x"] {
+        let w = World::new();
+        let bin = binary_in(&w, name);
+        let mut cmd = w.command(&bin);
+        cmd.args(["completions", "elvish"]);
+        let made = run_with_timeout(cmd, "strata completions elvish".into());
+        made.success();
+        let script = w.root().join("completion.elv");
+        fs::write(&script, &made.stdout).unwrap();
+        let out = w.root().join("candidates");
+        let lines = vec![
+            format!("eval (slurp < {})", Elvish.quote_path(&script)),
+            format!(
+                "$edit:completion:arg-completer[strata] strata con > {}",
+                Elvish.quote_path(&out)
+            ),
+        ];
+        let run = w.interactive(Elvish, &[], &lines);
+        for canary in [w.path("CANARY"), w.root().join("CANARY")] {
+            assert!(
+                !canary.exists(),
+                "{name:?}: the completion script ran code\n{}",
+                run.describe()
+            );
+        }
+        let got = fs::read_to_string(&out).unwrap_or_default();
+        assert!(
+            got.lines().any(|l| l == "context") && got.lines().any(|l| l == "config"),
+            "{name:?}: completing `strata con` gave {got:?}\n{}",
+            run.describe()
+        );
     }
 }
 
