@@ -124,6 +124,8 @@ pub enum CompletionShell {
     Fish,
     /// elvish.
     Elvish,
+    /// nushell.
+    Nu,
 }
 
 impl CompletionShell {
@@ -134,6 +136,7 @@ impl CompletionShell {
             CompletionShell::Zsh => Shell::Zsh,
             CompletionShell::Fish => Shell::Fish,
             CompletionShell::Elvish => Shell::Elvish,
+            CompletionShell::Nu => Shell::Nu,
         }
     }
 }

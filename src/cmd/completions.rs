@@ -1,4 +1,4 @@
-//! `strata completions bash|zsh|fish|elvish [--install]`.
+//! `strata completions bash|zsh|fish|elvish|nu [--install]`.
 //!
 //! Completions are clap_complete's dynamic kind: the script asks strata itself (with
 //! `STRATA_COMPLETE` set) for candidates, so context names, session ids and setting keys
@@ -43,13 +43,17 @@ const PLACEHOLDER: &str = "QZX0QZX1QZX2";
 /// TAB, the hook's too, would answer as a completion).
 const ELVISH: &str = include_str!("../../shell/complete.elv");
 
+/// nushell's: clap_complete has none. It asks strata for elvish's newline-separated answer.
+const NU: &str = include_str!("../../shell/complete.nu");
+
 /// The registration script for `shell`, calling the binary at `bin`.
 pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
     let completer: &dyn EnvCompleter = match shell {
         CompletionShell::Bash => &clap_complete::env::Bash,
         CompletionShell::Zsh => &clap_complete::env::Zsh,
         CompletionShell::Fish => &clap_complete::env::Fish,
-        CompletionShell::Elvish => return elvish_registration(bin),
+        CompletionShell::Elvish => return own_registration(Shell::Elvish, ELVISH, bin),
+        CompletionShell::Nu => return own_registration(Shell::Nu, NU, bin),
     };
     let quote = |bin: &[u8]| shell.shell().quote(bin);
     let mut out = Vec::new();
@@ -75,17 +79,19 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
             }
             text.replace(PLACEHOLDER, &escaped)
         }
-        CompletionShell::Elvish => unreachable!("elvish's registration is strata's own"),
+        CompletionShell::Elvish | CompletionShell::Nu => {
+            unreachable!("elvish's and nushell's registrations are strata's own")
+        }
     })
 }
 
-/// elvish's registration ([`ELVISH`]), calling the binary at `bin`.
-fn elvish_registration(bin: &[u8]) -> Result<String> {
-    let bin = Shell::Elvish
+/// A registration of strata's own (`template`, for `shell`), calling the binary at `bin`.
+fn own_registration(shell: Shell, template: &str, bin: &[u8]) -> Result<String> {
+    let bin = shell
         .script_literal(bin, true)
         .map_err(|why| anyhow::anyhow!("cannot write the completion script: {why}"))?;
     let bin = String::from_utf8(bin).context("the completion script is not UTF-8")?;
-    let text = ELVISH.replace("@COMPLETE_VAR@", COMPLETE_VAR);
+    let text = template.replace("@COMPLETE_VAR@", COMPLETE_VAR);
     Ok(text.replace("@STRATA_BIN@", &bin))
 }
 
@@ -143,6 +149,11 @@ fn install_place(ctx: &Ctx, shell: CompletionShell) -> Result<(PathBuf, String)>
         CompletionShell::Elvish => (
             xdg("XDG_CONFIG_HOME", ".config").join("elvish/lib/strata-completions.elv"),
             "add to ~/.config/elvish/rc.elv: use strata-completions".to_string(),
+        ),
+        // nushell's autoload directory (`$nu.user-autoload-dirs`): read after config.nu.
+        CompletionShell::Nu => (
+            xdg("XDG_CONFIG_HOME", ".config").join("nushell/autoload/strata-completions.nu"),
+            "nushell loads it by itself (new shells)".to_string(),
         ),
     })
 }

@@ -429,3 +429,56 @@ fn elvish_completions_load_as_a_module_and_complete_live_names() {
     // completion with STRATA_COMPLETE left set).
     assert_eq!(got(&after), "$false bar\n", "{ctx}");
 }
+
+/// nushell has one external completer for every command: `--install nu` puts strata's into
+/// the autoload directory, the real REPL loads it, it answers for strata with live names, and
+/// it hands other commands to the completer that was set before it.
+#[test]
+fn nu_completions_load_from_autoload_and_keep_the_users_completer() {
+    let w = World::new();
+    w.strata(&["context", "create", "prod"]).success();
+    w.strata(&["completions", "--install", "nu"]).success();
+    let file = w
+        .root()
+        .join("config/nushell/autoload/strata-completions.nu");
+    assert!(file.is_file(), "{} was not written", file.display());
+    let (subs, ctxs, other, env) = (
+        w.scratch("subs"),
+        w.scratch("ctxs"),
+        w.scratch("other"),
+        w.scratch("env"),
+    );
+    let ask = |spans: &str, out: &std::path::Path| {
+        format!(
+            "do $env.config.completions.external.completer {spans} | get value | str join \"\\n\" | save -f {}",
+            Nu.quote_path(out)
+        )
+    };
+    let lines = vec![
+        ask("[strata con]", &subs),
+        ask("[strata context use '']", &ctxs),
+        // A completer the user set before strata's (as config.nu would): kept for other commands.
+        "$env.config.completions.external.completer = {|spans| [{value: mine}] }".to_string(),
+        format!("source {}", Nu.quote_path(&file)),
+        ask("[ls x]", &other),
+        format!(
+            "$env.STRATA_COMPLETE? | default unset | save -f {}",
+            Nu.quote_path(&env)
+        ),
+    ];
+    let run = w.interactive(Nu, &[], &lines);
+    let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
+    let ctx = run.describe();
+    let s = got(&subs);
+    assert!(
+        s.lines().any(|l| l == "context") && s.lines().any(|l| l == "config"),
+        "{s:?}\n{ctx}"
+    );
+    assert!(
+        got(&ctxs).lines().any(|l| l == "prod"),
+        "{:?}\n{ctx}",
+        got(&ctxs)
+    );
+    assert_eq!(got(&other), "mine", "{ctx}");
+    assert_eq!(got(&env), "unset", "{ctx}");
+}

@@ -1931,8 +1931,8 @@ fn binary_in(w: &World, name: &str) -> PathBuf {
     bin
 }
 
-// Completions exist for bash, zsh, fish and elvish; elvish's completer exists only in its REPL
-// (elvish_completions_quote_the_binarys_path, below).
+// Completions exist for bash, zsh, fish, elvish and nushell; the last two complete only in
+// their REPLs (repl_completions_quote_the_binarys_path, below).
 only_shells! { [bash Bash, zsh Zsh, fish Fish]
     /// The completion script made by a copy of strata in a directory whose name holds a
     /// space, a `'` and `$(touch CANARY)` (and one without the `'`), sourced in the real
@@ -1985,42 +1985,54 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
     }
 }
 
-/// The same for elvish, whose completer exists only in the REPL: a copy of strata in a
-/// directory whose name holds `'`, `$(…)` and elvish's own `(…)`, its script evaluated in the
-/// real REPL and asked to complete `strata con`.
+/// The same for elvish and nushell, whose completers exist only in their REPLs: a copy of
+/// strata in a directory whose name holds `'`, `$(…)`, elvish's `(…)` and nushell's `'#`, its
+/// script loaded in the real REPL and asked to complete `strata con`.
 #[test]
-fn elvish_completions_quote_the_binarys_path() {
-    for name in ["tools a b'c$(touch CANARY)", "tools (touch CANARY) x"] {
-        let w = World::new();
-        let bin = binary_in(&w, name);
-        let mut cmd = w.command(&bin);
-        cmd.args(["completions", "elvish"]);
-        let made = run_with_timeout(cmd, "strata completions elvish".into());
-        made.success();
-        let script = w.root().join("completion.elv");
-        fs::write(&script, &made.stdout).unwrap();
-        let out = w.root().join("candidates");
-        let lines = vec![
-            format!("eval (slurp < {})", Elvish.quote_path(&script)),
-            format!(
-                "$edit:completion:arg-completer[strata] strata con > {}",
-                Elvish.quote_path(&out)
-            ),
-        ];
-        let run = w.interactive(Elvish, &[], &lines);
-        for canary in [w.path("CANARY"), w.root().join("CANARY")] {
+fn repl_completions_quote_the_binarys_path() {
+    for sh in [Elvish, Nu] {
+        for name in ["tools a b'c$(touch CANARY)", "tools (touch CANARY) x'#"] {
+            let w = World::new();
+            let bin = binary_in(&w, name);
+            let mut cmd = w.command(&bin);
+            cmd.args(["completions", sh.name()]);
+            let made = run_with_timeout(cmd, format!("strata completions {}", sh.name()));
+            made.success();
+            let script = w.root().join(format!("completion.{}", sh.name()));
+            fs::write(&script, &made.stdout).unwrap();
+            let (s, o) = (
+                sh.quote_path(&script),
+                sh.quote_path(&w.root().join("candidates")),
+            );
+            let lines = match sh {
+                Elvish => vec![
+                    format!("eval (slurp < {s})"),
+                    format!("$edit:completion:arg-completer[strata] strata con > {o}"),
+                ],
+                _ => vec![
+                    format!("source {s}"),
+                    format!(
+                        "do $env.config.completions.external.completer [strata con] | get value | str join \"\\n\" | save -f {o}"
+                    ),
+                ],
+            };
+            let run = w.interactive(sh, &[], &lines);
+            for canary in [w.path("CANARY"), w.root().join("CANARY")] {
+                assert!(
+                    !canary.exists(),
+                    "[{}] {name:?}: the completion script ran code\n{}",
+                    sh.name(),
+                    run.describe()
+                );
+            }
+            let got = fs::read_to_string(w.root().join("candidates")).unwrap_or_default();
             assert!(
-                !canary.exists(),
-                "{name:?}: the completion script ran code\n{}",
+                got.lines().any(|l| l == "context") && got.lines().any(|l| l == "config"),
+                "[{}] {name:?}: completing `strata con` gave {got:?}\n{}",
+                sh.name(),
                 run.describe()
             );
         }
-        let got = fs::read_to_string(&out).unwrap_or_default();
-        assert!(
-            got.lines().any(|l| l == "context") && got.lines().any(|l| l == "config"),
-            "{name:?}: completing `strata con` gave {got:?}\n{}",
-            run.describe()
-        );
     }
 }
 
