@@ -126,6 +126,8 @@ pub enum CompletionShell {
     Elvish,
     /// nushell.
     Nu,
+    /// xonsh.
+    Xonsh,
 }
 
 impl CompletionShell {
@@ -137,6 +139,7 @@ impl CompletionShell {
             CompletionShell::Fish => Shell::Fish,
             CompletionShell::Elvish => Shell::Elvish,
             CompletionShell::Nu => Shell::Nu,
+            CompletionShell::Xonsh => Shell::Xonsh,
         }
     }
 }

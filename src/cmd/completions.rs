@@ -1,4 +1,4 @@
-//! `strata completions bash|zsh|fish|elvish|nu [--install]`.
+//! `strata completions bash|zsh|fish|elvish|nu|xonsh [--install]`.
 //!
 //! Completions are clap_complete's dynamic kind: the script asks strata itself (with
 //! `STRATA_COMPLETE` set) for candidates, so context names, session ids and setting keys
@@ -43,8 +43,10 @@ const PLACEHOLDER: &str = "QZX0QZX1QZX2";
 /// TAB, the hook's too, would answer as a completion).
 const ELVISH: &str = include_str!("../../shell/complete.elv");
 
-/// nushell's: clap_complete has none. It asks strata for elvish's newline-separated answer.
+/// nushell's and xonsh's: clap_complete has none. They ask strata for elvish's
+/// newline-separated answer.
 const NU: &str = include_str!("../../shell/complete.nu");
+const XONSH: &str = include_str!("../../shell/complete.xsh");
 
 /// The registration script for `shell`, calling the binary at `bin`.
 pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
@@ -54,6 +56,7 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
         CompletionShell::Fish => &clap_complete::env::Fish,
         CompletionShell::Elvish => return own_registration(Shell::Elvish, ELVISH, bin),
         CompletionShell::Nu => return own_registration(Shell::Nu, NU, bin),
+        CompletionShell::Xonsh => return own_registration(Shell::Xonsh, XONSH, bin),
     };
     let quote = |bin: &[u8]| shell.shell().quote(bin);
     let mut out = Vec::new();
@@ -79,8 +82,8 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
             }
             text.replace(PLACEHOLDER, &escaped)
         }
-        CompletionShell::Elvish | CompletionShell::Nu => {
-            unreachable!("elvish's and nushell's registrations are strata's own")
+        CompletionShell::Elvish | CompletionShell::Nu | CompletionShell::Xonsh => {
+            unreachable!("the registrations for elvish, nushell and xonsh are strata's own")
         }
     })
 }
@@ -154,6 +157,11 @@ fn install_place(ctx: &Ctx, shell: CompletionShell) -> Result<(PathBuf, String)>
         CompletionShell::Nu => (
             xdg("XDG_CONFIG_HOME", ".config").join("nushell/autoload/strata-completions.nu"),
             "nushell loads it by itself (new shells)".to_string(),
+        ),
+        // $XONSHRC_DIR's default: xonsh reads every file there at start.
+        CompletionShell::Xonsh => (
+            xdg("XDG_CONFIG_HOME", ".config").join("xonsh/rc.d/strata-completions.xsh"),
+            "xonsh loads it by itself (new shells)".to_string(),
         ),
     })
 }

@@ -482,3 +482,45 @@ fn nu_completions_load_from_autoload_and_keep_the_users_completer() {
     assert_eq!(got(&other), "mine", "{ctx}");
     assert_eq!(got(&env), "unset", "{ctx}");
 }
+
+/// xonsh: `--install xonsh` writes into `rc.d`; in the real REPL the completer answers for
+/// strata with live names through xonsh's own completion machinery.
+#[test]
+fn xonsh_completions_install_into_rc_d_and_complete_live_names() {
+    let w = World::new();
+    w.strata(&["context", "create", "prod"]).success();
+    w.strata(&["completions", "--install", "xonsh"]).success();
+    let file = w.root().join("config/xonsh/rc.d/strata-completions.xsh");
+    assert!(file.is_file(), "{} was not written", file.display());
+    let (subs, ctxs, env) = (w.scratch("subs"), w.scratch("ctxs"), w.scratch("env"));
+    let ask = |line: &str, out: &std::path::Path| {
+        let n = line.len();
+        format!(
+            "open({}, 'w').write('\\n'.join(sorted(str(c) for c in __import__('xonsh.completer').completer.Completer().complete('', {line:?}, {n}, {n}, {{}}, multiline_text={line:?}, cursor_index={n})[0])))",
+            Xonsh.quote_path(out)
+        )
+    };
+    let lines = vec![
+        format!("source {}", Xonsh.arg(&file.display().to_string())),
+        ask("strata con", &subs),
+        ask("strata context use ", &ctxs),
+        format!(
+            "open({}, 'w').write(str(__xonsh__.env.get('STRATA_COMPLETE')))",
+            Xonsh.quote_path(&env)
+        ),
+    ];
+    let run = w.interactive(Xonsh, &[], &lines);
+    let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
+    let ctx = run.describe();
+    let s = got(&subs);
+    assert!(
+        s.lines().any(|l| l == "context") && s.lines().any(|l| l == "config"),
+        "{s:?}\n{ctx}"
+    );
+    assert!(
+        got(&ctxs).lines().any(|l| l == "prod"),
+        "{:?}\n{ctx}",
+        got(&ctxs)
+    );
+    assert_eq!(got(&env), "None", "{ctx}");
+}

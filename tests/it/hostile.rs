@@ -1931,8 +1931,8 @@ fn binary_in(w: &World, name: &str) -> PathBuf {
     bin
 }
 
-// Completions exist for bash, zsh, fish, elvish and nushell; the last two complete only in
-// their REPLs (repl_completions_quote_the_binarys_path, below).
+// Completions exist for bash, zsh, fish, elvish, nushell and xonsh; the last three complete
+// only in their REPLs (repl_completions_quote_the_binarys_path, below).
 only_shells! { [bash Bash, zsh Zsh, fish Fish]
     /// The completion script made by a copy of strata in a directory whose name holds a
     /// space, a `'` and `$(touch CANARY)` (and one without the `'`), sourced in the real
@@ -1985,12 +1985,12 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
     }
 }
 
-/// The same for elvish and nushell, whose completers exist only in their REPLs: a copy of
-/// strata in a directory whose name holds `'`, `$(…)`, elvish's `(…)` and nushell's `'#`, its
-/// script loaded in the real REPL and asked to complete `strata con`.
+/// The same for elvish, nushell and xonsh, whose completers exist only in their REPLs: a copy
+/// of strata in a directory whose name holds `'`, `$(…)`, elvish's `(…)` and nushell's `'#`,
+/// its script loaded in the real REPL and asked to complete `strata con`.
 #[test]
 fn repl_completions_quote_the_binarys_path() {
-    for sh in [Elvish, Nu] {
+    for sh in [Elvish, Nu, Xonsh] {
         for name in ["tools a b'c$(touch CANARY)", "tools (touch CANARY) x'#"] {
             let w = World::new();
             let bin = binary_in(&w, name);
@@ -1998,7 +1998,9 @@ fn repl_completions_quote_the_binarys_path() {
             cmd.args(["completions", sh.name()]);
             let made = run_with_timeout(cmd, format!("strata completions {}", sh.name()));
             made.success();
-            let script = w.root().join(format!("completion.{}", sh.name()));
+            // xonsh sources only files named *.xsh.
+            let ext = if sh == Xonsh { "xsh" } else { sh.name() };
+            let script = w.root().join(format!("completion.{ext}"));
             fs::write(&script, &made.stdout).unwrap();
             let (s, o) = (
                 sh.quote_path(&script),
@@ -2009,10 +2011,16 @@ fn repl_completions_quote_the_binarys_path() {
                     format!("eval (slurp < {s})"),
                     format!("$edit:completion:arg-completer[strata] strata con > {o}"),
                 ],
-                _ => vec![
+                Nu => vec![
                     format!("source {s}"),
                     format!(
                         "do $env.config.completions.external.completer [strata con] | get value | str join \"\\n\" | save -f {o}"
+                    ),
+                ],
+                _ => vec![
+                    format!("source {}", sh.arg(&script.display().to_string())),
+                    format!(
+                        "open({o}, 'w').write('\\n'.join(str(c) for c in __import__('xonsh.completer').completer.Completer().complete('', 'strata con', 10, 10, {{}}, multiline_text='strata con', cursor_index=10)[0]))"
                     ),
                 ],
             };
