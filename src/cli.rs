@@ -128,6 +128,8 @@ pub enum CompletionShell {
     Nu,
     /// xonsh.
     Xonsh,
+    /// tcsh.
+    Tcsh,
 }
 
 impl CompletionShell {
@@ -140,6 +142,7 @@ impl CompletionShell {
             CompletionShell::Elvish => Shell::Elvish,
             CompletionShell::Nu => Shell::Nu,
             CompletionShell::Xonsh => Shell::Xonsh,
+            CompletionShell::Tcsh => Shell::Tcsh,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `strata completions bash|zsh|fish|elvish|nu|xonsh [--install]`.
+//! `strata completions bash|zsh|fish|elvish|nu|xonsh|tcsh [--install]`.
 //!
 //! Completions are clap_complete's dynamic kind: the script asks strata itself (with
 //! `STRATA_COMPLETE` set) for candidates, so context names, session ids and setting keys
@@ -21,6 +21,9 @@ pub const COMPLETE_VAR: &str = "STRATA_COMPLETE";
 
 /// Answer a completion request and exit, when the shell made one; otherwise return.
 pub fn answer_if_asked(args: &[std::ffi::OsString]) {
+    if std::env::var_os(COMPLETE_VAR).is_some_and(|v| v == "tcsh") {
+        answer_tcsh();
+    }
     let asked = clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
         .try_complete(
@@ -32,6 +35,29 @@ pub fn answer_if_asked(args: &[std::ffi::OsString]) {
         Ok(false) => {}
         Err(e) => e.exit(),
     }
+}
+
+/// tcsh's request (clap_complete knows no tcsh): its `complete` runs strata from a backquote
+/// with the line so far in `COMMAND_LINE`. Prints the candidates for the word being typed (the
+/// last one; an empty one after a space), one per line, and exits.
+fn answer_tcsh() -> ! {
+    let line = std::env::var("COMMAND_LINE").unwrap_or_default();
+    let mut words = shell_words::split(&line)
+        .unwrap_or_else(|_| line.split_whitespace().map(str::to_string).collect());
+    if words.is_empty() || line.ends_with(char::is_whitespace) {
+        words.push(String::new());
+    }
+    let index = words.len() - 1;
+    let mut cmd = Cli::command();
+    let args = words.into_iter().map(std::ffi::OsString::from).collect();
+    let cwd = std::env::current_dir().ok();
+    let found = clap_complete::engine::complete(&mut cmd, args, index, cwd.as_deref());
+    let mut out = std::io::stdout().lock();
+    for candidate in found.unwrap_or_default() {
+        let _ = writeln!(out, "{}", candidate.get_value().to_string_lossy());
+    }
+    let _ = out.flush();
+    std::process::exit(0)
 }
 
 /// Stands for the binary's path in clap_complete's script, until strata's own quoting puts
@@ -48,6 +74,10 @@ const ELVISH: &str = include_str!("../../shell/complete.elv");
 const NU: &str = include_str!("../../shell/complete.nu");
 const XONSH: &str = include_str!("../../shell/complete.xsh");
 
+/// tcsh's: its `complete` asks strata, which answers a request clap_complete does not know
+/// ([`answer_tcsh`]).
+const TCSH: &str = include_str!("../../shell/complete.tcsh");
+
 /// The registration script for `shell`, calling the binary at `bin`.
 pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
     let completer: &dyn EnvCompleter = match shell {
@@ -57,6 +87,7 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
         CompletionShell::Elvish => return own_registration(Shell::Elvish, ELVISH, bin),
         CompletionShell::Nu => return own_registration(Shell::Nu, NU, bin),
         CompletionShell::Xonsh => return own_registration(Shell::Xonsh, XONSH, bin),
+        CompletionShell::Tcsh => return own_registration(Shell::Tcsh, TCSH, bin),
     };
     let quote = |bin: &[u8]| shell.shell().quote(bin);
     let mut out = Vec::new();
@@ -82,19 +113,30 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
             }
             text.replace(PLACEHOLDER, &escaped)
         }
-        CompletionShell::Elvish | CompletionShell::Nu | CompletionShell::Xonsh => {
-            unreachable!("the registrations for elvish, nushell and xonsh are strata's own")
-        }
+        CompletionShell::Elvish
+        | CompletionShell::Nu
+        | CompletionShell::Xonsh
+        | CompletionShell::Tcsh => unreachable!("these registrations are strata's own"),
     })
 }
 
 /// A registration of strata's own (`template`, for `shell`), calling the binary at `bin`.
+/// tcsh's is its one line of code: `eval` of command output takes one line.
 fn own_registration(shell: Shell, template: &str, bin: &[u8]) -> Result<String> {
+    let raw_bytes = shell != Shell::Tcsh || super::hook::tcsh_reads_bytes();
     let bin = shell
-        .script_literal(bin, true)
+        .script_literal(bin, raw_bytes)
         .map_err(|why| anyhow::anyhow!("cannot write the completion script: {why}"))?;
     let bin = String::from_utf8(bin).context("the completion script is not UTF-8")?;
-    let text = template.replace("@COMPLETE_VAR@", COMPLETE_VAR);
+    let mut text = template.replace("@COMPLETE_VAR@", COMPLETE_VAR);
+    if shell == Shell::Tcsh {
+        text = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+    }
     Ok(text.replace("@STRATA_BIN@", &bin))
 }
 
@@ -158,6 +200,15 @@ fn install_place(ctx: &Ctx, shell: CompletionShell) -> Result<(PathBuf, String)>
             xdg("XDG_CONFIG_HOME", ".config").join("nushell/autoload/strata-completions.nu"),
             "nushell loads it by itself (new shells)".to_string(),
         ),
+        // tcsh has no directory it loads completions from.
+        CompletionShell::Tcsh => {
+            let file = xdg("XDG_DATA_HOME", ".local/share").join("strata/complete.tcsh");
+            let advice = format!(
+                "add to ~/.tcshrc: source {}",
+                crate::display::command(&[&tilde(&file)])
+            );
+            (file, advice)
+        }
         // $XONSHRC_DIR's default: xonsh reads every file there at start.
         CompletionShell::Xonsh => (
             xdg("XDG_CONFIG_HOME", ".config").join("xonsh/rc.d/strata-completions.xsh"),

@@ -128,7 +128,7 @@ pub fn own_path() -> Result<PathBuf> {
 }
 
 /// Whether the tcsh this hook is for reads bytes above 0x7f as they are.
-fn tcsh_reads_bytes() -> bool {
+pub(crate) fn tcsh_reads_bytes() -> bool {
     let var = |name: &str| std::env::var_os(name).map(|v| v.as_bytes().to_vec());
     crate::shells::tcsh_reads_bytes_as_they_are(
         var("LC_ALL").as_deref(),

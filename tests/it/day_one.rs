@@ -524,3 +524,25 @@ fn xonsh_completions_install_into_rc_d_and_complete_live_names() {
     );
     assert_eq!(got(&env), "None", "{ctx}");
 }
+
+/// tcsh: `--install tcsh` writes a file to `source`; in the real REPL a typed TAB completes a
+/// subcommand and a live context name (the commands then run as completed).
+#[test]
+fn tcsh_completions_complete_at_a_real_tab() {
+    let w = World::new();
+    w.strata(&["context", "create", "prodlike"]).success();
+    w.strata(&["context", "set", "prodlike", "WHERE=here"])
+        .success();
+    let out = w.strata(&["completions", "--install", "tcsh"]);
+    out.success().stderr_contains("source ");
+    let file = w.root().join("data/strata/complete.tcsh");
+    assert!(file.is_file(), "{} was not written", file.display());
+    let shown = w.scratch("shown");
+    let lines = vec![
+        format!("source {}", Tcsh.quote_path(&file)),
+        format!("strata context sh\tprodl\t> {}", Tcsh.quote_path(&shown)),
+    ];
+    let run = w.interactive(Tcsh, &[], &lines);
+    let got = String::from_utf8_lossy(&read_or_empty(&shown)).into_owned();
+    assert!(got.contains("WHERE"), "{got:?}\n{}", run.describe());
+}

@@ -1931,8 +1931,8 @@ fn binary_in(w: &World, name: &str) -> PathBuf {
     bin
 }
 
-// Completions exist for bash, zsh, fish, elvish, nushell and xonsh; the last three complete
-// only in their REPLs (repl_completions_quote_the_binarys_path, below).
+// Completions exist for every shell; elvish, nushell, xonsh and tcsh complete only in their
+// REPLs (repl_completions_quote_the_binarys_path and tcsh_completions_…, below).
 only_shells! { [bash Bash, zsh Zsh, fish Fish]
     /// The completion script made by a copy of strata in a directory whose name holds a
     /// space, a `'` and `$(touch CANARY)` (and one without the `'`), sourced in the real
@@ -2041,6 +2041,42 @@ fn repl_completions_quote_the_binarys_path() {
                 run.describe()
             );
         }
+    }
+}
+
+/// tcsh's completion runs the binary from a backquote inside `complete`'s pattern: a copy of
+/// strata in a directory whose name holds `'`, `` ` ``, `$(…)` and `/`-free `!`, sourced in
+/// the real REPL, completes `strata contex` at a typed TAB and runs nothing else.
+#[test]
+fn tcsh_completions_quote_the_binarys_path() {
+    for name in ["tools a b'c$(touch CANARY)", "tools `touch CANARY` x!y"] {
+        let w = World::new();
+        let bin = binary_in(&w, name);
+        let mut cmd = w.command(&bin);
+        cmd.args(["completions", "tcsh"]);
+        let made = run_with_timeout(cmd, "strata completions tcsh".into());
+        made.success();
+        let script = w.root().join("completion.tcsh");
+        fs::write(&script, &made.stdout).unwrap();
+        let out = w.root().join("helped");
+        let lines = vec![
+            format!("source {}", Tcsh.quote_path(&script)),
+            format!("strata contex\t--help > {}", Tcsh.quote_path(&out)),
+        ];
+        let run = w.interactive(Tcsh, &[], &lines);
+        for canary in [w.path("CANARY"), w.root().join("CANARY")] {
+            assert!(
+                !canary.exists(),
+                "{name:?}: the completion script ran code\n{}",
+                run.describe()
+            );
+        }
+        let got = fs::read_to_string(&out).unwrap_or_default();
+        assert!(
+            got.contains("strata context"),
+            "{name:?}: `strata contex<TAB>` did not complete: {got:?}\n{}",
+            run.describe()
+        );
     }
 }
 
