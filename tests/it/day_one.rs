@@ -385,6 +385,21 @@ fn the_licence_files_cargo_names_are_there() {
     );
 }
 
+/// Asserts what the REPL tests below wrote: in `subs` the candidates for `strata con`, in
+/// `ctxs` those for `strata context use ''`, which hold the context `prod`.
+#[track_caller]
+fn assert_completed(run: &PtyRun, subs: &std::path::Path, ctxs: &std::path::Path) {
+    let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
+    let (s, c) = (got(subs), got(ctxs));
+    let has = |text: &str, want: &str| text.lines().any(|l| l == want);
+    assert!(
+        has(&s, "context") && has(&s, "config"),
+        "{s:?}\n{}",
+        run.describe()
+    );
+    assert!(has(&c, "prod"), "{c:?}\n{}", run.describe());
+}
+
 /// elvish has no completion directory: `--install elvish` writes a module, which `use` in the
 /// real REPL loads. It completes subcommands and live context names, and the variable that
 /// makes strata answer a completion does not stay in the shell's environment.
@@ -413,21 +428,11 @@ fn elvish_completions_load_as_a_module_and_complete_live_names() {
         format!("echo (has-env STRATA_COMPLETE) $E:FOO > {}", q(&after)),
     ];
     let run = w.interactive(Elvish, &["use strata-completions".to_string()], &lines);
-    let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
-    let ctx = run.describe();
-    let subs = got(&subs);
-    assert!(
-        subs.lines().any(|l| l == "context") && subs.lines().any(|l| l == "config"),
-        "{subs:?}\n{ctx}"
-    );
-    assert!(
-        got(&ctxs).lines().any(|l| l == "prod"),
-        "{:?}\n{ctx}",
-        got(&ctxs)
-    );
+    assert_completed(&run, &subs, &ctxs);
+    let got = String::from_utf8_lossy(&read_or_empty(&after)).into_owned();
     // The hook's strata, after the completions, still exports (it would answer as a
     // completion with STRATA_COMPLETE left set).
-    assert_eq!(got(&after), "$false bar\n", "{ctx}");
+    assert_eq!(got, "$false bar\n", "{}", run.describe());
 }
 
 /// nushell has one external completer for every command: `--install nu` puts strata's into
@@ -467,20 +472,10 @@ fn nu_completions_load_from_autoload_and_keep_the_users_completer() {
         ),
     ];
     let run = w.interactive(Nu, &[], &lines);
+    assert_completed(&run, &subs, &ctxs);
     let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
-    let ctx = run.describe();
-    let s = got(&subs);
-    assert!(
-        s.lines().any(|l| l == "context") && s.lines().any(|l| l == "config"),
-        "{s:?}\n{ctx}"
-    );
-    assert!(
-        got(&ctxs).lines().any(|l| l == "prod"),
-        "{:?}\n{ctx}",
-        got(&ctxs)
-    );
-    assert_eq!(got(&other), "mine", "{ctx}");
-    assert_eq!(got(&env), "unset", "{ctx}");
+    assert_eq!(got(&other), "mine", "{}", run.describe());
+    assert_eq!(got(&env), "unset", "{}", run.describe());
 }
 
 /// xonsh: `--install xonsh` writes into `rc.d`; in the real REPL the completer answers for
@@ -510,19 +505,9 @@ fn xonsh_completions_install_into_rc_d_and_complete_live_names() {
         ),
     ];
     let run = w.interactive(Xonsh, &[], &lines);
-    let got = |f: &std::path::Path| String::from_utf8_lossy(&read_or_empty(f)).into_owned();
-    let ctx = run.describe();
-    let s = got(&subs);
-    assert!(
-        s.lines().any(|l| l == "context") && s.lines().any(|l| l == "config"),
-        "{s:?}\n{ctx}"
-    );
-    assert!(
-        got(&ctxs).lines().any(|l| l == "prod"),
-        "{:?}\n{ctx}",
-        got(&ctxs)
-    );
-    assert_eq!(got(&env), "None", "{ctx}");
+    assert_completed(&run, &subs, &ctxs);
+    let got = String::from_utf8_lossy(&read_or_empty(&env)).into_owned();
+    assert_eq!(got, "None", "{}", run.describe());
 }
 
 /// tcsh: `--install tcsh` writes a file to `source`; in the real REPL a typed TAB completes a

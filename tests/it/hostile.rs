@@ -1931,6 +1931,20 @@ fn binary_in(w: &World, name: &str) -> PathBuf {
     bin
 }
 
+/// The completion script for `sh` made by a copy of strata in a directory named `name`, in a
+/// file named as that shell sources it (xonsh: only `*.xsh`).
+fn completion_script_from(w: &World, name: &str, sh: Shell) -> PathBuf {
+    let bin = binary_in(w, name);
+    let mut cmd = w.command(&bin);
+    cmd.args(["completions", sh.name()]);
+    let made = run_with_timeout(cmd, format!("strata completions {}", sh.name()));
+    made.success();
+    let ext = if sh == Xonsh { "xsh" } else { sh.name() };
+    let script = w.root().join(format!("completion.{ext}"));
+    fs::write(&script, &made.stdout).unwrap();
+    script
+}
+
 // Completions exist for every shell; elvish, nushell, xonsh and tcsh complete only in their
 // REPLs (repl_completions_quote_the_binarys_path and tcsh_completions_…, below).
 only_shells! { [bash Bash, zsh Zsh, fish Fish]
@@ -1941,13 +1955,7 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
         let mut failures = Vec::new();
         for name in ["tools a b'c$(touch CANARY)", "tools $(touch CANARY) x"] {
             let w = World::new();
-            let bin = binary_in(&w, name);
-            let mut cmd = w.command(&bin);
-            cmd.args(["completions", sh.name()]);
-            let made = run_with_timeout(cmd, format!("strata completions {}", sh.name()));
-            made.success();
-            let script = w.root().join(format!("completion.{}", sh.name()));
-            fs::write(&script, &made.stdout).unwrap();
+            let script = completion_script_from(&w, name, sh);
             let out = w.root().join("candidates");
             let (s, o) = (sh.quote_path(&script), sh.quote_path(&out));
             let driver = match sh {
@@ -1977,7 +1985,7 @@ only_shells! { [bash Bash, zsh Zsh, fish Fish]
                 failures.push(format!(
                     "{name:?}: completing `strata con` gave {got:?}\n{}\n--- completion script ---\n{}",
                     run.describe(),
-                    String::from_utf8_lossy(&made.stdout)
+                    fs::read_to_string(&script).unwrap_or_default()
                 ));
             }
         }
@@ -1993,15 +2001,7 @@ fn repl_completions_quote_the_binarys_path() {
     for sh in [Elvish, Nu, Xonsh] {
         for name in ["tools a b'c$(touch CANARY)", "tools (touch CANARY) x'#"] {
             let w = World::new();
-            let bin = binary_in(&w, name);
-            let mut cmd = w.command(&bin);
-            cmd.args(["completions", sh.name()]);
-            let made = run_with_timeout(cmd, format!("strata completions {}", sh.name()));
-            made.success();
-            // xonsh sources only files named *.xsh.
-            let ext = if sh == Xonsh { "xsh" } else { sh.name() };
-            let script = w.root().join(format!("completion.{ext}"));
-            fs::write(&script, &made.stdout).unwrap();
+            let script = completion_script_from(&w, name, sh);
             let (s, o) = (
                 sh.quote_path(&script),
                 sh.quote_path(&w.root().join("candidates")),
@@ -2051,13 +2051,7 @@ fn repl_completions_quote_the_binarys_path() {
 fn tcsh_completions_quote_the_binarys_path() {
     for name in ["tools a b'c$(touch CANARY)", "tools `touch CANARY` x!y"] {
         let w = World::new();
-        let bin = binary_in(&w, name);
-        let mut cmd = w.command(&bin);
-        cmd.args(["completions", "tcsh"]);
-        let made = run_with_timeout(cmd, "strata completions tcsh".into());
-        made.success();
-        let script = w.root().join("completion.tcsh");
-        fs::write(&script, &made.stdout).unwrap();
+        let script = completion_script_from(&w, name, Tcsh);
         let out = w.root().join("helped");
         let lines = vec![
             format!("source {}", Tcsh.quote_path(&script)),
