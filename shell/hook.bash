@@ -14,7 +14,7 @@ __strata_stamp=@STAMP_DIR@/$$
 [[ -n ${STRATA_SESSION-} ]] || \builtin export STRATA_SESSION=@SESSION@
 
 # Runs strata and applies what it prints. That output also redefines __strata_hook (from
-# shell/fresh.sh) with the test that lets the next prompts skip strata.
+# shell/fresh.bash) with the test that lets the next prompts skip strata.
 __strata_export() {
   \builtin local __strata_out
   __strata_out=$("$__strata_bin" export bash --hook --stamp "$__strata_stamp")
@@ -52,7 +52,7 @@ __strata_event() {
   fi
 }
 
-# Until the first export, every prompt asks strata: shell/fresh.sh with no test.
+# Until the first export, every prompt asks strata: shell/fresh.bash with no test.
 @INITIAL_HOOK@
 
 __strata_install() {
@@ -60,16 +60,16 @@ __strata_install() {
   if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]] \
     || ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
     for __strata_c in "${PROMPT_COMMAND[@]}"; do
-      [[ $__strata_c == __strata_hook ]] && \builtin return 0
+      [[ $__strata_c == __strata_hook || $__strata_c == '__strata_hook $?' ]] && \builtin return 0
     done
-    PROMPT_COMMAND=(__strata_hook ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"})
+    PROMPT_COMMAND=('__strata_hook $?' ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"})
   else
     case ";${PROMPT_COMMAND-};" in
-      *";__strata_hook;"*) \builtin return 0 ;;
+      *";__strata_hook;"* | *";__strata_hook \$?;"*) \builtin return 0 ;;
     esac
     # bash < 5.1 only knows the string form of PROMPT_COMMAND.
     # shellcheck disable=SC2178,SC2128
-    PROMPT_COMMAND="__strata_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+    PROMPT_COMMAND="__strata_hook \$?${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
   fi
 }
 __strata_install

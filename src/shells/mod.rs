@@ -158,7 +158,8 @@ pub(crate) fn is_plain(value: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b"_-./:,+@".contains(&b))
 }
 
-const FRESH_POSIX: &str = include_str!("../../shell/fresh.sh");
+const FRESH_BASH: &str = include_str!("../../shell/fresh.bash");
+const FRESH_ZSH: &str = include_str!("../../shell/fresh.zsh");
 const FRESH_FISH: &str = include_str!("../../shell/fresh.fish");
 const FRESH_TCSH: &str = include_str!("../../shell/fresh.tcsh");
 const ASK_TCSH: &str = include_str!("../../shell/ask.tcsh");
@@ -752,10 +753,10 @@ impl Script {
                     None => never(shell).to_string(),
                     Some(f) => f.test(shell),
                 };
-                let template = if shell == Shell::Fish {
-                    FRESH_FISH
-                } else {
-                    FRESH_POSIX
+                let template = match shell {
+                    Shell::Bash => FRESH_BASH,
+                    Shell::Zsh => FRESH_ZSH,
+                    _ => FRESH_FISH,
                 };
                 for line in template.lines().filter(|l| !l.starts_with('#')) {
                     self.out
