@@ -14,7 +14,7 @@
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
 # Runs strata and applies what it prints. That output also redefines __strata_hook (from
-# shell/fresh.sh) with the test that lets the next prompts skip strata.
+# shell/fresh.zsh) with the test that lets the next prompts skip strata.
 __strata_export() {
   \builtin eval "$("$__strata_bin" export zsh --hook --stamp "$__strata_stamp")"
 }
@@ -53,7 +53,7 @@ __strata_event() {
   fi
 }
 
-# Until the first export, every prompt asks strata: shell/fresh.sh with no test.
+# Until the first export, every prompt asks strata: shell/fresh.zsh with no test.
 @INITIAL_HOOK@
 
 __strata_install() {
