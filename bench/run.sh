@@ -231,7 +231,7 @@ EOF
       ;;
     xonsh)
       cat <<'EOF'
-execx($(strata hook xonsh))
+execx(__import__('subprocess').run(['strata', 'hook', 'xonsh'], stdout=-1, env=__xonsh__.env.detype()).stdout.decode())
 import os, time
 cd @(os.environ["BENCH_DIR"])
 for _ in range(3):

@@ -1,5 +1,6 @@
 # strata hook for xonsh. Install with, in ~/.xonshrc:
-#   execx($(strata hook xonsh))
+#   execx(__import__('subprocess').run(['strata', 'hook', 'xonsh'], stdout=-1, env=__xonsh__.env.detype()).stdout.decode())
+# (not execx($(strata hook xonsh)): under load xonsh's $(…) sometimes captures nothing).
 #
 # Runs before each prompt (on_pre_prompt) and on every directory change (on_chdir).
 # `strata export xonsh` prints a JSON document, read here with Python's json module (nothing

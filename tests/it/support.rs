@@ -197,7 +197,9 @@ impl Shell {
                  ($nu.user-autoload-dirs | first | path join strata.nu)"
             }
             Elvish => "eval (strata hook elvish | slurp)",
-            Xonsh => "execx($(strata hook xonsh))",
+            Xonsh => {
+                "execx(__import__('subprocess').run(['strata', 'hook', 'xonsh'], stdout=-1, env=__xonsh__.env.detype()).stdout.decode())"
+            }
             Tcsh => r#"eval "`strata hook tcsh`""#,
         }
     }
