@@ -123,19 +123,14 @@ pub fn registration(shell: CompletionShell, bin: &[u8]) -> Result<String> {
 /// A registration of strata's own (`template`, for `shell`), calling the binary at `bin`.
 /// tcsh's is its one line of code: `eval` of command output takes one line.
 fn own_registration(shell: Shell, template: &str, bin: &[u8]) -> Result<String> {
-    let raw_bytes = shell != Shell::Tcsh || super::hook::tcsh_reads_bytes();
+    let raw_bytes = shell != Shell::Tcsh || crate::shells::tcsh_reads_bytes();
     let bin = shell
         .script_literal(bin, raw_bytes)
         .map_err(|why| anyhow::anyhow!("cannot write the completion script: {why}"))?;
     let bin = String::from_utf8(bin).context("the completion script is not UTF-8")?;
     let mut text = template.replace("@COMPLETE_VAR@", COMPLETE_VAR);
     if shell == Shell::Tcsh {
-        text = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n";
+        text = crate::shells::uncommented(&text);
     }
     Ok(text.replace("@STRATA_BIN@", &bin))
 }

@@ -134,23 +134,13 @@ pub fn fast(args: &[&[u8]]) -> Option<Fast> {
         ) else {
             return full();
         };
-        let mut script = Script::new(shell).raw_bytes(tcsh_reads_bytes());
+        let mut script = Script::new(shell).raw_bytes(crate::shells::tcsh_reads_bytes());
         sync_vars(&mut script, &state, Some(&dirs), stamp);
         if let Err(e) = deliver(shell, hook, stamp, &script.finish()) {
             crate::display::say(&e);
         }
     }
     Some(Fast::Done)
-}
-
-/// Whether the tcsh that runs this export reads bytes above 0x7f as they are (its locale comes
-/// from the environment it passed on).
-fn tcsh_reads_bytes() -> bool {
-    crate::shells::tcsh_reads_bytes_as_they_are(
-        env_bytes("LC_ALL").as_deref(),
-        env_bytes("LC_CTYPE").as_deref(),
-        env_bytes("LANG").as_deref(),
-    )
 }
 
 /// The file the tcsh hook sources after an export: tcsh cannot evaluate several lines of
@@ -901,7 +891,7 @@ impl Export<'_> {
                     })
                     .sum();
                 let mut script = Script::with_capacity(shell, size + encoded.len() + 1024)
-                    .raw_bytes(tcsh_reads_bytes());
+                    .raw_bytes(crate::shells::tcsh_reads_bytes());
                 for c in diff {
                     match c {
                         Change::Added(n, v) | Change::Changed(n, v) => {

@@ -127,16 +127,6 @@ pub fn own_path() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Whether the tcsh this hook is for reads bytes above 0x7f as they are.
-pub(crate) fn tcsh_reads_bytes() -> bool {
-    let var = |name: &str| std::env::var_os(name).map(|v| v.as_bytes().to_vec());
-    crate::shells::tcsh_reads_bytes_as_they_are(
-        var("LC_ALL").as_deref(),
-        var("LC_CTYPE").as_deref(),
-        var("LANG").as_deref(),
-    )
-}
-
 /// Print the hook (and write the BASH_ENV file when asked).
 impl Run for HookArgs {
     /// Print the hook (and write the BASH_ENV file when asked).
@@ -155,7 +145,7 @@ impl Run for HookArgs {
         }
         let stamp_dir = ctx.dirs.stamp_dir();
         let stamp_dir = stamp_dir.as_os_str().as_bytes();
-        let raw_bytes = tcsh_reads_bytes();
+        let raw_bytes = crate::shells::tcsh_reads_bytes();
         let text = if shell == Shell::Tcsh {
             tcsh_line(ctx, bin, stamp_dir, raw_bytes)?
         } else {

@@ -22,6 +22,18 @@ use std::os::unix::ffi::OsStrExt;
 
 pub use tcsh::reads_bytes_as_they_are as tcsh_reads_bytes_as_they_are;
 
+/// Whether the tcsh that started this strata reads bytes above 0x7f as they are, by the
+/// locale variables it passed on ([`tcsh_reads_bytes_as_they_are`]).
+pub fn tcsh_reads_bytes() -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let var = |name: &str| std::env::var_os(name).map(|v| v.as_bytes().to_vec());
+    tcsh_reads_bytes_as_they_are(
+        var("LC_ALL").as_deref(),
+        var("LC_CTYPE").as_deref(),
+        var("LANG").as_deref(),
+    )
+}
+
 /// A shell strata can print code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shell {
@@ -164,9 +176,9 @@ const FRESH_FISH: &str = include_str!("../../shell/fresh.fish");
 const FRESH_TCSH: &str = include_str!("../../shell/fresh.tcsh");
 const ASK_TCSH: &str = include_str!("../../shell/ask.tcsh");
 
-/// A tcsh file as strata writes it: without its comment lines, which tcsh would read at every
-/// prompt.
-fn uncommented(text: &str) -> String {
+/// A tcsh file as strata writes it: without its comment lines, which tcsh would read each time
+/// it sources the file.
+pub(crate) fn uncommented(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         out.push_str(line);
