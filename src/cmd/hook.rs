@@ -200,7 +200,9 @@ fn tcsh_dir(dirs: &crate::store::Dirs) -> PathBuf {
 }
 
 /// Write `bytes` as the tcsh file `NAME-HASH.tcsh` in [`tcsh_dir`], named by its content (so
-/// a name always holds the same text, whichever strata wrote it), unless it is there already.
+/// a name always holds the same text, whichever strata wrote it), unless it is there already:
+/// read as one of strata's own files (regular, private, not a symlink, at most one byte longer
+/// than `bytes`), and otherwise replaced by the atomic writer, which refuses a symlink there.
 pub fn tcsh_file(
     dirs: &crate::store::Dirs,
     name: &str,
@@ -210,7 +212,11 @@ pub fn tcsh_file(
     let dir = tcsh_dir(dirs);
     let hash = crate::store::trust::sha256_hex(bytes);
     let file = dir.join(format!("{name}-{}.tcsh", &hash[..16]));
-    if std::fs::read(&file).ok().as_deref() != Some(bytes) {
+    let cap = bytes.len() as u64 + 1;
+    let there = crate::files::read(&file, cap, crate::files::Own::Mine)
+        .ok()
+        .flatten();
+    if !there.is_some_and(|c| !c.link && c.bytes == bytes) {
         crate::store::ensure_private_dir(&dirs.state)?;
         crate::store::ensure_private_dir(&dir)?;
         crate::store::write_atomic(&file, bytes, lock)?;
@@ -342,6 +348,26 @@ mod tests {
                 assert!(!t.contains(hole), "{sh:?} {hole}");
             }
         }
+    }
+
+    #[test]
+    fn a_tcsh_file_is_never_taken_through_a_symlink_and_wrong_text_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = crate::store::Dirs::under(tmp.path());
+        let first = tcsh_file(&dirs, "fresh", b"echo one\n", Default::default()).unwrap();
+        assert_eq!(std::fs::read(&first).unwrap(), b"echo one\n");
+        // Other text under that name (longer than the cap): rewritten.
+        std::fs::write(&first, b"echo one\necho planted\n").unwrap();
+        tcsh_file(&dirs, "fresh", b"echo one\n", Default::default()).unwrap();
+        assert_eq!(std::fs::read(&first).unwrap(), b"echo one\n");
+        // A symlink in its place, even to the same text: not used, not written through.
+        let target = tmp.path().join("elsewhere");
+        std::fs::write(&target, b"echo one\n").unwrap();
+        std::fs::remove_file(&first).unwrap();
+        std::os::unix::fs::symlink(&target, &first).unwrap();
+        let e = tcsh_file(&dirs, "fresh", b"echo one\n", Default::default()).unwrap_err();
+        assert!(e.to_string().contains("symlink"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"echo one\n");
     }
 
     #[test]
